@@ -1,0 +1,441 @@
+//! The command line, as users and scripts see it. The shapes here are a contract: extend them,
+//! never change what an existing flag means.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "outreach",
+    version,
+    about = "Record and plan the campaign's work to bring every state into the Mine Ban Treaty",
+    long_about = "Record and plan the campaign's work to bring every state into the Mine Ban Treaty.\n\n\
+        Log embassy visits, capital meetings, military dialogue and statements; plan meetings in the \
+        local time of the place they are held; track follow-ups; and see which states not party need \
+        attention. The database is created on first use (a SQLite file, outreach.db, in this folder) \
+        and filled with the reference data on states and treaty events.",
+    after_help = "Examples:\n  \
+        outreach demo                                   add a fictional example data set\n  \
+        outreach attention                              states not party, least recently engaged first\n  \
+        outreach states --status not-party --at 2022-06-20\n  \
+        outreach state show NPL\n  \
+        outreach log embassy-visit --state NPL --summary \"Briefing on accession\" --with asha@example.org\n  \
+        outreach meeting schedule --state NPL --title \"Meeting at the ministry\" --at \"2026-12-03 10:00\"\n\n\
+        Settings come from config/default.toml, config/<OUTREACH_ENV>.toml and OUTREACH_* variables \
+        (for example OUTREACH_DATABASE_URL)."
+)]
+pub struct Cli {
+    /// Database to use: a SQLite file (sqlite://outreach.db) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
+
+    /// Print JSON on stdout instead of tables (listings are one JSON array).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Act as this staff member (recorded in the audit log); default: the configured user or your login name.
+    #[arg(long = "as", global = true, value_name = "HANDLE")]
+    pub as_user: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database if needed and load or update the reference data (states, treaty events).
+    #[command(
+        after_help = "Examples:\n  outreach init\n  outreach init --data ./newer-data   (a folder with states.csv and treaty_events.csv)"
+    )]
+    Init {
+        /// Load reference data from this folder instead of the copy built into outreach.
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+    },
+
+    /// Add a fictional example data set (organisations, grants, contacts, engagements, meetings).
+    Demo,
+
+    /// List states with their status under a treaty on a date.
+    #[command(
+        after_help = "Statuses: party (States Parties, withdrawing ones included), not-party (every state \
+        outside, signatories included), signatory, withdrawing, all.\n\nExamples:\n  \
+        outreach states --status not-party --at 2022-06-20\n  outreach states --treaty CCM --status signatory --json"
+    )]
+    States {
+        /// Treaty code: APMBC, CCM, CCW_P5 or CRPD.
+        #[arg(long, value_name = "CODE")]
+        treaty: Option<String>,
+        /// party, not-party, signatory, withdrawing or all.
+        #[arg(long, default_value = "all", value_name = "STATUS")]
+        status: String,
+        /// The date to compute status on, YYYY-MM-DD (default: today).
+        #[arg(long, value_name = "DATE")]
+        at: Option<String>,
+    },
+
+    /// One state: status history, signals, grantees, contacts, engagements, meetings, follow-ups.
+    State {
+        #[command(subcommand)]
+        command: StateCommand,
+    },
+
+    /// Record an engagement that happened.
+    #[command(
+        after_help = "Kinds: embassy-visit, capital-meeting, military-dialogue, statement, letter, call, \
+        observer-attendance, other.\nStances: supportive, open, neutral, reluctant, opposed.\n\nExamples:\n  \
+        outreach log embassy-visit --state NPL --summary \"Briefing on accession\" --with \"Asha Demo\"\n  \
+        outreach log statement --state AZE --date 2026-11-02 --outcome \"Condemned new use\" --stance open"
+    )]
+    Log(LogArgs),
+
+    /// Plan, move, cancel or close meetings.
+    Meeting {
+        #[command(subcommand)]
+        command: MeetingCommand,
+    },
+
+    /// List meetings, with times where they are held and in your zone.
+    Meetings {
+        /// Only planned meetings that have not started yet.
+        #[arg(long)]
+        upcoming: bool,
+        /// Only this state's meetings.
+        #[arg(long, value_name = "ISO3")]
+        state: Option<String>,
+    },
+
+    /// Add follow-ups and mark them done.
+    #[command(name = "followup")]
+    FollowUp {
+        #[command(subcommand)]
+        command: FollowUpCommand,
+    },
+
+    /// List open follow-ups, earliest due first.
+    #[command(name = "followups")]
+    FollowUps {
+        /// Include follow-ups already done.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_name = "ISO3")]
+        state: Option<String>,
+        /// Only this staff member's.
+        #[arg(long, value_name = "HANDLE")]
+        owner: Option<String>,
+        /// Only yours.
+        #[arg(long, conflicts_with = "owner")]
+        mine: bool,
+    },
+
+    /// Add organisations.
+    #[command(name = "org")]
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+
+    /// List organisations.
+    Orgs {
+        #[arg(long, value_name = "ISO3")]
+        state: Option<String>,
+    },
+
+    /// Add contacts.
+    Contact {
+        #[command(subcommand)]
+        command: ContactCommand,
+    },
+
+    /// List contacts.
+    Contacts {
+        #[arg(long, value_name = "ISO3")]
+        state: Option<String>,
+    },
+
+    /// Add Investing in Action grants.
+    Grant {
+        #[command(subcommand)]
+        command: GrantCommand,
+    },
+
+    /// List grants.
+    Grants {
+        #[arg(long, value_name = "ISO3")]
+        state: Option<String>,
+    },
+
+    /// Record signals: observer attendance, UNGA votes, policy changes, reported use, condemnations.
+    Signal {
+        #[command(subcommand)]
+        command: SignalCommand,
+    },
+
+    /// Import contacts or organisations from a CSV file with a header row (all rows or none).
+    #[command(
+        after_help = "Columns for organisations: name (required), kind, state, email, website, icbl_member, notes\n\
+        Columns for contacts: name (required), title, role, organisation, state, email, languages, time_zone, phone, notes\n\n\
+        Examples:\n  outreach import organisations members.csv\n  outreach import contacts contacts.csv"
+    )]
+    Import {
+        /// contacts or organisations.
+        #[arg(value_parser = ["contacts", "organisations", "organizations", "orgs"])]
+        what: String,
+        /// The CSV file (UTF-8, comma-separated, first row is the header).
+        file: PathBuf,
+    },
+
+    /// States not party, least recently engaged first, with their next planned meeting.
+    Attention {
+        #[arg(long, value_name = "CODE")]
+        treaty: Option<String>,
+    },
+
+    /// The most recent audit records: who did what, when, to which record.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Show one state by ISO code or name.
+    #[command(
+        after_help = "Examples:\n  outreach state show NPL\n  outreach state show \"South Korea\" --treaty CCM --json"
+    )]
+    Show {
+        /// ISO 3166 alpha-3 or alpha-2 code, or the state's name.
+        state: String,
+        #[arg(long, value_name = "CODE")]
+        treaty: Option<String>,
+        /// Status as of this date, YYYY-MM-DD (default: today).
+        #[arg(long, value_name = "DATE")]
+        at: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// embassy-visit, capital-meeting, military-dialogue, statement, letter, call, observer-attendance, other.
+    pub kind: String,
+    /// The state engaged (ISO code or name).
+    #[arg(long, value_name = "ISO3")]
+    pub state: String,
+    /// When it happened, YYYY-MM-DD (default: today).
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+    #[arg(long, value_name = "TEXT")]
+    pub summary: Option<String>,
+    #[arg(long, value_name = "TEXT")]
+    pub outcome: Option<String>,
+    /// supportive, open, neutral, reluctant or opposed.
+    #[arg(long, value_name = "STANCE")]
+    pub stance: Option<String>,
+    /// A contact who took part (email, name or id); repeat for several.
+    #[arg(long = "with", value_name = "CONTACT")]
+    pub with: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MeetingCommand {
+    /// Plan a meeting at a local time where it is held.
+    #[command(
+        after_help = "The time is read in --tz, or in the time zone of the state's capital. A time that \
+        does not exist or happens twice there (a daylight-saving change) is refused.\n\nExamples:\n  \
+        outreach meeting schedule --state NPL --title \"Ministry meeting\" --at \"2026-12-03 10:00\"\n  \
+        outreach meeting schedule --state AZE --title \"Side event\" --at \"2026-12-01 13:00\" --tz Europe/Geneva --duration 90m"
+    )]
+    Schedule {
+        #[arg(long, value_name = "ISO3")]
+        state: String,
+        #[arg(long, value_name = "TEXT")]
+        title: String,
+        /// Local start, "YYYY-MM-DD HH:MM".
+        #[arg(long, value_name = "\"YYYY-MM-DD HH:MM\"")]
+        at: String,
+        /// IANA time zone of --at (default: the capital's zone).
+        #[arg(long, value_name = "ZONE")]
+        tz: Option<String>,
+        /// Length, such as 45m, 1h or 1h30m (default 1h).
+        #[arg(long, value_name = "LENGTH")]
+        duration: Option<String>,
+        #[arg(long, value_name = "TEXT")]
+        place: Option<String>,
+        /// A contact invited (email, name or id); repeat for several.
+        #[arg(long = "with", value_name = "CONTACT")]
+        with: Vec<String>,
+    },
+    /// Move a planned meeting to a new local time.
+    #[command(
+        after_help = "Example:\n  outreach meeting reschedule 4f2a91c0 --at \"2026-12-04 15:00\""
+    )]
+    Reschedule {
+        /// The meeting's id, or its last 8 characters.
+        id: String,
+        #[arg(long, value_name = "\"YYYY-MM-DD HH:MM\"")]
+        at: String,
+        /// IANA time zone of --at (default: the meeting's zone).
+        #[arg(long, value_name = "ZONE")]
+        tz: Option<String>,
+    },
+    /// Cancel a planned meeting.
+    Cancel { id: String },
+    /// Mark a meeting as held and log it as an engagement with its outcome.
+    Held {
+        id: String,
+        /// The kind of engagement it was (default capital-meeting).
+        #[arg(long, default_value = "capital-meeting")]
+        kind: String,
+        #[arg(long, value_name = "TEXT")]
+        outcome: Option<String>,
+        #[arg(long, value_name = "STANCE")]
+        stance: Option<String>,
+    },
+    /// Show one meeting.
+    Show { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FollowUpCommand {
+    /// Add a follow-up.
+    #[command(
+        after_help = "Example:\n  outreach followup add --state NPL --description \"Send the treaty text in Nepali\" --due 2026-12-01"
+    )]
+    Add {
+        #[arg(long, value_name = "ISO3")]
+        state: Option<String>,
+        #[arg(long, value_name = "TEXT")]
+        description: String,
+        /// Due date, YYYY-MM-DD (default: a week from today).
+        #[arg(long, value_name = "DATE")]
+        due: Option<String>,
+        /// Staff handle of the owner (default: you).
+        #[arg(long, value_name = "HANDLE")]
+        owner: Option<String>,
+        /// The engagement it follows (id).
+        #[arg(long, value_name = "ID")]
+        engagement: Option<String>,
+        /// The meeting it follows (id).
+        #[arg(long, value_name = "ID")]
+        meeting: Option<String>,
+    },
+    /// Mark a follow-up done.
+    Done { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Add an organisation.
+    #[command(
+        after_help = "Kinds: icbl-member, ngo, ministry, embassy, armed-forces, international-organisation, other.\n\n\
+        Example:\n  outreach org add --name \"Landmine Free Nepal\" --kind icbl-member --state NPL --email info@example.org"
+    )]
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, value_name = "ISO3")]
+        state: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        website: Option<String>,
+        /// Mark as an ICBL member campaign.
+        #[arg(long)]
+        icbl_member: bool,
+        #[arg(long)]
+        notes: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactCommand {
+    /// Add a contact.
+    #[command(
+        after_help = "Example:\n  outreach contact add --name \"Asha Rai\" --organisation \"Landmine Free Nepal\" \
+        --email asha@example.org --languages ne,en --time-zone Asia/Kathmandu"
+    )]
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Form of address, such as H.E., Dr, Ms.
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        role: Option<String>,
+        /// Organisation name or id.
+        #[arg(long)]
+        organisation: Option<String>,
+        #[arg(long, value_name = "ISO3")]
+        state: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Two-letter language codes, preferred first: fr,en.
+        #[arg(long)]
+        languages: Option<String>,
+        /// IANA time zone, such as Asia/Kathmandu.
+        #[arg(long)]
+        time_zone: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GrantCommand {
+    /// Add an Investing in Action grant.
+    #[command(
+        after_help = "Example:\n  outreach grant add --organisation \"Landmine Free Nepal\" --year 2026 --amount 20000 \
+        --currency USD --report-due 2026-06-30 --report-due 2026-12-31"
+    )]
+    Add {
+        /// Organisation name or id.
+        #[arg(long)]
+        organisation: String,
+        /// State the grant works in (default: the organisation's).
+        #[arg(long, value_name = "ISO3")]
+        state: Option<String>,
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        amount: String,
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        #[arg(long)]
+        purpose: Option<String>,
+        /// A report deadline, YYYY-MM-DD; repeat for several.
+        #[arg(long = "report-due", value_name = "DATE")]
+        report_due: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SignalCommand {
+    /// Record a signal about a state.
+    #[command(
+        after_help = "Kinds: observer-attendance, unga-vote, policy-change, reported-use, stockpile, condemnation.\n\n\
+        Example:\n  outreach signal add --state NPL --kind unga-vote --date 2026-12-05 --value yes \
+        --detail \"Voted for the annual resolution\" --source https://example.org/record"
+    )]
+    Add {
+        #[arg(long, value_name = "ISO3")]
+        state: String,
+        #[arg(long)]
+        kind: String,
+        #[arg(long, value_name = "DATE")]
+        date: String,
+        #[arg(long)]
+        detail: String,
+        /// For a vote: yes, no, abstain or absent.
+        #[arg(long)]
+        value: Option<String>,
+        /// Where it is documented (an address).
+        #[arg(long)]
+        source: Option<String>,
+    },
+}

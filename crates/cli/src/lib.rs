@@ -1,0 +1,470 @@
+//! The `outreach` command line: parses arguments, builds the application from configuration
+//! (the same way for users and tests), runs one command and prints tables or JSON.
+
+mod args;
+mod output;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use clap::Parser;
+use outreach_core::config::Settings;
+use outreach_core::directory::{self, ContactInput, GrantInput, OrganisationInput};
+use outreach_core::domain::parse_date;
+use outreach_core::engagements::{self, EngagementInput};
+use outreach_core::followups::{self, FollowUpInput};
+use outreach_core::meetings::{self, MeetingInput};
+use outreach_core::refdata::{self, ReferenceData};
+use outreach_core::signals::{self, SignalInput};
+use outreach_core::status::StatusFilter;
+use outreach_core::{Actor, audit, db, demo, states, views};
+use sea_orm::DatabaseConnection;
+
+pub use args::Cli;
+use args::{
+    Command, ContactCommand, FollowUpCommand, GrantCommand, MeetingCommand, OrgCommand,
+    SignalCommand, StateCommand,
+};
+use output::Out;
+
+/// Runs the process: parses arguments, runs the command, prints errors with their causes, and
+/// returns the exit code (0 on success, 1 on any error, 2 for unusable arguments).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "error: {err}");
+            for cause in err.chain().skip(1) {
+                let _ = writeln!(stderr, "  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OUTREACH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// What every command needs: the settings, who acts, and (opened on demand) the database.
+struct App {
+    settings: Settings,
+    actor: Actor,
+    out: Out,
+}
+
+impl App {
+    fn from_cli(cli: &Cli) -> Result<Self> {
+        let mut settings = Settings::load()?;
+        if let Some(url) = &cli.database {
+            settings.database_url.clone_from(url);
+        }
+        if let Some(user) = &cli.as_user {
+            settings.user.clone_from(user);
+        }
+        let actor = Actor::new(&settings.actor(), settings.zone())?;
+        Ok(Self {
+            settings,
+            actor,
+            out: Out::new(cli.json),
+        })
+    }
+
+    async fn db(&self) -> Result<DatabaseConnection> {
+        Ok(db::open(&self.settings.database_url, &self.actor.handle).await?)
+    }
+
+    fn treaty(&self, given: Option<&str>) -> String {
+        given.unwrap_or(&self.settings.treaty).to_owned()
+    }
+
+    fn date_or_today(&self, field: &str, given: Option<&str>) -> Result<NaiveDate> {
+        Ok(match given {
+            Some(d) => parse_date(field, d)?,
+            None => self.actor.today(),
+        })
+    }
+}
+
+/// Runs one parsed command.
+///
+/// # Errors
+/// Any error of the command, with context for the user.
+pub async fn run(cli: Cli) -> Result<()> {
+    let app = App::from_cli(&cli)?;
+    match cli.command {
+        Command::Init { data } => init(&app, data.as_deref()).await,
+        Command::Demo => {
+            let db = app.db().await?;
+            let report = demo::load(&db, &app.actor).await?;
+            app.out.demo(&report)
+        }
+        Command::States { treaty, status, at } => {
+            let db = app.db().await?;
+            let filter = StatusFilter::parse(&status)?;
+            let at = app.date_or_today("--at", at.as_deref())?;
+            let treaty = states::resolve_treaty(&db, &app.treaty(treaty.as_deref())).await?;
+            let rows = states::by_status(&db, &treaty.code, filter, at).await?;
+            app.out.states(&rows, &treaty.code, &status, at)
+        }
+        Command::State {
+            command: StateCommand::Show { state, treaty, at },
+        } => {
+            let db = app.db().await?;
+            let st = states::resolve(&db, &state).await?;
+            let treaty = states::resolve_treaty(&db, &app.treaty(treaty.as_deref())).await?;
+            let at = app.date_or_today("--at", at.as_deref())?;
+            let profile =
+                views::profile(&db, st, &treaty.code, at, app.actor.zone, app.actor.today())
+                    .await?;
+            app.out.profile(&profile)
+        }
+        Command::Log(a) => {
+            let db = app.db().await?;
+            let view = engagements::log(
+                &db,
+                &app.actor,
+                &EngagementInput {
+                    state: a.state,
+                    kind: a.kind,
+                    date: a.date,
+                    summary: a.summary,
+                    outcome: a.outcome,
+                    stance: a.stance,
+                    with: a.with,
+                    meeting_id: None,
+                },
+            )
+            .await?;
+            app.out.engagement_logged(&view)
+        }
+        Command::Meeting { command } => meeting(&app, command).await,
+        Command::Meetings { upcoming, state } => {
+            let db = app.db().await?;
+            let iso3 = match state {
+                Some(s) => Some(states::resolve(&db, &s).await?.iso3),
+                None => None,
+            };
+            let rows = meetings::list(&db, app.actor.zone, upcoming, iso3.as_deref()).await?;
+            app.out.meetings(&rows)
+        }
+        Command::FollowUp { command } => {
+            let db = app.db().await?;
+            match command {
+                FollowUpCommand::Add {
+                    state,
+                    description,
+                    due,
+                    owner,
+                    engagement,
+                    meeting,
+                } => {
+                    let f = followups::add(
+                        &db,
+                        &app.actor,
+                        &FollowUpInput {
+                            state,
+                            description,
+                            due,
+                            owner,
+                            engagement,
+                            meeting,
+                        },
+                    )
+                    .await?;
+                    app.out.follow_up("Added follow-up", &f)
+                }
+                FollowUpCommand::Done { id } => {
+                    let f = followups::done(&db, &app.actor, &id).await?;
+                    app.out.follow_up("Done", &f)
+                }
+            }
+        }
+        Command::FollowUps {
+            all,
+            state,
+            owner,
+            mine,
+        } => {
+            let db = app.db().await?;
+            let iso3 = match state {
+                Some(s) => Some(states::resolve(&db, &s).await?.iso3),
+                None => None,
+            };
+            let owner = if mine {
+                Some(app.actor.handle.clone())
+            } else {
+                owner
+            };
+            let rows = followups::list(
+                &db,
+                app.actor.today(),
+                all,
+                iso3.as_deref(),
+                owner.as_deref(),
+            )
+            .await?;
+            app.out.follow_ups(&rows)
+        }
+        Command::Org {
+            command:
+                OrgCommand::Add {
+                    name,
+                    kind,
+                    state,
+                    email,
+                    website,
+                    icbl_member,
+                    notes,
+                },
+        } => {
+            let db = app.db().await?;
+            let o = directory::add_organisation(
+                &db,
+                &app.actor,
+                &OrganisationInput {
+                    name,
+                    kind,
+                    state,
+                    email,
+                    website,
+                    icbl_member: icbl_member.then(|| "yes".to_owned()),
+                    notes,
+                },
+            )
+            .await?;
+            app.out.organisation_added(&o)
+        }
+        Command::Orgs { state } => {
+            let db = app.db().await?;
+            let iso3 = match state {
+                Some(s) => Some(states::resolve(&db, &s).await?.iso3),
+                None => None,
+            };
+            app.out
+                .organisations(&directory::organisations(&db, iso3.as_deref()).await?)
+        }
+        Command::Contact {
+            command:
+                ContactCommand::Add {
+                    name,
+                    title,
+                    role,
+                    organisation,
+                    state,
+                    email,
+                    languages,
+                    time_zone,
+                    phone,
+                    notes,
+                },
+        } => {
+            let db = app.db().await?;
+            let c = directory::add_contact(
+                &db,
+                &app.actor,
+                &ContactInput {
+                    name,
+                    title,
+                    role,
+                    organisation,
+                    state,
+                    email,
+                    languages,
+                    time_zone,
+                    phone,
+                    notes,
+                },
+            )
+            .await?;
+            app.out.contact_added(&c)
+        }
+        Command::Contacts { state } => {
+            let db = app.db().await?;
+            let iso3 = match state {
+                Some(s) => Some(states::resolve(&db, &s).await?.iso3),
+                None => None,
+            };
+            app.out
+                .contacts(&directory::contacts(&db, iso3.as_deref()).await?)
+        }
+        Command::Grant {
+            command:
+                GrantCommand::Add {
+                    organisation,
+                    state,
+                    year,
+                    amount,
+                    currency,
+                    purpose,
+                    report_due,
+                },
+        } => {
+            let db = app.db().await?;
+            let g = directory::add_grant(
+                &db,
+                &app.actor,
+                &GrantInput {
+                    organisation,
+                    state,
+                    year,
+                    amount,
+                    currency,
+                    purpose,
+                    reports_due: report_due,
+                },
+            )
+            .await?;
+            app.out.grant_added(&g)
+        }
+        Command::Grants { state } => {
+            let db = app.db().await?;
+            let iso3 = match state {
+                Some(s) => Some(states::resolve(&db, &s).await?.iso3),
+                None => None,
+            };
+            app.out
+                .grants(&directory::grants(&db, iso3.as_deref()).await?)
+        }
+        Command::Signal {
+            command:
+                SignalCommand::Add {
+                    state,
+                    kind,
+                    date,
+                    detail,
+                    value,
+                    source,
+                },
+        } => {
+            let db = app.db().await?;
+            let s = signals::add(
+                &db,
+                &app.actor,
+                &SignalInput {
+                    state,
+                    kind,
+                    date,
+                    detail,
+                    value,
+                    source,
+                },
+            )
+            .await?;
+            app.out.signal_added(&s)
+        }
+        Command::Import { what, file } => {
+            let db = app.db().await?;
+            let report = if what == "contacts" {
+                directory::import_contacts(&db, &app.actor, &file).await?
+            } else {
+                directory::import_organisations(&db, &app.actor, &file).await?
+            };
+            app.out.imported(&what, &file, &report)
+        }
+        Command::Attention { treaty } => {
+            let db = app.db().await?;
+            let treaty = states::resolve_treaty(&db, &app.treaty(treaty.as_deref())).await?;
+            let rows = views::attention(&db, &treaty.code, app.actor.today()).await?;
+            app.out.attention(&rows, &treaty.code, app.actor.today())
+        }
+        Command::Audit { limit } => {
+            let db = app.db().await?;
+            app.out.audit(&audit::recent(&db, limit).await?)
+        }
+    }
+}
+
+async fn init(app: &App, data: Option<&std::path::Path>) -> Result<()> {
+    let db = db::connect(&app.settings.database_url)
+        .await
+        .context("Failed to open the database")?;
+    let reference = match data {
+        Some(dir) => ReferenceData::from_dir(dir)?,
+        None => ReferenceData::embedded()?,
+    };
+    let report = refdata::load(&db, &reference, &app.actor.handle).await?;
+    app.out
+        .init(&app.settings.database_url, db::backend_name(&db), &report)
+}
+
+async fn meeting(app: &App, command: MeetingCommand) -> Result<()> {
+    let db = app.db().await?;
+    match command {
+        MeetingCommand::Schedule {
+            state,
+            title,
+            at,
+            tz,
+            duration,
+            place,
+            with,
+        } => {
+            let m = meetings::schedule(
+                &db,
+                &app.actor,
+                &MeetingInput {
+                    state,
+                    title,
+                    at,
+                    tz,
+                    duration,
+                    place,
+                    with,
+                },
+            )
+            .await?;
+            app.out.meeting("Scheduled", &m)
+        }
+        MeetingCommand::Reschedule { id, at, tz } => {
+            let m = meetings::reschedule(&db, &app.actor, &id, &at, tz.as_deref()).await?;
+            app.out.meeting("Rescheduled", &m)
+        }
+        MeetingCommand::Cancel { id } => {
+            let m = meetings::cancel(&db, &app.actor, &id).await?;
+            app.out.meeting("Cancelled", &m)
+        }
+        MeetingCommand::Held {
+            id,
+            kind,
+            outcome,
+            stance,
+        } => {
+            let (m, e) = meetings::held(
+                &db,
+                &app.actor,
+                &id,
+                &kind,
+                outcome.as_deref(),
+                stance.as_deref(),
+            )
+            .await?;
+            app.out.meeting_held(&m, &e)
+        }
+        MeetingCommand::Show { id } => {
+            let m = meetings::show(&db, app.actor.zone, &id).await?;
+            app.out.meeting("Meeting", &m)
+        }
+    }
+}

@@ -1,0 +1,646 @@
+//! How results reach the terminal: a table or a few lines for people, or one JSON document on
+//! stdout for scripts (`--json`), with nothing else on stdout.
+
+use std::path::Path;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use comfy_table::{ContentArrangement, Table, presets};
+use outreach_core::demo::DemoReport;
+use outreach_core::directory::{GrantView, ImportReport};
+use outreach_core::engagements::EngagementView;
+use outreach_core::entities::{audit_log, contact, organisation};
+use outreach_core::followups::FollowUpView;
+use outreach_core::ids::short;
+use outreach_core::meetings::MeetingView;
+use outreach_core::refdata::{Counts, LoadReport};
+use outreach_core::signals::SignalView;
+use outreach_core::states::StateStatus;
+use outreach_core::views::{AttentionRow, StateProfile};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Out {
+    json: bool,
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.iter().copied());
+    t
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".to_owned(), |x| x.to_string())
+}
+
+fn human(kind: &str) -> String {
+    kind.replace('_', " ")
+}
+
+impl Out {
+    pub fn new(json: bool) -> Self {
+        Self { json }
+    }
+
+    fn emit<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        println!("{}", serde_json::to_string_pretty(value)?);
+        Ok(())
+    }
+
+    pub fn init(&self, url: &str, backend: &str, r: &LoadReport) -> Result<()> {
+        if self.json {
+            return self.emit(&serde_json::json!({
+                "database": outreach_core::db::redact(url), "backend": backend, "report": r,
+            }));
+        }
+        let line = |name: &str, c: &Counts| {
+            format!(
+                "  {name:<14} {:>5} added, {:>4} updated, {:>4} removed, {:>5} unchanged",
+                c.inserted, c.updated, c.removed, c.unchanged
+            )
+        };
+        println!(
+            "Database ready: {} ({backend})",
+            outreach_core::db::redact(url)
+        );
+        println!("Reference data:");
+        println!("{}", line("treaties", &r.treaties));
+        println!("{}", line("states", &r.states));
+        println!("{}", line("treaty events", &r.treaty_events));
+        if r.changed() == 0 {
+            println!("Nothing changed: the database already holds this reference data.");
+        }
+        Ok(())
+    }
+
+    pub fn demo(&self, r: &DemoReport) -> Result<()> {
+        if self.json {
+            return self.emit(r);
+        }
+        if r.already_present {
+            println!("The demo data is already in this database; nothing was added.");
+        } else {
+            println!(
+                "Added fictional demo data: {} organisations, {} contacts, {} grants, {} engagements, \
+                 {} meetings, {} follow-ups, {} signal.",
+                r.organisations,
+                r.contacts,
+                r.grants,
+                r.engagements,
+                r.meetings,
+                r.follow_ups,
+                r.signals
+            );
+        }
+        println!("Try: outreach attention   and   outreach state show NPL");
+        Ok(())
+    }
+
+    pub fn states(
+        &self,
+        rows: &[StateStatus],
+        treaty: &str,
+        status: &str,
+        at: NaiveDate,
+    ) -> Result<()> {
+        if self.json {
+            return self.emit(rows);
+        }
+        let mut t = table(&[
+            "ISO3",
+            "State",
+            "Status",
+            "In force",
+            "Party since",
+            "Capital",
+        ]);
+        for r in rows {
+            t.add_row(vec![
+                r.iso3.clone(),
+                r.name.clone(),
+                r.status.label().to_owned(),
+                if r.in_force { "yes" } else { "no" }.to_owned(),
+                opt(r.party_since),
+                r.capital.clone(),
+            ]);
+        }
+        println!("{t}");
+        println!("{} states ({treaty}, status {status}, on {at})", rows.len());
+        Ok(())
+    }
+
+    pub fn profile(&self, p: &StateProfile) -> Result<()> {
+        if self.json {
+            return self.emit(p);
+        }
+        println!("{} ({}) — {}", p.name, p.iso3, p.official_name);
+        println!(
+            "Capital: {} ({})   Region: {} / {}",
+            p.capital, p.capital_tz, p.un_region, p.un_subregion
+        );
+        let since = p
+            .party_since
+            .map(|d| format!(" since {d}"))
+            .unwrap_or_default();
+        println!(
+            "{} on {}: {}{}{}",
+            p.treaty,
+            p.at,
+            p.status.label(),
+            since,
+            if p.in_force { ", in force" } else { "" }
+        );
+        let others: Vec<String> = p
+            .treaties
+            .iter()
+            .filter(|t| t.treaty != p.treaty)
+            .map(|t| format!("{} {}", t.treaty, t.status.label()))
+            .collect();
+        println!("Other treaties: {}", others.join(", "));
+        match (p.last_engagement, p.days_since_last_engagement) {
+            (Some(d), Some(n)) => println!("Last engagement: {d} ({n} days ago)"),
+            _ => println!("Last engagement: never"),
+        }
+        if let Some(m) = &p.next_meeting {
+            println!(
+                "Next meeting: {} {} — {}",
+                m.local_start, m.time_zone, m.title
+            );
+        }
+
+        println!("\nStatus history ({}):", p.treaty);
+        if p.status_history.is_empty() {
+            println!("  no treaty action on record");
+        }
+        for e in &p.status_history {
+            let flag = if e.confidence == "confirmed" {
+                ""
+            } else {
+                " (unconfirmed)"
+            };
+            println!("  {}  {}{}  {}", e.date, human(&e.event), flag, e.source);
+        }
+        if !p.signals.is_empty() {
+            println!("\nSignals:");
+            for s in &p.signals {
+                let value = s
+                    .value
+                    .as_deref()
+                    .map(|v| format!(" [{v}]"))
+                    .unwrap_or_default();
+                println!("  {}  {}{}: {}", s.date, human(&s.kind), value, s.detail);
+            }
+        }
+        if !p.grants.is_empty() {
+            println!("\nGrantees (Investing in Action):");
+            for g in &p.grants {
+                let due: Vec<String> = g.reports_due.iter().map(ToString::to_string).collect();
+                println!(
+                    "  {} {} — {} {} (reports due {})",
+                    g.year,
+                    g.organisation,
+                    g.amount,
+                    g.currency,
+                    if due.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        due.join(", ")
+                    }
+                );
+            }
+        }
+        if !p.contacts.is_empty() {
+            println!("\nContacts:");
+            for c in &p.contacts {
+                println!(
+                    "  {}{} — {}{} {}",
+                    c.title
+                        .as_deref()
+                        .map(|t| format!("{t} "))
+                        .unwrap_or_default(),
+                    c.name,
+                    c.role.as_deref().unwrap_or("-"),
+                    c.organisation
+                        .as_deref()
+                        .map(|o| format!(", {o}"))
+                        .unwrap_or_default(),
+                    c.email
+                        .as_deref()
+                        .map(|e| format!("<{e}>"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        println!("\nEngagements:");
+        if p.engagements.is_empty() {
+            println!(
+                "  none logged yet (outreach log embassy-visit --state {} ...)",
+                p.iso3
+            );
+        }
+        for e in &p.engagements {
+            println!("  {}  {}: {}", e.date, human(&e.kind), e.summary);
+            if let Some(o) = &e.outcome {
+                println!("              outcome: {o}");
+            }
+            if let Some(s) = &e.stance {
+                println!("              stance: {s}");
+            }
+            if !e.participants.is_empty() {
+                println!("              with: {}", e.participants.join(", "));
+            }
+        }
+        if !p.upcoming_meetings.is_empty() {
+            println!("\nUpcoming meetings:");
+            for m in &p.upcoming_meetings {
+                println!(
+                    "  {}  {} {} — {}",
+                    short(m.id),
+                    m.local_start,
+                    m.time_zone,
+                    m.title
+                );
+            }
+        }
+        if !p.open_follow_ups.is_empty() {
+            println!("\nOpen follow-ups:");
+            for f in &p.open_follow_ups {
+                let overdue = if f.overdue { " OVERDUE" } else { "" };
+                println!(
+                    "  {}  due {}{} ({}) {}",
+                    short(f.id),
+                    f.due_on,
+                    overdue,
+                    f.owner,
+                    f.description
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub fn engagement_logged(&self, e: &EngagementView) -> Result<()> {
+        if self.json {
+            return self.emit(e);
+        }
+        println!(
+            "Logged {} with {} on {} (id {}).",
+            human(&e.kind),
+            e.iso3,
+            e.date,
+            e.id
+        );
+        if e.participants.len() > 1 {
+            println!("Participants: {}", e.participants.join(", "));
+        }
+        Ok(())
+    }
+
+    pub fn meeting(&self, verb: &str, m: &MeetingView) -> Result<()> {
+        if self.json {
+            return self.emit(m);
+        }
+        println!("{verb}: {} — {} ({})", m.title, m.state, m.iso3);
+        println!("  id        {}", m.id);
+        println!(
+            "  starts    {} {} (UTC {})",
+            m.local_start,
+            m.time_zone,
+            m.starts_at.format("%Y-%m-%d %H:%M")
+        );
+        if m.reader_time_zone != m.time_zone {
+            println!("  your time {} {}", m.reader_start, m.reader_time_zone);
+        }
+        println!("  length    {} min", m.duration_minutes);
+        if let Some(p) = &m.place {
+            println!("  place     {p}");
+        }
+        println!("  status    {} (version {})", m.status, m.version);
+        if !m.participants.is_empty() {
+            println!("  with      {}", m.participants.join(", "));
+        }
+        Ok(())
+    }
+
+    pub fn meeting_held(&self, m: &MeetingView, e: &EngagementView) -> Result<()> {
+        if self.json {
+            return self.emit(&serde_json::json!({ "meeting": m, "engagement": e }));
+        }
+        println!(
+            "Marked held: {} ({}); logged as {} on {} (id {}).",
+            m.title,
+            m.iso3,
+            human(&e.kind),
+            e.date,
+            e.id
+        );
+        Ok(())
+    }
+
+    pub fn meetings(&self, rows: &[MeetingView]) -> Result<()> {
+        if self.json {
+            return self.emit(rows);
+        }
+        let mut t = table(&[
+            "Id",
+            "State",
+            "Local start",
+            "Zone",
+            "Your time",
+            "Status",
+            "Title",
+        ]);
+        for m in rows {
+            t.add_row(vec![
+                short(m.id),
+                m.iso3.clone(),
+                m.local_start.clone(),
+                m.time_zone.clone(),
+                m.reader_start.clone(),
+                m.status.clone(),
+                m.title.clone(),
+            ]);
+        }
+        println!("{t}");
+        println!(
+            "{} meetings; times in your zone: {}",
+            rows.len(),
+            rows.first().map_or("", |m| m.reader_time_zone.as_str())
+        );
+        Ok(())
+    }
+
+    pub fn follow_up(&self, verb: &str, f: &FollowUpView) -> Result<()> {
+        if self.json {
+            return self.emit(f);
+        }
+        println!(
+            "{verb}: {} — {} (owner {}, due {}, id {})",
+            f.iso3, f.description, f.owner, f.due_on, f.id
+        );
+        Ok(())
+    }
+
+    pub fn follow_ups(&self, rows: &[FollowUpView]) -> Result<()> {
+        if self.json {
+            return self.emit(rows);
+        }
+        let mut t = table(&["Id", "State", "Due", "Owner", "Done", "Description"]);
+        for f in rows {
+            let due = if f.overdue {
+                format!("{} OVERDUE", f.due_on)
+            } else {
+                f.due_on.to_string()
+            };
+            t.add_row(vec![
+                short(f.id),
+                f.iso3.clone(),
+                due,
+                f.owner.clone(),
+                opt(f.done_at.map(|d| d.format("%Y-%m-%d"))),
+                f.description.clone(),
+            ]);
+        }
+        println!("{t}");
+        println!("{} follow-ups", rows.len());
+        Ok(())
+    }
+
+    pub fn organisation_added(&self, o: &organisation::Model) -> Result<()> {
+        if self.json {
+            return self.emit(&org_json(o));
+        }
+        println!(
+            "Added organisation {} ({}, {}) id {}",
+            o.name,
+            human(&o.kind),
+            opt(o.iso3.as_deref()),
+            o.id
+        );
+        Ok(())
+    }
+
+    pub fn organisations(&self, rows: &[organisation::Model]) -> Result<()> {
+        if self.json {
+            return self.emit(&rows.iter().map(org_json).collect::<Vec<_>>());
+        }
+        let mut t = table(&["Id", "Name", "Kind", "State", "ICBL member", "Email"]);
+        for o in rows {
+            t.add_row(vec![
+                short(o.id),
+                o.name.clone(),
+                human(&o.kind),
+                opt(o.iso3.as_deref()),
+                if o.icbl_member { "yes" } else { "no" }.to_owned(),
+                opt(o.email.as_deref()),
+            ]);
+        }
+        println!("{t}");
+        println!("{} organisations", rows.len());
+        Ok(())
+    }
+
+    pub fn contact_added(&self, c: &contact::Model) -> Result<()> {
+        if self.json {
+            return self.emit(&contact_json(c));
+        }
+        println!(
+            "Added contact {} ({}) id {}",
+            c.name,
+            opt(c.email.as_deref()),
+            c.id
+        );
+        Ok(())
+    }
+
+    pub fn contacts(&self, rows: &[contact::Model]) -> Result<()> {
+        if self.json {
+            return self.emit(&rows.iter().map(contact_json).collect::<Vec<_>>());
+        }
+        let mut t = table(&["Id", "Name", "Role", "State", "Email", "Languages", "Zone"]);
+        for c in rows {
+            t.add_row(vec![
+                short(c.id),
+                format!(
+                    "{}{}",
+                    c.title
+                        .as_deref()
+                        .map(|t| format!("{t} "))
+                        .unwrap_or_default(),
+                    c.name
+                ),
+                opt(c.role.as_deref()),
+                opt(c.iso3.as_deref()),
+                opt(c.email.as_deref()),
+                c.languages.clone(),
+                opt(c.time_zone.as_deref()),
+            ]);
+        }
+        println!("{t}");
+        println!("{} contacts", rows.len());
+        Ok(())
+    }
+
+    pub fn grant_added(&self, g: &GrantView) -> Result<()> {
+        if self.json {
+            return self.emit(g);
+        }
+        println!(
+            "Added {} grant: {} {} to {} in {} (id {})",
+            g.year, g.amount, g.currency, g.organisation, g.iso3, g.id
+        );
+        Ok(())
+    }
+
+    pub fn grants(&self, rows: &[GrantView]) -> Result<()> {
+        if self.json {
+            return self.emit(rows);
+        }
+        let mut t = table(&[
+            "Id",
+            "Year",
+            "State",
+            "Organisation",
+            "Amount",
+            "Reports due",
+        ]);
+        for g in rows {
+            t.add_row(vec![
+                short(g.id),
+                g.year.to_string(),
+                g.iso3.clone(),
+                g.organisation.clone(),
+                format!("{} {}", g.amount, g.currency),
+                g.reports_due
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ]);
+        }
+        println!("{t}");
+        println!("{} grants", rows.len());
+        Ok(())
+    }
+
+    pub fn signal_added(&self, s: &SignalView) -> Result<()> {
+        if self.json {
+            return self.emit(s);
+        }
+        println!(
+            "Recorded {} for {} on {} (id {})",
+            human(&s.kind),
+            s.iso3,
+            s.date,
+            s.id
+        );
+        Ok(())
+    }
+
+    pub fn imported(&self, what: &str, file: &Path, r: &ImportReport) -> Result<()> {
+        if self.json {
+            return self.emit(r);
+        }
+        println!(
+            "Imported {} {what} from {} ({} rows read, {} already present and left alone).",
+            r.imported,
+            file.display(),
+            r.rows,
+            r.already_present
+        );
+        Ok(())
+    }
+
+    pub fn attention(&self, rows: &[AttentionRow], treaty: &str, today: NaiveDate) -> Result<()> {
+        if self.json {
+            return self.emit(rows);
+        }
+        let mut t = table(&[
+            "ISO3",
+            "State",
+            "Status",
+            "Last engaged",
+            "Days",
+            "Next meeting",
+            "Grantee",
+            "Follow-ups",
+        ]);
+        for r in rows {
+            let next = r.next_meeting.as_ref().map_or_else(
+                || "-".to_owned(),
+                |m| format!("{} {}", m.local_start, m.time_zone),
+            );
+            let follow = match (r.open_follow_ups, r.overdue_follow_ups) {
+                (0, _) => "-".to_owned(),
+                (n, 0) => n.to_string(),
+                (n, o) => format!("{n} ({o} overdue)"),
+            };
+            t.add_row(vec![
+                r.iso3.clone(),
+                r.name.clone(),
+                r.status.label().to_owned(),
+                opt(r.last_engagement),
+                r.days_since_last_engagement
+                    .map_or_else(|| "never".to_owned(), |d| d.to_string()),
+                next,
+                if r.grantees.is_empty() {
+                    "-".to_owned()
+                } else {
+                    r.grantees.join(", ")
+                },
+                follow,
+            ]);
+        }
+        println!("{t}");
+        println!(
+            "{} states not party to {treaty} on {today}, least recently engaged first",
+            rows.len()
+        );
+        Ok(())
+    }
+
+    pub fn audit(&self, rows: &[audit_log::Model]) -> Result<()> {
+        if self.json {
+            let v: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|a| {
+                    serde_json::json!({
+                        "id": a.id, "at": a.at, "actor": a.actor, "action": a.action,
+                        "entity": a.entity, "entity_id": a.entity_id,
+                        "detail": serde_json::from_str::<serde_json::Value>(&a.detail).unwrap_or_default(),
+                    })
+                })
+                .collect();
+            return self.emit(&v);
+        }
+        let mut t = table(&["When (UTC)", "Who", "Action", "Record"]);
+        for a in rows {
+            t.add_row(vec![
+                a.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                a.actor.clone(),
+                a.action.clone(),
+                format!("{} {}", a.entity, a.entity_id),
+            ]);
+        }
+        println!("{t}");
+        Ok(())
+    }
+}
+
+fn org_json(o: &organisation::Model) -> serde_json::Value {
+    serde_json::json!({
+        "id": o.id, "name": o.name, "kind": o.kind, "iso3": o.iso3, "email": o.email,
+        "website": o.website, "icbl_member": o.icbl_member, "notes": o.notes,
+    })
+}
+
+fn contact_json(c: &contact::Model) -> serde_json::Value {
+    serde_json::json!({
+        "id": c.id, "name": c.name, "title": c.title, "role": c.role,
+        "organisation_id": c.organisation_id, "iso3": c.iso3, "email": c.email,
+        "languages": c.languages.split(',').collect::<Vec<_>>(), "time_zone": c.time_zone, "phone": c.phone,
+    })
+}

@@ -1,0 +1,48 @@
+//! The audit log: every write says who did what, when, to which record (DESIGN invariant 8).
+//! Callers write the audit record in the same transaction as the change it describes.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect,
+};
+
+use crate::entities::audit_log;
+use crate::error::Result;
+
+/// Appends one audit record.
+///
+/// # Errors
+/// Database errors.
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    actor: &str,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    detail: serde_json::Value,
+) -> Result<()> {
+    audit_log::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        at: Set(Utc::now()),
+        actor: Set(actor.to_owned()),
+        action: Set(action.to_owned()),
+        entity: Set(entity.to_owned()),
+        entity_id: Set(entity_id.to_owned()),
+        detail: Set(detail.to_string()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The most recent audit records, newest first.
+///
+/// # Errors
+/// Database errors.
+pub async fn recent<C: ConnectionTrait>(db: &C, limit: u64) -> Result<Vec<audit_log::Model>> {
+    Ok(audit_log::Entity::find()
+        .order_by_desc(audit_log::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,147 @@
+//! Layered configuration, typed once: the compiled-in `config/default.toml`, then
+//! `config/default.toml` and `config/<environment>.toml` from the working folder, then
+//! `OUTREACH_*` variables. Unknown keys fail at start-up.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+use crate::domain::IanaZone;
+use crate::error::{Error, Result};
+
+const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+
+/// Settings every outreach process reads.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite://FILE` or `postgres://USER:PASSWORD@HOST/DB`.
+    pub database_url: String,
+    /// Handle of the person acting; empty for the login name.
+    pub user: String,
+    /// IANA zone of the person acting.
+    pub time_zone: String,
+    /// Default treaty code.
+    pub treaty: String,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &crate::db::redact(&self.database_url))
+            .field("user", &self.user)
+            .field("time_zone", &self.time_zone)
+            .field("treaty", &self.treaty)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Reads the layers from the process environment and the working folder.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the key or file that is wrong.
+    pub fn load() -> Result<Self> {
+        let env = std::env::var("OUTREACH_ENV").unwrap_or_else(|_| "development".to_owned());
+        let dir = std::env::var_os("OUTREACH_CONFIG_DIR")
+            .map_or_else(|| PathBuf::from("config"), PathBuf::from);
+        Self::load_from(&dir, &env, true)
+    }
+
+    /// Reads the layers from `dir` for `environment`, with or without `OUTREACH_*` variables.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the key or file that is wrong.
+    pub fn load_from(dir: &Path, environment: &str, with_env: bool) -> Result<Self> {
+        let mut figment = Figment::new().merge(Toml::string(DEFAULT_TOML));
+        for file in [
+            dir.join("default.toml"),
+            dir.join(format!("{environment}.toml")),
+        ] {
+            if file.is_file() {
+                figment = figment.merge(Toml::file(file));
+            }
+        }
+        if with_env {
+            figment = figment.merge(
+                Env::prefixed("OUTREACH_")
+                    .ignore(&["env", "config_dir"])
+                    .split("__"),
+            );
+        }
+        let settings: Self = figment
+            .extract()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        IanaZone::parse("time_zone", &settings.time_zone)
+            .map_err(|e| Error::Config(e.to_string()))?;
+        Ok(settings)
+    }
+
+    /// The acting user's handle: the configured one, else the login name, else "staff".
+    pub fn actor(&self) -> String {
+        let configured = self.user.trim();
+        if !configured.is_empty() {
+            return configured.to_owned();
+        }
+        std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| "staff".to_owned())
+    }
+
+    /// The acting user's zone (checked at load).
+    pub fn zone(&self) -> IanaZone {
+        IanaZone::parse("time_zone", &self.time_zone).unwrap_or_else(|_| {
+            IanaZone::parse("time_zone", "UTC").unwrap_or_else(|_| unreachable!("UTC is a zone"))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_load_and_overlays_apply() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::load_from(dir.path(), "test", false).unwrap();
+        assert_eq!(s.database_url, "sqlite://outreach.db");
+        std::fs::write(
+            dir.path().join("test.toml"),
+            "time_zone = \"Asia/Kathmandu\"\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(dir.path(), "test", false).unwrap();
+        assert_eq!(s.zone().name(), "Asia/Kathmandu");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_zones_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("test.toml"), "databse_url = \"x\"\n").unwrap();
+        let err = Settings::load_from(dir.path(), "test", false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("databse_url"), "{err}");
+        std::fs::write(
+            dir.path().join("test.toml"),
+            "time_zone = \"Mars/Olympus\"\n",
+        )
+        .unwrap();
+        let err = Settings::load_from(dir.path(), "test", false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Mars/Olympus"), "{err}");
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        let mut s = Settings::load_from(Path::new("/nonexistent"), "x", false).unwrap();
+        s.database_url = "postgres://u:hunter2@db/outreach".into();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,128 @@
+//! Opening the database: SQLite (the embedded default, created on first use) or PostgreSQL;
+//! migrations run on every open and reference data is loaded into an empty database.
+
+use std::time::Duration;
+
+use outreach_migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+
+use crate::error::{Error, Result};
+use crate::refdata::{self, ReferenceData};
+
+/// Connects to `url` and brings the schema up to date. A `sqlite:` file is created if missing.
+///
+/// # Errors
+/// [`Error::Config`] for an unsupported URL, [`Error::Database`] when the server cannot be
+/// reached or a migration fails.
+pub async fn connect(url: &str) -> Result<DatabaseConnection> {
+    let url = normalise_url(url)?;
+    let mut opts = ConnectOptions::new(url.clone());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30));
+    if url.starts_with("sqlite:") {
+        // One writer at a time on SQLite: WAL lets readers run beside it, and a busy timeout
+        // makes a second process wait for the lock instead of failing at once.
+        opts.max_connections(4).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+                .create_if_missing(true)
+        });
+    } else {
+        opts.max_connections(8);
+    }
+    let db = Database::connect(opts).await.map_err(|e| match e {
+        sea_orm::DbErr::Conn(inner) => Error::Config(format!(
+            "cannot open the database at {}: {inner}",
+            redact(&url)
+        )),
+        other => Error::Database(other),
+    })?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Connects, migrates, and loads the shipped reference data if the database has none yet, so a
+/// new user's first command works on a fresh file.
+///
+/// # Errors
+/// As [`connect`], and [`Error::ReferenceData`] if the shipped data cannot be read.
+pub async fn open(url: &str, actor: &str) -> Result<DatabaseConnection> {
+    let db = connect(url).await?;
+    if !refdata::is_loaded(&db).await? {
+        tracing::info!("new database: loading reference data");
+        refdata::load(&db, &ReferenceData::embedded()?, actor).await?;
+    }
+    Ok(db)
+}
+
+/// Accepts `sqlite:path`, `sqlite://path`, `postgres://...` and `postgresql://...`; a bare file
+/// path is taken as a SQLite file.
+///
+/// # Errors
+/// [`Error::Config`] for any other scheme.
+pub fn normalise_url(url: &str) -> Result<String> {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(url.to_owned());
+    }
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let rest = rest.trim_start_matches("//");
+        return Ok(format!("sqlite://{rest}"));
+    }
+    if url.contains("://") {
+        return Err(Error::Config(format!(
+            "database URL '{}' is not supported; use sqlite://FILE or postgres://USER@HOST/DB",
+            redact(url)
+        )));
+    }
+    Ok(format!("sqlite://{url}"))
+}
+
+/// The URL with any password replaced, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Which database family a connection talks to.
+pub fn backend_name(db: &DatabaseConnection) -> &'static str {
+    match db.get_database_backend() {
+        DbBackend::Postgres => "postgresql",
+        DbBackend::Sqlite => "sqlite",
+        _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_normalised_and_passwords_redacted() {
+        assert_eq!(
+            normalise_url("outreach.db").unwrap(),
+            "sqlite://outreach.db"
+        );
+        assert_eq!(normalise_url("sqlite:x.db").unwrap(), "sqlite://x.db");
+        assert_eq!(
+            normalise_url("sqlite:///tmp/x.db").unwrap(),
+            "sqlite:///tmp/x.db"
+        );
+        assert!(normalise_url("mysql://root@localhost/x").is_err());
+        assert_eq!(
+            redact("postgres://user:secret@host/db"),
+            "postgres://user:***@host/db"
+        );
+        assert_eq!(redact("postgres://user@host/db"), "postgres://user@host/db");
+    }
+}

@@ -1,0 +1,226 @@
+//! Engagements: what happened with a state (visits, meetings, dialogue, statements, letters,
+//! calls), with participants, outcome and the stance it showed.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::actor::{Actor, ensure_user};
+use crate::audit;
+use crate::directory::resolve_contact;
+use crate::domain::{EngagementKind, Stance, optional_text, parse_date};
+use crate::entities::{contact, engagement, engagement_participant, user};
+use crate::error::{Error, Result};
+
+/// An engagement as a user gives it.
+#[derive(Debug, Clone, Default)]
+pub struct EngagementInput {
+    pub state: String,
+    pub kind: String,
+    /// `YYYY-MM-DD`; today in the actor's zone when absent.
+    pub date: Option<String>,
+    pub summary: Option<String>,
+    pub outcome: Option<String>,
+    pub stance: Option<String>,
+    /// Contacts by email, name or id.
+    pub with: Vec<String>,
+    /// The meeting this engagement records, if any (already resolved).
+    pub meeting_id: Option<Uuid>,
+}
+
+/// An engagement with its participants' names, for timelines and JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct EngagementView {
+    pub id: Uuid,
+    pub iso3: String,
+    pub kind: String,
+    pub date: NaiveDate,
+    pub summary: String,
+    pub outcome: Option<String>,
+    pub stance: Option<String>,
+    pub meeting_id: Option<Uuid>,
+    pub participants: Vec<String>,
+    pub logged_by: String,
+}
+
+/// Validates and writes an engagement inside the caller's transaction.
+pub(crate) async fn insert<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    input: &EngagementInput,
+) -> Result<EngagementView> {
+    let state = crate::states::resolve(db, &input.state).await?;
+    let kind = EngagementKind::parse("kind", &input.kind)?;
+    let date = match input.date.as_deref() {
+        Some(d) => parse_date("date", d)?,
+        None => actor.today(),
+    };
+    let latest = actor.today() + chrono::Days::new(1);
+    if date > latest {
+        return Err(Error::invalid(
+            "date",
+            format!(
+                "{date} is in the future; log what happened, and plan what will happen with `outreach meeting schedule`"
+            ),
+        ));
+    }
+    let summary = optional_text("summary", input.summary.as_deref(), 4000)?.unwrap_or_default();
+    let outcome = optional_text("outcome", input.outcome.as_deref(), 4000)?;
+    let stance = match input
+        .stance
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(s) => Some(Stance::parse("stance", s)?.as_str().to_owned()),
+    };
+    let mut contacts = Vec::new();
+    for w in &input.with {
+        let c = resolve_contact(db, w).await.map_err(|e| match e {
+            Error::NotFound { given, hint, .. } => {
+                Error::invalid("with", format!("no contact matches '{given}'{hint}"))
+            }
+            other => other,
+        })?;
+        if !contacts.iter().any(|x: &contact::Model| x.id == c.id) {
+            contacts.push(c);
+        }
+    }
+    let me = ensure_user(db, &actor.handle, actor.zone).await?;
+    let model = engagement::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        iso3: Set(state.iso3.clone()),
+        kind: Set(kind.as_str().to_owned()),
+        occurred_on: Set(date),
+        summary: Set(summary),
+        outcome: Set(outcome),
+        stance: Set(stance),
+        meeting_id: Set(input.meeting_id),
+        created_by: Set(actor.handle.clone()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    engagement_participant::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        engagement_id: Set(model.id),
+        contact_id: Set(None),
+        user_id: Set(Some(me.id)),
+    }
+    .insert(db)
+    .await?;
+    for c in &contacts {
+        engagement_participant::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            engagement_id: Set(model.id),
+            contact_id: Set(Some(c.id)),
+            user_id: Set(None),
+        }
+        .insert(db)
+        .await?;
+    }
+    audit::record(
+        db,
+        &actor.handle,
+        "engagement.log",
+        "engagement",
+        &model.id.to_string(),
+        serde_json::json!({
+            "iso3": model.iso3, "kind": model.kind, "date": model.occurred_on,
+            "outcome": model.outcome, "stance": model.stance,
+            "contacts": contacts.iter().map(|c| c.id).collect::<Vec<_>>(),
+        }),
+    )
+    .await?;
+    let mut participants = vec![me.handle];
+    participants.extend(contacts.into_iter().map(|c| c.name));
+    Ok(EngagementView {
+        id: model.id,
+        iso3: model.iso3,
+        kind: model.kind,
+        date: model.occurred_on,
+        summary: model.summary,
+        outcome: model.outcome,
+        stance: model.stance,
+        meeting_id: model.meeting_id,
+        participants,
+        logged_by: model.created_by,
+    })
+}
+
+/// Logs an engagement in one transaction with its audit record.
+///
+/// # Errors
+/// [`Error::UnknownState`], [`Error::Invalid`] for a bad field, [`Error::NotFound`] for an
+/// unknown contact; nothing is written then.
+pub async fn log(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: &EngagementInput,
+) -> Result<EngagementView> {
+    let tx = db.begin().await?;
+    let view = insert(&tx, actor, input).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// A state's engagements, newest first.
+///
+/// # Errors
+/// Database errors.
+pub async fn for_state<C: ConnectionTrait>(db: &C, iso3: &str) -> Result<Vec<EngagementView>> {
+    let rows = engagement::Entity::find()
+        .filter(engagement::Column::Iso3.eq(iso3))
+        .order_by_desc(engagement::Column::OccurredOn)
+        .order_by_desc(engagement::Column::Id)
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|e| e.id).collect();
+    let parts = engagement_participant::Entity::find()
+        .filter(engagement_participant::Column::EngagementId.is_in(ids))
+        .order_by_asc(engagement_participant::Column::Id)
+        .all(db)
+        .await?;
+    let contacts: HashMap<Uuid, String> = contact::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let users: HashMap<Uuid, String> = user::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.handle))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|e| EngagementView {
+            participants: parts
+                .iter()
+                .filter(|p| p.engagement_id == e.id)
+                .filter_map(|p| {
+                    p.user_id
+                        .and_then(|u| users.get(&u).cloned())
+                        .or_else(|| p.contact_id.and_then(|c| contacts.get(&c).cloned()))
+                })
+                .collect(),
+            id: e.id,
+            iso3: e.iso3,
+            kind: e.kind,
+            date: e.occurred_on,
+            summary: e.summary,
+            outcome: e.outcome,
+            stance: e.stance,
+            meeting_id: e.meeting_id,
+            logged_by: e.created_by,
+        })
+        .collect())
+}

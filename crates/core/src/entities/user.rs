@@ -1,0 +1,20 @@
+//! A staff identity: who acts, who owns meetings and follow-ups, whose zone a reminder uses.
+
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(unique)]
+    pub handle: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub time_zone: String,
+    pub role: String,
+    pub created_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

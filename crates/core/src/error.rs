@@ -1,0 +1,108 @@
+//! The one error type of the core library. Every variant reads as a sentence a campaign officer
+//! can act on: it names what was given, which field it came from and how to fix it.
+
+use std::fmt;
+
+/// A state suggested when a code or name is not recognised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub iso3: String,
+    pub name: String,
+}
+
+impl fmt::Display for Suggestion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.iso3, self.name)
+    }
+}
+
+fn did_you_mean(suggestions: &[Suggestion]) -> String {
+    match suggestions {
+        [] => "; `outreach states --status all` lists every state".to_owned(),
+        [one] => format!("; did you mean {one}?"),
+        many => {
+            let names: Vec<String> = many.iter().map(ToString::to_string).collect();
+            format!("; did you mean {}?", names.join(" or "))
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A value given by the user is malformed or out of range.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+
+    /// A state code or name that matches no state.
+    #[error("{given} is not a state code or name{}", did_you_mean(.suggestions))]
+    UnknownState {
+        given: String,
+        suggestions: Vec<Suggestion>,
+    },
+
+    /// A record looked up by id or name that does not exist.
+    #[error("no {what} matches '{given}'{hint}")]
+    NotFound {
+        what: &'static str,
+        given: String,
+        hint: String,
+    },
+
+    /// A short id or name that matches more than one record.
+    #[error(
+        "'{given}' matches {count} {what}s: {candidates}; give more of the id or the full name"
+    )]
+    Ambiguous {
+        what: &'static str,
+        given: String,
+        count: usize,
+        candidates: String,
+    },
+
+    /// The request is well-formed but the record's state does not allow it.
+    #[error("{0}")]
+    Conflict(String),
+
+    /// A CSV file with a bad row; nothing from the file was written.
+    #[error("{file}, line {line}, column '{column}': {message}; nothing was imported")]
+    Csv {
+        file: String,
+        line: u64,
+        column: String,
+        message: String,
+    },
+
+    /// The shipped or given reference data is inconsistent.
+    #[error("reference data: {0}")]
+    ReferenceData(String),
+
+    /// The configuration cannot be read or has unknown or malformed keys.
+    #[error("configuration: {0}")]
+    Config(String),
+
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(
+        what: &'static str,
+        given: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        Self::NotFound {
+            what,
+            given: given.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

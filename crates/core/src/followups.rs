@@ -1,0 +1,232 @@
+//! Follow-ups: actions owed after an engagement or meeting, each with an owner and a due date.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::actor::{Actor, ensure_user, require_user};
+use crate::audit;
+use crate::domain::{parse_date, required_text};
+use crate::entities::{engagement, follow_up, user};
+use crate::error::{Error, Result};
+use crate::ids;
+
+/// A follow-up as a user gives it.
+#[derive(Debug, Clone, Default)]
+pub struct FollowUpInput {
+    /// The state; taken from the engagement or meeting when one is given.
+    pub state: Option<String>,
+    pub description: String,
+    /// `YYYY-MM-DD`; a week from today when absent.
+    pub due: Option<String>,
+    /// Staff handle; the actor when absent.
+    pub owner: Option<String>,
+    pub engagement: Option<String>,
+    pub meeting: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowUpView {
+    pub id: Uuid,
+    pub iso3: String,
+    pub description: String,
+    pub owner: String,
+    pub due_on: NaiveDate,
+    pub done_at: Option<DateTime<Utc>>,
+    pub overdue: bool,
+    pub engagement_id: Option<Uuid>,
+    pub meeting_id: Option<Uuid>,
+}
+
+fn view(f: follow_up::Model, owner: String, today: NaiveDate) -> FollowUpView {
+    FollowUpView {
+        overdue: f.done_at.is_none() && f.due_on < today,
+        id: f.id,
+        iso3: f.iso3,
+        description: f.description,
+        owner,
+        due_on: f.due_on,
+        done_at: f.done_at,
+        engagement_id: f.engagement_id,
+        meeting_id: f.meeting_id,
+    }
+}
+
+/// Adds a follow-up.
+///
+/// # Errors
+/// [`Error::Invalid`] for a bad field or when no state can be told, [`Error::NotFound`] for an
+/// unknown owner, engagement or meeting; nothing is written then.
+pub async fn add(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: &FollowUpInput,
+) -> Result<FollowUpView> {
+    let tx = db.begin().await?;
+    let out = add_in(&tx, actor, input).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+pub(crate) async fn add_in<C: ConnectionTrait>(
+    tx: &C,
+    actor: &Actor,
+    input: &FollowUpInput,
+) -> Result<FollowUpView> {
+    let description = required_text("description", &input.description, 2000)?;
+    let due_on = match input.due.as_deref() {
+        Some(d) => parse_date("due", d)?,
+        None => actor.today() + chrono::Days::new(7),
+    };
+    let me = ensure_user(tx, &actor.handle, actor.zone).await?;
+    let owner = match input
+        .owner
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => me,
+        Some(h) if h == actor.handle => me,
+        Some(h) => require_user(tx, "--owner", h).await?,
+    };
+    let engagement = match input.engagement.as_deref() {
+        None => None,
+        Some(given) => {
+            let all = engagement::Entity::find().all(tx).await?;
+            let id = ids::pick("engagement", given, all.iter().map(|e| e.id))?;
+            all.into_iter().find(|e| e.id == id)
+        }
+    };
+    let meeting = match input.meeting.as_deref() {
+        None => None,
+        Some(given) => Some(crate::meetings::find(tx, given).await?),
+    };
+    let iso3 = match input
+        .state
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(s) => crate::states::resolve(tx, s).await?.iso3,
+        None => engagement
+            .as_ref()
+            .map(|e| e.iso3.clone())
+            .or_else(|| meeting.as_ref().map(|m| m.iso3.clone()))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "state",
+                    "say which state the follow-up is about with --state",
+                )
+            })?,
+    };
+    let model = follow_up::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        iso3: Set(iso3),
+        engagement_id: Set(engagement.map(|e| e.id)),
+        meeting_id: Set(meeting.map(|m| m.id)),
+        description: Set(description),
+        owner_id: Set(owner.id),
+        due_on: Set(due_on),
+        done_at: Set(None),
+        created_at: Set(Utc::now()),
+    }
+    .insert(tx)
+    .await?;
+    audit::record(
+        tx,
+        &actor.handle,
+        "follow_up.add",
+        "follow_up",
+        &model.id.to_string(),
+        serde_json::json!({ "iso3": model.iso3, "owner": owner.handle, "due_on": model.due_on }),
+    )
+    .await?;
+    Ok(view(model, owner.handle, actor.today()))
+}
+
+/// Marks a follow-up done.
+///
+/// # Errors
+/// [`Error::NotFound`], [`Error::Conflict`] when it is done already.
+pub async fn done(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<FollowUpView> {
+    let tx = db.begin().await?;
+    let all = follow_up::Entity::find().all(&tx).await?;
+    let id = ids::pick("follow-up", id, all.iter().map(|f| f.id)).map_err(|e| match e {
+        Error::NotFound { what, given, .. } => {
+            Error::not_found(what, given, "; `outreach followups` lists them")
+        }
+        other => other,
+    })?;
+    let f = all
+        .into_iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| unreachable!("picked from all"));
+    if let Some(at) = f.done_at {
+        return Err(Error::Conflict(format!(
+            "follow-up {} was already done on {}",
+            ids::short(f.id),
+            at.format("%Y-%m-%d")
+        )));
+    }
+    let owner_id = f.owner_id;
+    let mut active = f.into_active_model();
+    active.done_at = Set(Some(Utc::now()));
+    let model = active.update(&tx).await?;
+    audit::record(
+        &tx,
+        &actor.handle,
+        "follow_up.done",
+        "follow_up",
+        &model.id.to_string(),
+        serde_json::json!({}),
+    )
+    .await?;
+    let owner = user::Entity::find_by_id(owner_id)
+        .one(&tx)
+        .await?
+        .map(|u| u.handle)
+        .unwrap_or_default();
+    tx.commit().await?;
+    Ok(view(model, owner, actor.today()))
+}
+
+/// Follow-ups by due date: open ones only unless `all`; one state's or one owner's when given.
+///
+/// # Errors
+/// Database errors.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    today: NaiveDate,
+    all: bool,
+    iso3: Option<&str>,
+    owner: Option<&str>,
+) -> Result<Vec<FollowUpView>> {
+    let users: HashMap<Uuid, String> = user::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.handle))
+        .collect();
+    let mut q = follow_up::Entity::find().order_by_asc(follow_up::Column::DueOn);
+    if !all {
+        q = q.filter(follow_up::Column::DoneAt.is_null());
+    }
+    if let Some(iso3) = iso3 {
+        q = q.filter(follow_up::Column::Iso3.eq(iso3));
+    }
+    Ok(q.all(db)
+        .await?
+        .into_iter()
+        .map(|f| {
+            let owner = users.get(&f.owner_id).cloned().unwrap_or_default();
+            view(f, owner, today)
+        })
+        .filter(|f| owner.is_none_or(|o| o == f.owner))
+        .collect())
+}

@@ -1,0 +1,437 @@
+//! Meetings: planned engagements with a start instant stored in UTC, the IANA zone of the place
+//! they are held in, and a version that grows on every change (reschedule or cancellation), so
+//! reminders and calendar invitations can tell one plan from the next.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::actor::{Actor, ensure_user};
+use crate::audit;
+use crate::directory::resolve_contact;
+use crate::domain::{
+    IanaZone, MeetingStatus, optional_text, parse_duration_minutes, parse_local_datetime,
+    required_text,
+};
+use crate::engagements::{self, EngagementInput, EngagementView};
+use crate::entities::{contact, meeting, meeting_participant, state, user};
+use crate::error::{Error, Result};
+use crate::ids;
+
+/// A meeting as a user plans it.
+#[derive(Debug, Clone, Default)]
+pub struct MeetingInput {
+    pub state: String,
+    pub title: String,
+    /// Local wall-clock time, `YYYY-MM-DD HH:MM`.
+    pub at: String,
+    /// IANA zone of `at`; the state's capital zone when absent.
+    pub tz: Option<String>,
+    /// `1h`, `90m`; one hour when absent.
+    pub duration: Option<String>,
+    pub place: Option<String>,
+    /// Contacts by email, name or id.
+    pub with: Vec<String>,
+}
+
+/// A meeting as people read it: times in its own zone and in the reader's.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeetingView {
+    pub id: Uuid,
+    pub iso3: String,
+    pub state: String,
+    pub title: String,
+    pub status: String,
+    pub version: i32,
+    /// The instant, UTC, RFC 3339.
+    pub starts_at: DateTime<Utc>,
+    pub time_zone: String,
+    /// Wall-clock start where the meeting is held, `YYYY-MM-DD HH:MM`.
+    pub local_start: String,
+    /// Wall-clock start in the reader's zone.
+    pub reader_start: String,
+    pub reader_time_zone: String,
+    pub duration_minutes: i32,
+    pub place: Option<String>,
+    pub owner: String,
+    pub participants: Vec<String>,
+}
+
+fn fmt_local(zone: IanaZone, at: DateTime<Utc>) -> String {
+    zone.local(at).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Builds views for `rows`, reading names in a few queries.
+async fn views<C: ConnectionTrait>(
+    db: &C,
+    reader: IanaZone,
+    rows: Vec<meeting::Model>,
+) -> Result<Vec<MeetingView>> {
+    let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
+    let parts = meeting_participant::Entity::find()
+        .filter(meeting_participant::Column::MeetingId.is_in(ids))
+        .order_by_asc(meeting_participant::Column::Id)
+        .all(db)
+        .await?;
+    let contacts: HashMap<Uuid, String> = contact::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let users: HashMap<Uuid, String> = user::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.handle))
+        .collect();
+    let states: HashMap<String, String> = state::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.iso3, s.name))
+        .collect();
+    rows.into_iter()
+        .map(|m| {
+            let zone = IanaZone::parse("time_zone", &m.time_zone)?;
+            Ok(MeetingView {
+                participants: parts
+                    .iter()
+                    .filter(|p| p.meeting_id == m.id)
+                    .filter_map(|p| {
+                        p.user_id
+                            .and_then(|u| users.get(&u).cloned())
+                            .or_else(|| p.contact_id.and_then(|c| contacts.get(&c).cloned()))
+                    })
+                    .collect(),
+                state: states.get(&m.iso3).cloned().unwrap_or_default(),
+                owner: users.get(&m.owner_id).cloned().unwrap_or_default(),
+                local_start: fmt_local(zone, m.starts_at),
+                reader_start: fmt_local(reader, m.starts_at),
+                reader_time_zone: reader.name().to_owned(),
+                id: m.id,
+                iso3: m.iso3,
+                title: m.title,
+                status: m.status,
+                version: m.version,
+                starts_at: m.starts_at,
+                time_zone: m.time_zone,
+                duration_minutes: m.duration_minutes,
+                place: m.place,
+            })
+        })
+        .collect()
+}
+
+async fn view_one<C: ConnectionTrait>(
+    db: &C,
+    reader: IanaZone,
+    m: meeting::Model,
+) -> Result<MeetingView> {
+    views(db, reader, vec![m])
+        .await?
+        .pop()
+        .ok_or_else(|| Error::Conflict("meeting vanished while reading it".into()))
+}
+
+/// Finds a meeting by full id or the last characters of it.
+///
+/// # Errors
+/// [`Error::NotFound`], [`Error::Ambiguous`] or [`Error::Invalid`].
+pub async fn find<C: ConnectionTrait>(db: &C, given: &str) -> Result<meeting::Model> {
+    let all = meeting::Entity::find().all(db).await?;
+    let id = ids::pick("meeting", given, all.iter().map(|m| m.id)).map_err(|e| match e {
+        Error::NotFound { what, given, .. } => Error::not_found(
+            what,
+            given,
+            "; `outreach meetings` lists meetings and their ids",
+        ),
+        other => other,
+    })?;
+    Ok(all
+        .into_iter()
+        .find(|m| m.id == id)
+        .unwrap_or_else(|| unreachable!("picked from all")))
+}
+
+/// Plans a meeting. The local time is read in `tz` (or the capital's zone) and stored as a UTC
+/// instant; a time that does not exist or is ambiguous there is refused.
+///
+/// # Errors
+/// [`Error::UnknownState`], [`Error::Invalid`] for a bad field; nothing is written then.
+pub async fn schedule(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: &MeetingInput,
+) -> Result<MeetingView> {
+    let tx = db.begin().await?;
+    let out = schedule_in(&tx, actor, input).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+pub(crate) async fn schedule_in<C: ConnectionTrait>(
+    tx: &C,
+    actor: &Actor,
+    input: &MeetingInput,
+) -> Result<MeetingView> {
+    let st = crate::states::resolve(tx, &input.state).await?;
+    let title = required_text("title", &input.title, 200)?;
+    let zone = match input.tz.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(z) => IanaZone::parse("tz", z)?,
+        None => IanaZone::parse("tz", &st.capital_tz)?,
+    };
+    let local = parse_local_datetime("at", &input.at)?;
+    let starts_at = zone.to_utc("at", local)?;
+    let duration = match input.duration.as_deref() {
+        Some(d) => parse_duration_minutes("duration", d)?,
+        None => 60,
+    };
+    let place = optional_text("place", input.place.as_deref(), 300)?;
+    let mut contacts = Vec::new();
+    for w in &input.with {
+        let c = resolve_contact(tx, w).await?;
+        if !contacts.iter().any(|x: &contact::Model| x.id == c.id) {
+            contacts.push(c);
+        }
+    }
+    let owner = ensure_user(tx, &actor.handle, actor.zone).await?;
+    let now = Utc::now();
+    let model = meeting::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        iso3: Set(st.iso3.clone()),
+        title: Set(title),
+        starts_at: Set(starts_at),
+        time_zone: Set(zone.name().to_owned()),
+        duration_minutes: Set(duration),
+        place: Set(place),
+        status: Set(MeetingStatus::Planned.as_str().to_owned()),
+        version: Set(1),
+        owner_id: Set(owner.id),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(tx)
+    .await?;
+    meeting_participant::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        meeting_id: Set(model.id),
+        contact_id: Set(None),
+        user_id: Set(Some(owner.id)),
+    }
+    .insert(tx)
+    .await?;
+    for c in &contacts {
+        meeting_participant::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            meeting_id: Set(model.id),
+            contact_id: Set(Some(c.id)),
+            user_id: Set(None),
+        }
+        .insert(tx)
+        .await?;
+    }
+    audit::record(
+        tx,
+        &actor.handle,
+        "meeting.schedule",
+        "meeting",
+        &model.id.to_string(),
+        serde_json::json!({
+            "iso3": model.iso3, "title": model.title, "starts_at": model.starts_at,
+            "time_zone": model.time_zone, "local_start": local.format("%Y-%m-%d %H:%M").to_string(),
+            "duration_minutes": model.duration_minutes, "version": 1,
+        }),
+    )
+    .await?;
+    let view = view_one(tx, actor.zone, model).await?;
+    Ok(view)
+}
+
+fn require_planned(m: &meeting::Model, doing: &str) -> Result<()> {
+    if m.status == MeetingStatus::Planned.as_str() {
+        Ok(())
+    } else {
+        Err(Error::Conflict(format!(
+            "meeting {} is {}; only a planned meeting can be {doing}",
+            ids::short(m.id),
+            m.status
+        )))
+    }
+}
+
+/// Moves a planned meeting to a new local time (in `tz`, or the zone it already has); its version
+/// grows by one.
+///
+/// # Errors
+/// [`Error::NotFound`], [`Error::Invalid`] for a bad time, [`Error::Conflict`] if it is not
+/// planned; nothing is written then.
+pub async fn reschedule(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+    at: &str,
+    tz: Option<&str>,
+) -> Result<MeetingView> {
+    let tx = db.begin().await?;
+    let m = find(&tx, id).await?;
+    require_planned(&m, "rescheduled")?;
+    let zone = match tz.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(z) => IanaZone::parse("tz", z)?,
+        None => IanaZone::parse("tz", &m.time_zone)?,
+    };
+    let local = parse_local_datetime("at", at)?;
+    let starts_at = zone.to_utc("at", local)?;
+    let (old_start, old_zone, old_version) = (m.starts_at, m.time_zone.clone(), m.version);
+    let mut active = m.into_active_model();
+    active.starts_at = Set(starts_at);
+    active.time_zone = Set(zone.name().to_owned());
+    active.version = Set(old_version + 1);
+    active.updated_at = Set(Utc::now());
+    let model = active.update(&tx).await?;
+    audit::record(
+        &tx,
+        &actor.handle,
+        "meeting.reschedule",
+        "meeting",
+        &model.id.to_string(),
+        serde_json::json!({
+            "from": { "starts_at": old_start, "time_zone": old_zone, "version": old_version },
+            "to": { "starts_at": model.starts_at, "time_zone": model.time_zone, "version": model.version },
+        }),
+    )
+    .await?;
+    let view = view_one(&tx, actor.zone, model).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Cancels a planned meeting; its version grows by one so calendar clients see the change.
+///
+/// # Errors
+/// [`Error::NotFound`], [`Error::Conflict`] if it is not planned.
+pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<MeetingView> {
+    let tx = db.begin().await?;
+    let m = find(&tx, id).await?;
+    require_planned(&m, "cancelled")?;
+    let version = m.version + 1;
+    let mut active = m.into_active_model();
+    active.status = Set(MeetingStatus::Cancelled.as_str().to_owned());
+    active.version = Set(version);
+    active.updated_at = Set(Utc::now());
+    let model = active.update(&tx).await?;
+    audit::record(
+        &tx,
+        &actor.handle,
+        "meeting.cancel",
+        "meeting",
+        &model.id.to_string(),
+        serde_json::json!({ "version": version }),
+    )
+    .await?;
+    let view = view_one(&tx, actor.zone, model).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Marks a planned meeting as held and logs the engagement it was, with its outcome, in one
+/// transaction.
+///
+/// # Errors
+/// [`Error::NotFound`], [`Error::Conflict`] if it is not planned or has not started yet,
+/// [`Error::Invalid`] for a bad field.
+pub async fn held(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+    kind: &str,
+    outcome: Option<&str>,
+    stance: Option<&str>,
+) -> Result<(MeetingView, EngagementView)> {
+    let tx = db.begin().await?;
+    let m = find(&tx, id).await?;
+    require_planned(&m, "marked held")?;
+    if m.starts_at > Utc::now() {
+        return Err(Error::Conflict(format!(
+            "meeting {} starts at {} UTC, in the future; it can be marked held once it has started",
+            ids::short(m.id),
+            m.starts_at.format("%Y-%m-%d %H:%M")
+        )));
+    }
+    let zone = IanaZone::parse("time_zone", &m.time_zone)?;
+    let contacts: Vec<String> = meeting_participant::Entity::find()
+        .filter(meeting_participant::Column::MeetingId.eq(m.id))
+        .all(&tx)
+        .await?
+        .into_iter()
+        .filter_map(|p| p.contact_id.map(|c| c.to_string()))
+        .collect();
+    let engagement = engagements::insert(
+        &tx,
+        actor,
+        &EngagementInput {
+            state: m.iso3.clone(),
+            kind: kind.to_owned(),
+            date: Some(zone.local(m.starts_at).date_naive().to_string()),
+            summary: Some(m.title.clone()),
+            outcome: outcome.map(str::to_owned),
+            stance: stance.map(str::to_owned),
+            with: contacts,
+            meeting_id: Some(m.id),
+        },
+    )
+    .await?;
+    let mut active = m.into_active_model();
+    active.status = Set(MeetingStatus::Held.as_str().to_owned());
+    active.updated_at = Set(Utc::now());
+    let model = active.update(&tx).await?;
+    audit::record(
+        &tx,
+        &actor.handle,
+        "meeting.held",
+        "meeting",
+        &model.id.to_string(),
+        serde_json::json!({ "engagement_id": engagement.id }),
+    )
+    .await?;
+    let view = view_one(&tx, actor.zone, model).await?;
+    tx.commit().await?;
+    Ok((view, engagement))
+}
+
+/// Meetings by start time; only planned ones from now on when `upcoming`; one state's when given.
+///
+/// # Errors
+/// Database errors.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    reader: IanaZone,
+    upcoming: bool,
+    iso3: Option<&str>,
+) -> Result<Vec<MeetingView>> {
+    let mut q = meeting::Entity::find().order_by_asc(meeting::Column::StartsAt);
+    if upcoming {
+        q = q
+            .filter(meeting::Column::StartsAt.gte(Utc::now()))
+            .filter(meeting::Column::Status.eq(MeetingStatus::Planned.as_str()));
+    }
+    if let Some(iso3) = iso3 {
+        q = q.filter(meeting::Column::Iso3.eq(iso3));
+    }
+    views(db, reader, q.all(db).await?).await
+}
+
+/// One meeting.
+///
+/// # Errors
+/// [`Error::NotFound`], [`Error::Ambiguous`] or [`Error::Invalid`].
+pub async fn show<C: ConnectionTrait>(db: &C, reader: IanaZone, id: &str) -> Result<MeetingView> {
+    let m = find(db, id).await?;
+    view_one(db, reader, m).await
+}

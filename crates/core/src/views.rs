@@ -1,0 +1,329 @@
+//! Read-side views built from the records: a state's profile and the attention list. Everything
+//! here is derived on each read (status from treaty events, days since the last engagement), so a
+//! late correction to any record corrects every view.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::directory::{self, GrantView};
+use crate::domain::{IanaZone, MeetingStatus};
+use crate::engagements::{self, EngagementView};
+use crate::entities::{engagement, grant, meeting, organisation, state, treaty_event};
+use crate::error::Result;
+use crate::followups::{self, FollowUpView};
+use crate::meetings::{self, MeetingView};
+use crate::refdata::TREATIES;
+use crate::signals::{self, SignalView};
+use crate::status::{Status, StatusFilter, TreatyRecord};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TreatyEventView {
+    pub treaty: String,
+    pub event: String,
+    pub date: NaiveDate,
+    pub source: String,
+    pub confidence: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TreatyStatusView {
+    pub treaty: String,
+    pub status: Status,
+    pub in_force: bool,
+    pub party_since: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactView {
+    pub id: Uuid,
+    pub name: String,
+    pub title: Option<String>,
+    pub role: Option<String>,
+    pub organisation: Option<String>,
+    pub email: Option<String>,
+    pub languages: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrganisationView {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub icbl_member: bool,
+    pub email: Option<String>,
+}
+
+/// Everything outreach knows about one state, as of one date.
+#[derive(Debug, Clone, Serialize)]
+pub struct StateProfile {
+    pub iso3: String,
+    pub iso2: String,
+    pub name: String,
+    pub official_name: String,
+    pub capital: String,
+    pub capital_tz: String,
+    pub un_region: String,
+    pub un_subregion: String,
+    pub treaty: String,
+    pub at: NaiveDate,
+    pub status: Status,
+    pub in_force: bool,
+    pub party_since: Option<NaiveDate>,
+    /// Status under every treaty the data covers.
+    pub treaties: Vec<TreatyStatusView>,
+    /// The selected treaty's events, oldest first, with sources.
+    pub status_history: Vec<TreatyEventView>,
+    pub signals: Vec<SignalView>,
+    pub grants: Vec<GrantView>,
+    pub organisations: Vec<OrganisationView>,
+    pub contacts: Vec<ContactView>,
+    pub engagements: Vec<EngagementView>,
+    pub last_engagement: Option<NaiveDate>,
+    pub days_since_last_engagement: Option<i64>,
+    pub next_meeting: Option<MeetingView>,
+    pub upcoming_meetings: Vec<MeetingView>,
+    pub open_follow_ups: Vec<FollowUpView>,
+}
+
+/// A state's profile under `treaty` as of `at`, with times shown in `reader`'s zone.
+///
+/// # Errors
+/// Database errors.
+pub async fn profile<C: ConnectionTrait>(
+    db: &C,
+    st: state::Model,
+    treaty: &str,
+    at: NaiveDate,
+    reader: IanaZone,
+    today: NaiveDate,
+) -> Result<StateProfile> {
+    let events = treaty_event::Entity::find()
+        .filter(treaty_event::Column::Iso3.eq(st.iso3.clone()))
+        .order_by_asc(treaty_event::Column::Date)
+        .all(db)
+        .await?;
+    let mut records: HashMap<&str, TreatyRecord> = HashMap::new();
+    for e in &events {
+        if let Ok(kind) = crate::domain::TreatyEventKind::parse("event", &e.event) {
+            records
+                .entry(e.treaty.as_str())
+                .or_default()
+                .add(kind, e.date);
+        }
+    }
+    let empty = TreatyRecord::new();
+    let treaties: Vec<TreatyStatusView> = TREATIES
+        .iter()
+        .map(|(code, _, _)| {
+            let s = records.get(code).unwrap_or(&empty).status_at(at);
+            TreatyStatusView {
+                treaty: (*code).to_owned(),
+                status: s.status,
+                in_force: s.in_force,
+                party_since: s.party_since,
+            }
+        })
+        .collect();
+    let current = records.get(treaty).unwrap_or(&empty).status_at(at);
+    let status_history = events
+        .iter()
+        .filter(|e| e.treaty == treaty)
+        .map(|e| TreatyEventView {
+            treaty: e.treaty.clone(),
+            event: e.event.clone(),
+            date: e.date,
+            source: e.source.clone(),
+            confidence: e.confidence.clone(),
+            note: e.note.clone(),
+        })
+        .collect();
+
+    let orgs = directory::organisations(db, Some(&st.iso3)).await?;
+    let all_orgs: HashMap<Uuid, String> = organisation::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let contacts = directory::contacts(db, Some(&st.iso3))
+        .await?
+        .into_iter()
+        .map(|c| ContactView {
+            organisation: c.organisation_id.and_then(|o| all_orgs.get(&o).cloned()),
+            id: c.id,
+            name: c.name,
+            title: c.title,
+            role: c.role,
+            email: c.email,
+            languages: c.languages,
+        })
+        .collect();
+    let engagements = engagements::for_state(db, &st.iso3).await?;
+    let last_engagement = engagements.iter().map(|e| e.date).max();
+    let upcoming_meetings = meetings::list(db, reader, true, Some(&st.iso3)).await?;
+    Ok(StateProfile {
+        days_since_last_engagement: last_engagement.map(|d| (today - d).num_days()),
+        last_engagement,
+        next_meeting: upcoming_meetings.first().cloned(),
+        upcoming_meetings,
+        open_follow_ups: followups::list(db, today, false, Some(&st.iso3), None).await?,
+        signals: signals::for_state(db, &st.iso3).await?,
+        grants: directory::grants(db, Some(&st.iso3)).await?,
+        organisations: orgs
+            .into_iter()
+            .map(|o| OrganisationView {
+                id: o.id,
+                name: o.name,
+                kind: o.kind,
+                icbl_member: o.icbl_member,
+                email: o.email,
+            })
+            .collect(),
+        contacts,
+        engagements,
+        status: current.status,
+        in_force: current.in_force,
+        party_since: current.party_since,
+        treaties,
+        status_history,
+        treaty: treaty.to_owned(),
+        at,
+        iso3: st.iso3,
+        iso2: st.iso2,
+        name: st.name,
+        official_name: st.official_name,
+        capital: st.capital,
+        capital_tz: st.capital_tz,
+        un_region: st.un_region,
+        un_subregion: st.un_subregion,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NextMeeting {
+    pub id: Uuid,
+    pub title: String,
+    pub starts_at: chrono::DateTime<Utc>,
+    pub time_zone: String,
+    pub local_start: String,
+}
+
+/// One line of the attention list.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttentionRow {
+    pub iso3: String,
+    pub name: String,
+    pub status: Status,
+    pub last_engagement: Option<NaiveDate>,
+    pub last_engagement_kind: Option<String>,
+    /// `None` when the state was never engaged.
+    pub days_since_last_engagement: Option<i64>,
+    pub next_meeting: Option<NextMeeting>,
+    pub grantees: Vec<String>,
+    pub open_follow_ups: usize,
+    pub overdue_follow_ups: usize,
+}
+
+/// States not party under `treaty` on `today`, those engaged longest ago (or never) first, each
+/// with its next planned meeting.
+///
+/// # Errors
+/// Database errors.
+pub async fn attention<C: ConnectionTrait>(
+    db: &C,
+    treaty: &str,
+    today: NaiveDate,
+) -> Result<Vec<AttentionRow>> {
+    let outside = crate::states::by_status(db, treaty, StatusFilter::NotParty, today).await?;
+    let mut last: HashMap<String, (NaiveDate, String)> = HashMap::new();
+    let rows: Vec<(String, NaiveDate, String)> = engagement::Entity::find()
+        .select_only()
+        .column(engagement::Column::Iso3)
+        .column(engagement::Column::OccurredOn)
+        .column(engagement::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (iso3, date, kind) in rows {
+        let entry = last.entry(iso3).or_insert((date, kind.clone()));
+        if date > entry.0 {
+            *entry = (date, kind);
+        }
+    }
+    let mut next: HashMap<String, NextMeeting> = HashMap::new();
+    let upcoming = meeting::Entity::find()
+        .filter(meeting::Column::Status.eq(MeetingStatus::Planned.as_str()))
+        .filter(meeting::Column::StartsAt.gte(Utc::now()))
+        .order_by_asc(meeting::Column::StartsAt)
+        .all(db)
+        .await?;
+    for m in upcoming {
+        if next.contains_key(&m.iso3) {
+            continue;
+        }
+        let local_start = IanaZone::parse("time_zone", &m.time_zone)
+            .map(|z| z.local(m.starts_at).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        next.insert(
+            m.iso3.clone(),
+            NextMeeting {
+                id: m.id,
+                title: m.title,
+                starts_at: m.starts_at,
+                time_zone: m.time_zone,
+                local_start,
+            },
+        );
+    }
+    let orgs: HashMap<Uuid, String> = organisation::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let mut grantees: HashMap<String, Vec<String>> = HashMap::new();
+    for g in grant::Entity::find()
+        .order_by_desc(grant::Column::Year)
+        .all(db)
+        .await?
+    {
+        if let Some(name) = orgs.get(&g.organisation_id) {
+            let list = grantees.entry(g.iso3).or_default();
+            if !list.contains(name) {
+                list.push(name.clone());
+            }
+        }
+    }
+    let open = followups::list(db, today, false, None, None).await?;
+    let mut out: Vec<AttentionRow> = outside
+        .into_iter()
+        .map(|s| {
+            let l = last.get(&s.iso3);
+            AttentionRow {
+                last_engagement: l.map(|x| x.0),
+                last_engagement_kind: l.map(|x| x.1.clone()),
+                days_since_last_engagement: l.map(|x| (today - x.0).num_days()),
+                next_meeting: next.remove(&s.iso3),
+                grantees: grantees.remove(&s.iso3).unwrap_or_default(),
+                open_follow_ups: open.iter().filter(|f| f.iso3 == s.iso3).count(),
+                overdue_follow_ups: open
+                    .iter()
+                    .filter(|f| f.iso3 == s.iso3 && f.overdue)
+                    .count(),
+                iso3: s.iso3,
+                name: s.name,
+                status: s.status,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let key = |r: &AttentionRow| r.days_since_last_engagement.unwrap_or(i64::MAX);
+        key(b).cmp(&key(a)).then_with(|| a.name.cmp(&b.name))
+    });
+    Ok(out)
+}

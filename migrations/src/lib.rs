@@ -1,0 +1,19 @@
+//! The outreach schema as an append-only list of migrations.
+//!
+//! A migration, once on main, is never edited: a change to the schema is a new migration. Every
+//! migration must run on SQLite and PostgreSQL; the test suite runs them on both.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+
+/// Applies the migrations in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_foundation::Migration)]
+    }
+}
