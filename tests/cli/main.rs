@@ -1,1 +1,378 @@
+//! End-to-end tests of the `outreach` binary: each runs the real program, as a user would, against
+//! a fresh SQLite file and a fresh PostgreSQL database, and checks what it prints and stores.
 
+// A test that unwraps fails with the value and a backtrace, which is what a failed check should do.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use outreach_testkit::{Backend, TestDb, db_test};
+use serde_json::Value;
+
+/// Runs `outreach` with `args` against the test database, in the test's own folder, with no
+/// configuration from the developer's environment.
+fn outreach(db: &TestDb, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_outreach"));
+    cmd.current_dir(db.dir.path())
+        .env("OUTREACH_CONFIG_DIR", db.dir.path().join("config"))
+        .env("OUTREACH_USER", "tester")
+        .env_remove("OUTREACH_DATABASE_URL")
+        .env_remove("OUTREACH_TIME_ZONE")
+        .env_remove("OUTREACH_ENV")
+        .arg("--database")
+        .arg(&db.url)
+        .args(args);
+    cmd.output().expect("run the outreach binary")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs a command that must succeed and returns its stdout.
+fn ok(db: &TestDb, args: &[&str]) -> String {
+    let o = outreach(db, args);
+    assert!(
+        o.status.success(),
+        "outreach {args:?} failed ({}):\n{}",
+        o.status,
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+/// Runs a command with `--json` that must succeed; stdout must be one JSON document.
+fn json(db: &TestDb, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = ok(db, &all);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("stdout of {args:?} is not JSON ({e}):\n{out}"))
+}
+
+/// Runs a command that must fail and returns its stderr.
+fn fails(db: &TestDb, args: &[&str]) -> String {
+    let o = outreach(db, args);
+    assert!(!o.status.success(), "outreach {args:?} should have failed:\n{}", stdout(&o));
+    assert!(o.stdout.is_empty(), "a failed command printed on stdout: {}", stdout(&o));
+    stderr(&o)
+}
+
+fn iso3s(v: &Value) -> Vec<String> {
+    v.as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|s| s["iso3"].as_str().expect("iso3").to_owned())
+        .collect()
+}
+
+async fn states_not_party_on_campaign_dates_match_the_campaign_figures(db: &TestDb) {
+    let v = json(db, &["states", "--status", "not-party", "--at", "2022-06-20"]);
+    let codes = iso3s(&v);
+    assert_eq!(codes.len(), 33, "{codes:?}");
+    for want in ["NPL", "IND", "AZE", "RUS", "USA"] {
+        assert!(codes.contains(&want.to_owned()), "{want} missing from {codes:?}");
+    }
+    assert!(!codes.contains(&"UKR".to_owned()));
+    assert!(v[0]["name"].is_string());
+
+    let v = json(db, &["states", "--status", "not-party", "--at", "2009-03-02"]);
+    assert_eq!(iso3s(&v).len(), 39);
+    let v = json(db, &["states", "--status", "party", "--at", "2022-06-20"]);
+    assert_eq!(iso3s(&v).len(), 164);
+    let v = json(db, &["states", "--status", "withdrawing", "--at", "2025-09-01"]);
+    let mut codes = iso3s(&v);
+    codes.sort();
+    assert_eq!(codes, ["EST", "FIN", "LTU", "LVA", "POL"]);
+}
+db_test!(states_not_party_on_campaign_dates, states_not_party_on_campaign_dates_match_the_campaign_figures);
+
+async fn a_logged_visit_appears_in_the_state_profile(db: &TestDb) {
+    ok(db, &["org", "add", "--name", "Test Campaign Nepal", "--kind", "icbl-member", "--state", "NPL"]);
+    ok(db, &[
+        "contact", "add", "--name", "Test Person", "--organisation", "Test Campaign Nepal",
+        "--email", "person@example.org", "--languages", "ne,en",
+    ]);
+    let logged = json(db, &[
+        "log", "embassy-visit", "--state", "NPL", "--date", "2026-11-02",
+        "--summary", "Briefing on accession", "--outcome", "Will raise it with the minister",
+        "--stance", "open", "--with", "person@example.org",
+    ]);
+    let id = logged["id"].as_str().expect("engagement id").to_owned();
+
+    let profile = json(db, &["state", "show", "NPL"]);
+    assert_eq!(profile["iso3"], "NPL");
+    assert_eq!(profile["name"], "Nepal");
+    assert_eq!(profile["status"], "not_party");
+    let engagements = profile["engagements"].as_array().expect("engagements");
+    assert_eq!(engagements.len(), 1);
+    assert_eq!(engagements[0]["id"], id.as_str());
+    assert_eq!(engagements[0]["kind"], "embassy_visit");
+    assert_eq!(engagements[0]["outcome"], "Will raise it with the minister");
+    assert!(
+        engagements[0]["participants"].as_array().unwrap().iter().any(|p| p == "Test Person"),
+        "{engagements:?}"
+    );
+    assert_eq!(profile["last_engagement"], "2026-11-02");
+    assert_eq!(profile["contacts"][0]["organisation"], "Test Campaign Nepal");
+
+    let audit = json(db, &["audit"]);
+    let actions: Vec<&str> = audit.as_array().unwrap().iter().filter_map(|a| a["action"].as_str()).collect();
+    assert!(actions.contains(&"engagement.log"), "{actions:?}");
+    assert!(audit.as_array().unwrap().iter().all(|a| a["actor"] == "tester"));
+
+    let human = ok(db, &["state", "show", "nepal"]);
+    assert!(human.contains("Briefing on accession"), "{human}");
+}
+db_test!(logged_visit, a_logged_visit_appears_in_the_state_profile);
+
+async fn a_meeting_is_stored_in_utc_and_shown_in_local_time(db: &TestDb) {
+    let m = json(db, &[
+        "meeting", "schedule", "--state", "NPL", "--title", "Ministry meeting",
+        "--at", "2026-03-14 10:00", "--tz", "Asia/Kathmandu",
+    ]);
+    assert_eq!(m["starts_at"], "2026-03-14T04:15:00Z");
+    assert_eq!(m["local_start"], "2026-03-14 10:00");
+    assert_eq!(m["time_zone"], "Asia/Kathmandu");
+    let id = m["id"].as_str().unwrap().to_owned();
+
+    // Read the stored row itself, not the program's view of it.
+    let conn = outreach_core::db::connect(&db.url).await.unwrap();
+    use sea_orm::EntityTrait;
+    let stored = outreach_core::entities::meeting::Entity::find_by_id(uuid::Uuid::parse_str(&id).unwrap())
+        .one(&conn)
+        .await
+        .unwrap()
+        .expect("meeting row");
+    assert_eq!(stored.starts_at.to_rfc3339(), "2026-03-14T04:15:00+00:00");
+    assert_eq!(stored.version, 1);
+    conn.close().await.ok();
+
+    let shown = json(db, &["meeting", "show", &id[id.len() - 8..]]);
+    assert_eq!(shown["local_start"], "2026-03-14 10:00");
+
+    // The capital's zone is the default.
+    let m2 = json(db, &["meeting", "schedule", "--state", "NPL", "--title", "Second", "--at", "2026-03-15 10:00"]);
+    assert_eq!(m2["time_zone"], "Asia/Kathmandu");
+    assert_eq!(m2["starts_at"], "2026-03-15T04:15:00Z");
+
+    let moved = json(db, &["meeting", "reschedule", &id, "--at", "2026-03-16 09:30"]);
+    assert_eq!(moved["version"], 2);
+    assert_eq!(moved["starts_at"], "2026-03-16T03:45:00Z");
+    let cancelled = json(db, &["meeting", "cancel", &id]);
+    assert_eq!(cancelled["status"], "cancelled");
+    let err = fails(db, &["meeting", "reschedule", &id, "--at", "2026-03-17 09:30"]);
+    assert!(err.contains("cancelled"), "{err}");
+}
+db_test!(meeting_times, a_meeting_is_stored_in_utc_and_shown_in_local_time);
+
+async fn a_time_that_does_not_exist_is_refused_and_nothing_is_written(db: &TestDb) {
+    let err = fails(db, &[
+        "meeting", "schedule", "--state", "FRA", "--title", "Gap", "--at", "2026-03-29 02:30",
+        "--tz", "Europe/Paris",
+    ]);
+    assert!(err.contains("does not exist in Europe/Paris"), "{err}");
+    let err = fails(db, &[
+        "meeting", "schedule", "--state", "FRA", "--title", "Overlap", "--at", "2026-10-25 02:30",
+        "--tz", "Europe/Paris",
+    ]);
+    assert!(err.contains("happens twice in Europe/Paris"), "{err}");
+    let err = fails(db, &["meeting", "schedule", "--state", "FRA", "--title", "Zone", "--at", "2026-05-01 10:00", "--tz", "Europe/Pariss"]);
+    assert!(err.contains("tz: 'Europe/Pariss' is not a known time zone; did you mean Europe/Paris"), "{err}");
+    let err = fails(db, &["meeting", "schedule", "--state", "FRA", "--title", "Date", "--at", "2026-13-01 10:00"]);
+    assert!(err.contains("at: '2026-13-01 10:00' is not a local date and time"), "{err}");
+    assert_eq!(json(db, &["meetings"]), Value::Array(vec![]));
+    let audit = json(db, &["audit"]);
+    assert!(!audit.as_array().unwrap().iter().any(|a| a["entity"] == "meeting"));
+}
+db_test!(dst_gap_refused, a_time_that_does_not_exist_is_refused_and_nothing_is_written);
+
+async fn unknown_states_and_bad_values_get_clear_errors(db: &TestDb) {
+    let err = fails(db, &["state", "show", "NEP"]);
+    assert!(err.contains("NEP is not a state code or name; did you mean NPL (Nepal)"), "{err}");
+    let err = fails(db, &["log", "embassy-visit", "--state", "NEP"]);
+    assert!(err.contains("did you mean NPL (Nepal)"), "{err}");
+    let err = fails(db, &["states", "--at", "20-06-2022"]);
+    assert!(err.contains("--at: '20-06-2022' is not a date; write it as YYYY-MM-DD"), "{err}");
+    let err = fails(db, &["states", "--status", "friendly"]);
+    assert!(err.contains("--status: 'friendly' is not a status"), "{err}");
+    let err = fails(db, &["log", "lunch", "--state", "NPL"]);
+    assert!(err.contains("kind: 'lunch' is not a known engagement kind; use one of: embassy-visit"), "{err}");
+    let err = fails(db, &["contact", "add", "--name", "X", "--email", "not-an-address"]);
+    assert!(err.contains("email: 'not-an-address' is not a valid email address"), "{err}");
+    let err = fails(db, &["log", "call", "--state", "NPL", "--with", "Nobody Known"]);
+    assert!(err.contains("no contact matches 'Nobody Known'"), "{err}");
+    // None of the refused commands wrote anything.
+    assert_eq!(json(db, &["contacts"]), Value::Array(vec![]));
+    assert!(json(db, &["state", "show", "NPL"])["engagements"].as_array().unwrap().is_empty());
+}
+db_test!(bad_input, unknown_states_and_bad_values_get_clear_errors);
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+async fn an_import_with_a_bad_row_writes_no_row(db: &TestDb) {
+    let orgs = write(
+        db.dir.path(),
+        "orgs.csv",
+        "name,kind,state,email,icbl_member\n\
+         Campaign A,icbl_member,NPL,a@example.org,yes\n\
+         Ministry B,ministry,IND,,\n",
+    );
+    let r = json(db, &["import", "organisations", &orgs]);
+    assert_eq!(r["imported"], 2);
+    let r = json(db, &["import", "organisations", &orgs]);
+    assert_eq!((r["imported"].as_u64(), r["already_present"].as_u64()), (Some(0), Some(2)));
+
+    let bad = write(
+        db.dir.path(),
+        "contacts.csv",
+        "name,organisation,email,languages\n\
+         One,Campaign A,one@example.org,en\n\
+         Two,Ministry B,two@example.org,fr\n\
+         Three,Campaign A,three-at-example.org,en\n",
+    );
+    let err = fails(db, &["import", "contacts", &bad]);
+    assert!(err.contains("line 4, column 'email'"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert_eq!(json(db, &["contacts"]), Value::Array(vec![]));
+
+    let unknown_column = write(db.dir.path(), "c2.csv", "name,mail\nOne,one@example.org\n");
+    let err = fails(db, &["import", "contacts", &unknown_column]);
+    assert!(err.contains("line 1, column 'mail': unknown column"), "{err}");
+
+    let good = write(
+        db.dir.path(),
+        "contacts-ok.csv",
+        "name,organisation,email,languages,time_zone\n\
+         One,Campaign A,one@example.org,en,Asia/Kathmandu\n\
+         Two,Ministry B,two@example.org,\"fr,en\",Asia/Kolkata\n",
+    );
+    let r = json(db, &["import", "contacts", &good]);
+    assert_eq!(r["imported"], 2);
+    let contacts = json(db, &["contacts", "--state", "IND"]);
+    assert_eq!(contacts.as_array().unwrap().len(), 1);
+    assert_eq!(contacts[0]["email"], "two@example.org");
+}
+db_test!(csv_import, an_import_with_a_bad_row_writes_no_row);
+
+async fn the_demo_shows_the_attention_list_at_work(db: &TestDb) {
+    let first = json(db, &["demo"]);
+    assert_eq!(first["already_present"], false);
+    assert!(first["meetings"].as_u64().unwrap() >= 1);
+    let again = json(db, &["demo"]);
+    assert_eq!(again["already_present"], true);
+
+    let rows = json(db, &["attention"]);
+    let rows = rows.as_array().unwrap();
+    let npl = rows.iter().find(|r| r["iso3"] == "NPL").expect("Nepal needs attention");
+    assert!(npl["next_meeting"]["local_start"].is_string(), "{npl}");
+    assert!(npl["grantees"].as_array().unwrap().iter().any(|g| g.as_str().unwrap().contains("(demo)")));
+    // Never-engaged states come first, then the longest silence.
+    let days: Vec<i64> = rows
+        .iter()
+        .map(|r| r["days_since_last_engagement"].as_i64().unwrap_or(i64::MAX))
+        .collect();
+    assert!(days.windows(2).all(|w| w[0] >= w[1]), "{days:?}");
+    assert!(days[0] == i64::MAX && *days.last().unwrap() < i64::MAX);
+
+    let profile = json(db, &["state", "show", "NPL"]);
+    assert!(!profile["grants"].as_array().unwrap().is_empty());
+    assert!(!profile["open_follow_ups"].as_array().unwrap().is_empty());
+    let human = ok(db, &["attention"]);
+    assert!(human.contains("least recently engaged first"), "{human}");
+}
+db_test!(demo_attention, the_demo_shows_the_attention_list_at_work);
+
+async fn init_is_idempotent_and_loads_a_newer_data_file(db: &TestDb) {
+    let first = json(db, &["init"]);
+    assert_eq!(first["report"]["states"]["inserted"], 197);
+    let again = json(db, &["init"]);
+    assert_eq!(again["report"]["states"]["unchanged"], 197);
+    assert_eq!(again["report"]["treaty_events"]["unchanged"], 1557);
+    let human = ok(db, &["init"]);
+    assert!(human.contains("Nothing changed"), "{human}");
+
+    // A newer data file: one capital renamed, one event's note corrected, one event dropped.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/reference");
+    let states = std::fs::read_to_string(root.join("states.csv")).unwrap();
+    let events = std::fs::read_to_string(root.join("treaty_events.csv")).unwrap();
+    let newer = db.dir.path().join("newer");
+    std::fs::create_dir_all(&newer).unwrap();
+    let states = states.replacen(",Kathmandu,Asia/Kathmandu,", ",Kathmandu (Katmandu),Asia/Kathmandu,", 1);
+    let mut lines: Vec<&str> = events.lines().collect();
+    let last = lines.pop().unwrap();
+    let first_data = lines[1].to_owned();
+    let edited = format!("{first_data} (corrected)");
+    lines[1] = &edited;
+    std::fs::write(newer.join("states.csv"), states).unwrap();
+    std::fs::write(newer.join("treaty_events.csv"), lines.join("\n") + "\n").unwrap();
+    assert!(!last.is_empty());
+
+    let r = json(db, &["init", "--data", newer.to_str().unwrap()]);
+    assert_eq!(r["report"]["states"]["updated"], 1, "{r}");
+    assert_eq!(r["report"]["treaty_events"]["updated"], 1, "{r}");
+    assert_eq!(r["report"]["treaty_events"]["removed"], 1, "{r}");
+    let npl = json(db, &["state", "show", "NPL"]);
+    assert_eq!(npl["capital"], "Kathmandu (Katmandu)");
+
+    let broken = db.dir.path().join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("states.csv"), std::fs::read_to_string(root.join("states.csv")).unwrap()).unwrap();
+    std::fs::write(
+        broken.join("treaty_events.csv"),
+        "treaty,iso3,event,date,source,confidence,note\nAPMBC,XXX,accession,2020-01-01,https://example.org,confirmed,\n",
+    )
+    .unwrap();
+    let err = fails(db, &["init", "--data", broken.to_str().unwrap()]);
+    assert!(err.contains("line 2") && err.contains("iso3 is not in states.csv"), "{err}");
+    // The refused file changed nothing.
+    assert_eq!(json(db, &["state", "show", "NPL"])["capital"], "Kathmandu (Katmandu)");
+}
+db_test!(init_reference_data, init_is_idempotent_and_loads_a_newer_data_file);
+
+#[tokio::test]
+async fn the_default_database_is_a_sqlite_file_created_on_first_use() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_outreach"))
+        .current_dir(db.dir.path())
+        .env("OUTREACH_CONFIG_DIR", db.dir.path().join("config"))
+        .env_remove("OUTREACH_DATABASE_URL")
+        .args(["--json", "states", "--status", "not-party", "--at", "2022-06-20"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(db.dir.path().join("outreach.db").is_file());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 33);
+}
+
+#[tokio::test]
+async fn an_unknown_configuration_key_stops_the_program_with_its_name() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let config = db.dir.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("development.toml"), "time_zon = \"Asia/Kathmandu\"\n").unwrap();
+    let err = fails(&db, &["states"]);
+    assert!(err.contains("time_zon"), "{err}");
+}
+
+#[test]
+fn help_shows_examples() {
+    let out = Command::new(env!("CARGO_BIN_EXE_outreach")).arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(text.contains("Examples:") && text.contains("outreach attention"), "{text}");
+    let out = Command::new(env!("CARGO_BIN_EXE_outreach"))
+        .args(["meeting", "schedule", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("daylight-saving"));
+}

@@ -340,7 +340,7 @@ pub fn parse_duration_minutes(field: &str, given: &str) -> Result<i32> {
     };
     let d = humantime::parse_duration(given.trim()).map_err(|_| bad())?;
     let minutes = d.as_secs() / 60;
-    if d.as_secs() % 60 != 0 || !(1..=24 * 60).contains(&minutes) {
+    if !d.as_secs().is_multiple_of(60) || !(1..=24 * 60).contains(&minutes) {
         return Err(bad());
     }
     i32::try_from(minutes).map_err(|_| bad())

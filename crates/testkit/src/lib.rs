@@ -85,14 +85,14 @@ impl TestDb {
     /// Drops the PostgreSQL database. Call it at the end of a test; a failed test leaves its
     /// database behind for inspection (`.ci/run` clears old ones).
     pub async fn cleanup(self) {
-        if let Some(name) = &self.pg_name {
-            if let Ok(conn) = Database::connect(&pg_admin_url()).await {
-                let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                conn.execute_raw(Statement::from_string(conn.get_database_backend(), sql))
-                    .await
-                    .ok();
-                conn.close().await.ok();
-            }
+        if let Some(name) = &self.pg_name
+            && let Ok(conn) = Database::connect(&pg_admin_url()).await
+        {
+            let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            conn.execute_raw(Statement::from_string(conn.get_database_backend(), sql))
+                .await
+                .ok();
+            conn.close().await.ok();
         }
     }
 }
