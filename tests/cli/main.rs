@@ -51,14 +51,23 @@ fn json(db: &TestDb, args: &[&str]) -> Value {
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
     let out = ok(db, &all);
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("stdout of {args:?} is not JSON ({e}):\n{out}"))
+    serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("stdout of {args:?} is not JSON ({e}):\n{out}"))
 }
 
 /// Runs a command that must fail and returns its stderr.
 fn fails(db: &TestDb, args: &[&str]) -> String {
     let o = outreach(db, args);
-    assert!(!o.status.success(), "outreach {args:?} should have failed:\n{}", stdout(&o));
-    assert!(o.stdout.is_empty(), "a failed command printed on stdout: {}", stdout(&o));
+    assert!(
+        !o.status.success(),
+        "outreach {args:?} should have failed:\n{}",
+        stdout(&o)
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "a failed command printed on stdout: {}",
+        stdout(&o)
+    );
     stderr(&o)
 }
 
@@ -71,37 +80,89 @@ fn iso3s(v: &Value) -> Vec<String> {
 }
 
 async fn states_not_party_on_campaign_dates_match_the_campaign_figures(db: &TestDb) {
-    let v = json(db, &["states", "--status", "not-party", "--at", "2022-06-20"]);
+    let v = json(
+        db,
+        &["states", "--status", "not-party", "--at", "2022-06-20"],
+    );
     let codes = iso3s(&v);
     assert_eq!(codes.len(), 33, "{codes:?}");
     for want in ["NPL", "IND", "AZE", "RUS", "USA"] {
-        assert!(codes.contains(&want.to_owned()), "{want} missing from {codes:?}");
+        assert!(
+            codes.contains(&want.to_owned()),
+            "{want} missing from {codes:?}"
+        );
     }
     assert!(!codes.contains(&"UKR".to_owned()));
     assert!(v[0]["name"].is_string());
 
-    let v = json(db, &["states", "--status", "not-party", "--at", "2009-03-02"]);
+    let v = json(
+        db,
+        &["states", "--status", "not-party", "--at", "2009-03-02"],
+    );
     assert_eq!(iso3s(&v).len(), 39);
     let v = json(db, &["states", "--status", "party", "--at", "2022-06-20"]);
     assert_eq!(iso3s(&v).len(), 164);
-    let v = json(db, &["states", "--status", "withdrawing", "--at", "2025-09-01"]);
+    let v = json(
+        db,
+        &["states", "--status", "withdrawing", "--at", "2025-09-01"],
+    );
     let mut codes = iso3s(&v);
     codes.sort();
     assert_eq!(codes, ["EST", "FIN", "LTU", "LVA", "POL"]);
 }
-db_test!(states_not_party_on_campaign_dates, states_not_party_on_campaign_dates_match_the_campaign_figures);
+db_test!(
+    states_not_party_on_campaign_dates,
+    states_not_party_on_campaign_dates_match_the_campaign_figures
+);
 
 async fn a_logged_visit_appears_in_the_state_profile(db: &TestDb) {
-    ok(db, &["org", "add", "--name", "Test Campaign Nepal", "--kind", "icbl-member", "--state", "NPL"]);
-    ok(db, &[
-        "contact", "add", "--name", "Test Person", "--organisation", "Test Campaign Nepal",
-        "--email", "person@example.org", "--languages", "ne,en",
-    ]);
-    let logged = json(db, &[
-        "log", "embassy-visit", "--state", "NPL", "--date", "2026-11-02",
-        "--summary", "Briefing on accession", "--outcome", "Will raise it with the minister",
-        "--stance", "open", "--with", "person@example.org",
-    ]);
+    ok(
+        db,
+        &[
+            "org",
+            "add",
+            "--name",
+            "Test Campaign Nepal",
+            "--kind",
+            "icbl-member",
+            "--state",
+            "NPL",
+        ],
+    );
+    ok(
+        db,
+        &[
+            "contact",
+            "add",
+            "--name",
+            "Test Person",
+            "--organisation",
+            "Test Campaign Nepal",
+            "--email",
+            "person@example.org",
+            "--languages",
+            "ne,en",
+        ],
+    );
+    let logged = json(
+        db,
+        &[
+            "log",
+            "embassy-visit",
+            "--state",
+            "NPL",
+            "--date",
+            "2026-11-02",
+            "--summary",
+            "Briefing on accession",
+            "--outcome",
+            "Will raise it with the minister",
+            "--stance",
+            "open",
+            "--with",
+            "person@example.org",
+        ],
+    );
     let id = logged["id"].as_str().expect("engagement id").to_owned();
 
     let profile = json(db, &["state", "show", "NPL"]);
@@ -114,16 +175,34 @@ async fn a_logged_visit_appears_in_the_state_profile(db: &TestDb) {
     assert_eq!(engagements[0]["kind"], "embassy_visit");
     assert_eq!(engagements[0]["outcome"], "Will raise it with the minister");
     assert!(
-        engagements[0]["participants"].as_array().unwrap().iter().any(|p| p == "Test Person"),
+        engagements[0]["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "Test Person"),
         "{engagements:?}"
     );
     assert_eq!(profile["last_engagement"], "2026-11-02");
-    assert_eq!(profile["contacts"][0]["organisation"], "Test Campaign Nepal");
+    assert_eq!(
+        profile["contacts"][0]["organisation"],
+        "Test Campaign Nepal"
+    );
 
     let audit = json(db, &["audit"]);
-    let actions: Vec<&str> = audit.as_array().unwrap().iter().filter_map(|a| a["action"].as_str()).collect();
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["action"].as_str())
+        .collect();
     assert!(actions.contains(&"engagement.log"), "{actions:?}");
-    assert!(audit.as_array().unwrap().iter().all(|a| a["actor"] == "tester"));
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["actor"] == "tester")
+    );
 
     let human = ok(db, &["state", "show", "nepal"]);
     assert!(human.contains("Briefing on accession"), "{human}");
@@ -131,10 +210,21 @@ async fn a_logged_visit_appears_in_the_state_profile(db: &TestDb) {
 db_test!(logged_visit, a_logged_visit_appears_in_the_state_profile);
 
 async fn a_meeting_is_stored_in_utc_and_shown_in_local_time(db: &TestDb) {
-    let m = json(db, &[
-        "meeting", "schedule", "--state", "NPL", "--title", "Ministry meeting",
-        "--at", "2026-03-14 10:00", "--tz", "Asia/Kathmandu",
-    ]);
+    let m = json(
+        db,
+        &[
+            "meeting",
+            "schedule",
+            "--state",
+            "NPL",
+            "--title",
+            "Ministry meeting",
+            "--at",
+            "2026-03-14 10:00",
+            "--tz",
+            "Asia/Kathmandu",
+        ],
+    );
     assert_eq!(m["starts_at"], "2026-03-14T04:15:00Z");
     assert_eq!(m["local_start"], "2026-03-14 10:00");
     assert_eq!(m["time_zone"], "Asia/Kathmandu");
@@ -143,11 +233,12 @@ async fn a_meeting_is_stored_in_utc_and_shown_in_local_time(db: &TestDb) {
     // Read the stored row itself, not the program's view of it.
     let conn = outreach_core::db::connect(&db.url).await.unwrap();
     use sea_orm::EntityTrait;
-    let stored = outreach_core::entities::meeting::Entity::find_by_id(uuid::Uuid::parse_str(&id).unwrap())
-        .one(&conn)
-        .await
-        .unwrap()
-        .expect("meeting row");
+    let stored =
+        outreach_core::entities::meeting::Entity::find_by_id(uuid::Uuid::parse_str(&id).unwrap())
+            .one(&conn)
+            .await
+            .unwrap()
+            .expect("meeting row");
     assert_eq!(stored.starts_at.to_rfc3339(), "2026-03-14T04:15:00+00:00");
     assert_eq!(stored.version, 1);
     conn.close().await.ok();
@@ -156,59 +247,169 @@ async fn a_meeting_is_stored_in_utc_and_shown_in_local_time(db: &TestDb) {
     assert_eq!(shown["local_start"], "2026-03-14 10:00");
 
     // The capital's zone is the default.
-    let m2 = json(db, &["meeting", "schedule", "--state", "NPL", "--title", "Second", "--at", "2026-03-15 10:00"]);
+    let m2 = json(
+        db,
+        &[
+            "meeting",
+            "schedule",
+            "--state",
+            "NPL",
+            "--title",
+            "Second",
+            "--at",
+            "2026-03-15 10:00",
+        ],
+    );
     assert_eq!(m2["time_zone"], "Asia/Kathmandu");
     assert_eq!(m2["starts_at"], "2026-03-15T04:15:00Z");
 
-    let moved = json(db, &["meeting", "reschedule", &id, "--at", "2026-03-16 09:30"]);
+    let moved = json(
+        db,
+        &["meeting", "reschedule", &id, "--at", "2026-03-16 09:30"],
+    );
     assert_eq!(moved["version"], 2);
     assert_eq!(moved["starts_at"], "2026-03-16T03:45:00Z");
     let cancelled = json(db, &["meeting", "cancel", &id]);
     assert_eq!(cancelled["status"], "cancelled");
-    let err = fails(db, &["meeting", "reschedule", &id, "--at", "2026-03-17 09:30"]);
+    let err = fails(
+        db,
+        &["meeting", "reschedule", &id, "--at", "2026-03-17 09:30"],
+    );
     assert!(err.contains("cancelled"), "{err}");
 }
-db_test!(meeting_times, a_meeting_is_stored_in_utc_and_shown_in_local_time);
+db_test!(
+    meeting_times,
+    a_meeting_is_stored_in_utc_and_shown_in_local_time
+);
 
 async fn a_time_that_does_not_exist_is_refused_and_nothing_is_written(db: &TestDb) {
-    let err = fails(db, &[
-        "meeting", "schedule", "--state", "FRA", "--title", "Gap", "--at", "2026-03-29 02:30",
-        "--tz", "Europe/Paris",
-    ]);
+    let err = fails(
+        db,
+        &[
+            "meeting",
+            "schedule",
+            "--state",
+            "FRA",
+            "--title",
+            "Gap",
+            "--at",
+            "2026-03-29 02:30",
+            "--tz",
+            "Europe/Paris",
+        ],
+    );
     assert!(err.contains("does not exist in Europe/Paris"), "{err}");
-    let err = fails(db, &[
-        "meeting", "schedule", "--state", "FRA", "--title", "Overlap", "--at", "2026-10-25 02:30",
-        "--tz", "Europe/Paris",
-    ]);
+    let err = fails(
+        db,
+        &[
+            "meeting",
+            "schedule",
+            "--state",
+            "FRA",
+            "--title",
+            "Overlap",
+            "--at",
+            "2026-10-25 02:30",
+            "--tz",
+            "Europe/Paris",
+        ],
+    );
     assert!(err.contains("happens twice in Europe/Paris"), "{err}");
-    let err = fails(db, &["meeting", "schedule", "--state", "FRA", "--title", "Zone", "--at", "2026-05-01 10:00", "--tz", "Europe/Pariss"]);
-    assert!(err.contains("tz: 'Europe/Pariss' is not a known time zone; did you mean Europe/Paris"), "{err}");
-    let err = fails(db, &["meeting", "schedule", "--state", "FRA", "--title", "Date", "--at", "2026-13-01 10:00"]);
-    assert!(err.contains("at: '2026-13-01 10:00' is not a local date and time"), "{err}");
+    let err = fails(
+        db,
+        &[
+            "meeting",
+            "schedule",
+            "--state",
+            "FRA",
+            "--title",
+            "Zone",
+            "--at",
+            "2026-05-01 10:00",
+            "--tz",
+            "Europe/Pariss",
+        ],
+    );
+    assert!(
+        err.contains("tz: 'Europe/Pariss' is not a known time zone; did you mean Europe/Paris"),
+        "{err}"
+    );
+    let err = fails(
+        db,
+        &[
+            "meeting",
+            "schedule",
+            "--state",
+            "FRA",
+            "--title",
+            "Date",
+            "--at",
+            "2026-13-01 10:00",
+        ],
+    );
+    assert!(
+        err.contains("at: '2026-13-01 10:00' is not a local date and time"),
+        "{err}"
+    );
     assert_eq!(json(db, &["meetings"]), Value::Array(vec![]));
     let audit = json(db, &["audit"]);
-    assert!(!audit.as_array().unwrap().iter().any(|a| a["entity"] == "meeting"));
+    assert!(
+        !audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["entity"] == "meeting")
+    );
 }
-db_test!(dst_gap_refused, a_time_that_does_not_exist_is_refused_and_nothing_is_written);
+db_test!(
+    dst_gap_refused,
+    a_time_that_does_not_exist_is_refused_and_nothing_is_written
+);
 
 async fn unknown_states_and_bad_values_get_clear_errors(db: &TestDb) {
     let err = fails(db, &["state", "show", "NEP"]);
-    assert!(err.contains("NEP is not a state code or name; did you mean NPL (Nepal)"), "{err}");
+    assert!(
+        err.contains("NEP is not a state code or name; did you mean NPL (Nepal)"),
+        "{err}"
+    );
     let err = fails(db, &["log", "embassy-visit", "--state", "NEP"]);
     assert!(err.contains("did you mean NPL (Nepal)"), "{err}");
     let err = fails(db, &["states", "--at", "20-06-2022"]);
-    assert!(err.contains("--at: '20-06-2022' is not a date; write it as YYYY-MM-DD"), "{err}");
+    assert!(
+        err.contains("--at: '20-06-2022' is not a date; write it as YYYY-MM-DD"),
+        "{err}"
+    );
     let err = fails(db, &["states", "--status", "friendly"]);
-    assert!(err.contains("--status: 'friendly' is not a status"), "{err}");
+    assert!(
+        err.contains("--status: 'friendly' is not a status"),
+        "{err}"
+    );
     let err = fails(db, &["log", "lunch", "--state", "NPL"]);
-    assert!(err.contains("kind: 'lunch' is not a known engagement kind; use one of: embassy-visit"), "{err}");
-    let err = fails(db, &["contact", "add", "--name", "X", "--email", "not-an-address"]);
-    assert!(err.contains("email: 'not-an-address' is not a valid email address"), "{err}");
-    let err = fails(db, &["log", "call", "--state", "NPL", "--with", "Nobody Known"]);
+    assert!(
+        err.contains("kind: 'lunch' is not a known engagement kind; use one of: embassy-visit"),
+        "{err}"
+    );
+    let err = fails(
+        db,
+        &["contact", "add", "--name", "X", "--email", "not-an-address"],
+    );
+    assert!(
+        err.contains("email: 'not-an-address' is not a valid email address"),
+        "{err}"
+    );
+    let err = fails(
+        db,
+        &["log", "call", "--state", "NPL", "--with", "Nobody Known"],
+    );
     assert!(err.contains("no contact matches 'Nobody Known'"), "{err}");
     // None of the refused commands wrote anything.
     assert_eq!(json(db, &["contacts"]), Value::Array(vec![]));
-    assert!(json(db, &["state", "show", "NPL"])["engagements"].as_array().unwrap().is_empty());
+    assert!(
+        json(db, &["state", "show", "NPL"])["engagements"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }
 db_test!(bad_input, unknown_states_and_bad_values_get_clear_errors);
 
@@ -229,7 +430,10 @@ async fn an_import_with_a_bad_row_writes_no_row(db: &TestDb) {
     let r = json(db, &["import", "organisations", &orgs]);
     assert_eq!(r["imported"], 2);
     let r = json(db, &["import", "organisations", &orgs]);
-    assert_eq!((r["imported"].as_u64(), r["already_present"].as_u64()), (Some(0), Some(2)));
+    assert_eq!(
+        (r["imported"].as_u64(), r["already_present"].as_u64()),
+        (Some(0), Some(2))
+    );
 
     let bad = write(
         db.dir.path(),
@@ -246,7 +450,10 @@ async fn an_import_with_a_bad_row_writes_no_row(db: &TestDb) {
 
     let unknown_column = write(db.dir.path(), "c2.csv", "name,mail\nOne,one@example.org\n");
     let err = fails(db, &["import", "contacts", &unknown_column]);
-    assert!(err.contains("line 1, column 'mail': unknown column"), "{err}");
+    assert!(
+        err.contains("line 1, column 'mail': unknown column"),
+        "{err}"
+    );
 
     let good = write(
         db.dir.path(),
@@ -272,9 +479,18 @@ async fn the_demo_shows_the_attention_list_at_work(db: &TestDb) {
 
     let rows = json(db, &["attention"]);
     let rows = rows.as_array().unwrap();
-    let npl = rows.iter().find(|r| r["iso3"] == "NPL").expect("Nepal needs attention");
+    let npl = rows
+        .iter()
+        .find(|r| r["iso3"] == "NPL")
+        .expect("Nepal needs attention");
     assert!(npl["next_meeting"]["local_start"].is_string(), "{npl}");
-    assert!(npl["grantees"].as_array().unwrap().iter().any(|g| g.as_str().unwrap().contains("(demo)")));
+    assert!(
+        npl["grantees"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g.as_str().unwrap().contains("(demo)"))
+    );
     // Never-engaged states come first, then the longest silence.
     let days: Vec<i64> = rows
         .iter()
@@ -306,7 +522,11 @@ async fn init_is_idempotent_and_loads_a_newer_data_file(db: &TestDb) {
     let events = std::fs::read_to_string(root.join("treaty_events.csv")).unwrap();
     let newer = db.dir.path().join("newer");
     std::fs::create_dir_all(&newer).unwrap();
-    let states = states.replacen(",Kathmandu,Asia/Kathmandu,", ",Kathmandu (Katmandu),Asia/Kathmandu,", 1);
+    let states = states.replacen(
+        ",Kathmandu,Asia/Kathmandu,",
+        ",Kathmandu (Katmandu),Asia/Kathmandu,",
+        1,
+    );
     let mut lines: Vec<&str> = events.lines().collect();
     let last = lines.pop().unwrap();
     let first_data = lines[1].to_owned();
@@ -325,18 +545,31 @@ async fn init_is_idempotent_and_loads_a_newer_data_file(db: &TestDb) {
 
     let broken = db.dir.path().join("broken");
     std::fs::create_dir_all(&broken).unwrap();
-    std::fs::write(broken.join("states.csv"), std::fs::read_to_string(root.join("states.csv")).unwrap()).unwrap();
+    std::fs::write(
+        broken.join("states.csv"),
+        std::fs::read_to_string(root.join("states.csv")).unwrap(),
+    )
+    .unwrap();
     std::fs::write(
         broken.join("treaty_events.csv"),
         "treaty,iso3,event,date,source,confidence,note\nAPMBC,XXX,accession,2020-01-01,https://example.org,confirmed,\n",
     )
     .unwrap();
     let err = fails(db, &["init", "--data", broken.to_str().unwrap()]);
-    assert!(err.contains("line 2") && err.contains("iso3 is not in states.csv"), "{err}");
+    assert!(
+        err.contains("line 2") && err.contains("iso3 is not in states.csv"),
+        "{err}"
+    );
     // The refused file changed nothing.
-    assert_eq!(json(db, &["state", "show", "NPL"])["capital"], "Kathmandu (Katmandu)");
+    assert_eq!(
+        json(db, &["state", "show", "NPL"])["capital"],
+        "Kathmandu (Katmandu)"
+    );
 }
-db_test!(init_reference_data, init_is_idempotent_and_loads_a_newer_data_file);
+db_test!(
+    init_reference_data,
+    init_is_idempotent_and_loads_a_newer_data_file
+);
 
 #[tokio::test]
 async fn the_default_database_is_a_sqlite_file_created_on_first_use() {
@@ -345,7 +578,14 @@ async fn the_default_database_is_a_sqlite_file_created_on_first_use() {
         .current_dir(db.dir.path())
         .env("OUTREACH_CONFIG_DIR", db.dir.path().join("config"))
         .env_remove("OUTREACH_DATABASE_URL")
-        .args(["--json", "states", "--status", "not-party", "--at", "2022-06-20"])
+        .args([
+            "--json",
+            "states",
+            "--status",
+            "not-party",
+            "--at",
+            "2022-06-20",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -359,17 +599,27 @@ async fn an_unknown_configuration_key_stops_the_program_with_its_name() {
     let db = TestDb::new(Backend::Sqlite).await;
     let config = db.dir.path().join("config");
     std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(config.join("development.toml"), "time_zon = \"Asia/Kathmandu\"\n").unwrap();
+    std::fs::write(
+        config.join("development.toml"),
+        "time_zon = \"Asia/Kathmandu\"\n",
+    )
+    .unwrap();
     let err = fails(&db, &["states"]);
     assert!(err.contains("time_zon"), "{err}");
 }
 
 #[test]
 fn help_shows_examples() {
-    let out = Command::new(env!("CARGO_BIN_EXE_outreach")).arg("--help").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_outreach"))
+        .arg("--help")
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
-    assert!(text.contains("Examples:") && text.contains("outreach attention"), "{text}");
+    assert!(
+        text.contains("Examples:") && text.contains("outreach attention"),
+        "{text}"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_outreach"))
         .args(["meeting", "schedule", "--help"])
         .output()

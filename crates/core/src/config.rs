@@ -26,6 +26,117 @@ pub struct Settings {
     pub time_zone: String,
     /// Default treaty code.
     pub treaty: String,
+    /// Email rendering and delivery (the mailer).
+    #[serde(default)]
+    pub mail: MailSettings,
+    /// The daemon: job claiming, leases, retries (the scheduler).
+    #[serde(default)]
+    pub scheduler: SchedulerSettings,
+}
+
+/// How email is delivered.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailSettings {
+    /// `file` (write .eml files to `file_dir`; the default, no server needed) or `smtp`.
+    pub transport: String,
+    /// Folder for the file transport, relative to the working folder.
+    pub file_dir: String,
+    /// The From header, such as `Campaign <outreach@example.org>`.
+    pub from: String,
+    /// Domain part of generated Message-IDs.
+    pub message_id_domain: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `none` (plain, for a relay on loopback), `starttls` or `tls` (implicit TLS).
+    pub smtp_security: String,
+    pub smtp_username: String,
+    pub smtp_password: String,
+    /// Seconds before an SMTP conversation is abandoned.
+    pub smtp_timeout_secs: u64,
+    /// Connections kept open to the SMTP server.
+    pub smtp_pool_size: u32,
+    /// Messages per minute at most; 0 for no limit.
+    pub rate_per_minute: u32,
+    /// Attempts before a transient failure becomes a permanent one.
+    pub max_attempts: i32,
+    /// Folder of the email templates.
+    pub templates_dir: String,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            transport: "file".into(),
+            file_dir: "outbox".into(),
+            from: "outreach <outreach@example.org>".into(),
+            message_id_domain: "outreach.invalid".into(),
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: 25,
+            smtp_security: "none".into(),
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+            smtp_timeout_secs: 30,
+            smtp_pool_size: 4,
+            rate_per_minute: 0,
+            max_attempts: 8,
+            templates_dir: "templates".into(),
+        }
+    }
+}
+
+impl fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("transport", &self.transport)
+            .field("file_dir", &self.file_dir)
+            .field("from", &self.from)
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_security", &self.smtp_security)
+            .field("smtp_username", &self.smtp_username)
+            .field(
+                "smtp_password",
+                &if self.smtp_password.is_empty() {
+                    ""
+                } else {
+                    "***"
+                },
+            )
+            .field("rate_per_minute", &self.rate_per_minute)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the daemon claims and runs jobs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SchedulerSettings {
+    /// Jobs claimed per round trip.
+    pub batch_size: u32,
+    /// Concurrent job runners in one daemon.
+    pub workers: u32,
+    /// Seconds a claim is held before another daemon may take the job over.
+    pub lease_secs: u64,
+    /// Attempts before a failing job is dead-lettered.
+    pub max_attempts: i32,
+    /// Seconds between safety-net polls when nothing wakes the daemon.
+    pub poll_secs: u64,
+    /// The reminder rules and digest schedules.
+    pub workflows_file: String,
+}
+
+impl Default for SchedulerSettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 32,
+            workers: 4,
+            lease_secs: 60,
+            max_attempts: 5,
+            poll_secs: 30,
+            workflows_file: "config/workflows.toml".into(),
+        }
+    }
 }
 
 impl fmt::Debug for Settings {
@@ -35,6 +146,8 @@ impl fmt::Debug for Settings {
             .field("user", &self.user)
             .field("time_zone", &self.time_zone)
             .field("treaty", &self.treaty)
+            .field("mail", &self.mail)
+            .field("scheduler", &self.scheduler)
             .finish()
     }
 }
@@ -142,6 +255,11 @@ mod tests {
     fn debug_output_hides_the_database_password() {
         let mut s = Settings::load_from(Path::new("/nonexistent"), "x", false).unwrap();
         s.database_url = "postgres://u:hunter2@db/outreach".into();
-        assert!(!format!("{s:?}").contains("hunter2"));
+        s.mail.smtp_password = "swordfish".into();
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("swordfish"),
+            "{shown}"
+        );
     }
 }

@@ -896,7 +896,7 @@ mod tests {
         assert!(parse_amount("ten").is_err());
         assert_eq!(format_amount(2_000_050), "20,000.50");
         assert_eq!(format_amount(99), "0.99");
-        assert_eq!(format_amount(123_456_789_00), "123,456,789.00");
+        assert_eq!(format_amount(12_345_678_900), "123,456,789.00");
     }
 
     #[test]

@@ -406,7 +406,7 @@ mod tests {
 
     #[test]
     fn unknown_zone_suggests_close_names() {
-        let err = IanaZone::parse("tz", "Asia/Katmandu")
+        let err = IanaZone::parse("tz", "Asia/Khatmandoo")
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("tz: "), "{err}");

@@ -100,6 +100,18 @@ fn read_csv<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<Vec<
     for record in reader.records() {
         let record = record.map_err(|e| Error::ReferenceData(format!("{file}: {e}")))?;
         let line = record.position().map_or(0, csv::Position::line);
+        // The csv crate cannot say which column a value parser rejected, so dates are checked
+        // here first, by name.
+        for (column, value) in headers.iter().zip(record.iter()) {
+            if (column == "date" || column == "counted_from")
+                && !value.is_empty()
+                && NaiveDate::parse_from_str(value, "%Y-%m-%d").is_err()
+            {
+                return Err(Error::ReferenceData(format!(
+                    "{file}, line {line}, column '{column}': '{value}' is not a YYYY-MM-DD date"
+                )));
+            }
+        }
         let row: T = record.deserialize(Some(&headers)).map_err(|e| {
             let column = match e.kind() {
                 csv::ErrorKind::Deserialize { err, .. } => err

@@ -1,0 +1,1324 @@
+//! Database integration tests of outreach-core: every test runs twice, on a fresh SQLite file and
+//! on a fresh PostgreSQL database (see `outreach_testkit::db_test!`).
+
+// Test code: an unwrap that panics is a failed assertion (as clippy.toml allows in #[test] fns;
+// the checks here are plain async fns that db_test! calls, so the allowance is spelled out).
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use chrono::{Days, NaiveDate, TimeZone, Utc};
+use outreach_core::Actor;
+use outreach_core::db;
+use outreach_core::demo;
+use outreach_core::directory::{self, ContactInput};
+use outreach_core::domain::IanaZone;
+use outreach_core::engagements::{self, EngagementInput};
+use outreach_core::entities::{
+    audit_log, contact, engagement, engagement_participant, follow_up, grant, meeting,
+    meeting_participant, organisation, signal, state, treaty, treaty_event, user,
+};
+use outreach_core::error::Error;
+use outreach_core::followups::{self, FollowUpInput};
+use outreach_core::meetings::{self, MeetingInput};
+use outreach_core::refdata::{self, ReferenceData};
+use outreach_core::states;
+use outreach_core::status::{Status, StatusFilter};
+use outreach_core::views;
+use outreach_testkit::TestDb;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// A migrated database with the shipped reference data.
+async fn open(db: &TestDb) -> DatabaseConnection {
+    db::open(&db.url, "tester")
+        .await
+        .unwrap_or_else(|e| panic!("open {}: {e}", db.url))
+}
+
+fn actor() -> Actor {
+    Actor::new("tester", IanaZone::parse("tz", "UTC").unwrap()).unwrap()
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// How many rows `E`'s table holds.
+async fn count<E>(conn: &DatabaseConnection, _table: E) -> u64
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    E::find().count(conn).await.unwrap()
+}
+
+/// Row counts of every table a command can write to, to prove that a refused command wrote nothing.
+async fn table_counts(conn: &DatabaseConnection) -> Vec<(&'static str, u64)> {
+    vec![
+        ("users", count(conn, user::Entity).await),
+        ("organisations", count(conn, organisation::Entity).await),
+        ("contacts", count(conn, contact::Entity).await),
+        ("grants", count(conn, grant::Entity).await),
+        ("engagements", count(conn, engagement::Entity).await),
+        (
+            "engagement_participants",
+            count(conn, engagement_participant::Entity).await,
+        ),
+        ("meetings", count(conn, meeting::Entity).await),
+        (
+            "meeting_participants",
+            count(conn, meeting_participant::Entity).await,
+        ),
+        ("follow_ups", count(conn, follow_up::Entity).await),
+        ("signals", count(conn, signal::Entity).await),
+        ("audit_log", count(conn, audit_log::Entity).await),
+    ]
+}
+
+async fn audit_rows(conn: &DatabaseConnection, action: &str) -> Vec<audit_log::Model> {
+    audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq(action))
+        .all(conn)
+        .await
+        .unwrap()
+}
+
+fn iso3s(rows: &[states::StateStatus]) -> Vec<&str> {
+    rows.iter().map(|s| s.iso3.as_str()).collect()
+}
+
+/// Writes `text` to `name` in the test's folder.
+fn write_file(db: &TestDb, name: &str, text: &str) -> PathBuf {
+    let path = db.dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The reference data as CSV text, so that an edited copy goes through `ReferenceData::parse`
+/// like a newer `data/reference` folder would.
+fn to_csv<T: serde::Serialize>(rows: &[T]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r).unwrap();
+    }
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
+}
+
+async fn add_contact(
+    conn: &DatabaseConnection,
+    name: &str,
+    email: &str,
+    state: &str,
+) -> contact::Model {
+    directory::add_contact(
+        conn,
+        &actor(),
+        &ContactInput {
+            name: name.into(),
+            role: Some("Joint Secretary".into()),
+            state: Some(state.into()),
+            email: Some(email.into()),
+            ..ContactInput::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+fn npl_meeting(at: &str, tz: Option<&str>) -> MeetingInput {
+    MeetingInput {
+        state: "NPL".into(),
+        title: "Accession briefing at the Ministry of Foreign Affairs".into(),
+        at: at.into(),
+        tz: tz.map(Into::into),
+        duration: Some("1h30m".into()),
+        place: Some("Singha Durbar, Kathmandu".into()),
+        with: vec![],
+    }
+}
+
+async fn meeting_row(conn: &DatabaseConnection, id: uuid::Uuid) -> meeting::Model {
+    meeting::Entity::find_by_id(id)
+        .one(conn)
+        .await
+        .unwrap()
+        .expect("the meeting row")
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Migrations and reference data
+// ---------------------------------------------------------------------------------------------
+
+async fn connecting_migrates_an_empty_database_and_opening_seeds_the_reference_data_once_check(
+    db: &TestDb,
+) {
+    let bare = db::connect(&db.url).await.unwrap();
+    assert!(!refdata::is_loaded(&bare).await.unwrap());
+    assert_eq!(count(&bare, state::Entity).await, 0);
+    assert_eq!(count(&bare, treaty_event::Entity).await, 0);
+    // Running migrations again on a migrated database is harmless.
+    let again = db::connect(&db.url).await.unwrap();
+    assert_eq!(count(&again, state::Entity).await, 0);
+    bare.close().await.unwrap();
+    again.close().await.unwrap();
+
+    let conn = open(db).await;
+    assert!(refdata::is_loaded(&conn).await.unwrap());
+    assert_eq!(count(&conn, state::Entity).await, 197);
+    assert_eq!(count(&conn, treaty_event::Entity).await, 1557);
+    assert_eq!(count(&conn, treaty::Entity).await, 4);
+    let apmbc_events = treaty_event::Entity::find()
+        .filter(treaty_event::Column::Treaty.eq("APMBC"))
+        .count(&conn)
+        .await
+        .unwrap();
+    assert_eq!(apmbc_events, 476);
+    let npl = states::resolve(&conn, "NPL").await.unwrap();
+    assert_eq!(
+        (
+            npl.name.as_str(),
+            npl.capital.as_str(),
+            npl.capital_tz.as_str()
+        ),
+        ("Nepal", "Kathmandu", "Asia/Kathmandu")
+    );
+    let loads = audit_rows(&conn, "reference_data.load").await;
+    assert_eq!(loads.len(), 1, "{loads:?}");
+    assert_eq!(loads[0].actor, "tester");
+
+    // A second open finds the data and loads nothing.
+    let before = table_counts(&conn).await;
+    let reopened = open(db).await;
+    assert_eq!(table_counts(&reopened).await, before);
+    assert_eq!(count(&reopened, treaty_event::Entity).await, 1557);
+    reopened.close().await.unwrap();
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    connecting_migrates_an_empty_database_and_opening_seeds_the_reference_data_once,
+    connecting_migrates_an_empty_database_and_opening_seeds_the_reference_data_once_check
+);
+
+async fn loading_the_same_reference_data_again_changes_nothing_check(db: &TestDb) {
+    let conn = open(db).await;
+    let audit_before = count(&conn, audit_log::Entity).await;
+    let report = refdata::load(&conn, &ReferenceData::embedded().unwrap(), "tester")
+        .await
+        .unwrap();
+    assert_eq!(report.changed(), 0, "{report:?}");
+    assert_eq!(report.treaties.unchanged, 4);
+    assert_eq!(report.states.unchanged, 197);
+    assert_eq!(report.treaty_events.unchanged, 1557);
+    assert_eq!(count(&conn, state::Entity).await, 197);
+    assert_eq!(count(&conn, treaty_event::Entity).await, 1557);
+    // A load that changes nothing leaves no audit record either.
+    assert_eq!(count(&conn, audit_log::Entity).await, audit_before);
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    loading_the_same_reference_data_again_changes_nothing,
+    loading_the_same_reference_data_again_changes_nothing_check
+);
+
+async fn loading_an_edited_copy_of_the_reference_data_applies_exactly_the_edits_check(db: &TestDb) {
+    let conn = open(db).await;
+    let shipped = ReferenceData::embedded().unwrap();
+
+    // The CSV round trip itself is lossless, so any change below comes from the edits.
+    let round_trip =
+        ReferenceData::parse(&to_csv(&shipped.states), &to_csv(&shipped.events)).unwrap();
+    assert_eq!(round_trip.states, shipped.states);
+    assert_eq!(round_trip.events, shipped.events);
+
+    let mut states_rows = shipped.states.clone();
+    let npl = states_rows.iter_mut().find(|s| s.iso3 == "NPL").unwrap();
+    npl.capital = "Kathmandu (edited)".into();
+    let mut events_rows = shipped.events.clone();
+    let afg_accession = events_rows
+        .iter_mut()
+        .find(|e| e.treaty == "APMBC" && e.iso3 == "AFG" && e.event == "accession")
+        .unwrap();
+    let new_note = format!("{} (corrected)", afg_accession.note);
+    afg_accession.note = new_note.clone();
+    // Dropping Poland's withdrawal notice must change its derived status.
+    let before = events_rows.len();
+    events_rows
+        .retain(|e| !(e.treaty == "APMBC" && e.iso3 == "POL" && e.event == "withdrawal_notice"));
+    assert_eq!(events_rows.len(), before - 1);
+    let edited = ReferenceData::parse(&to_csv(&states_rows), &to_csv(&events_rows)).unwrap();
+
+    let withdrawing_on = d("2025-09-01");
+    let withdrawing = states::by_status(&conn, "APMBC", StatusFilter::Withdrawing, withdrawing_on)
+        .await
+        .unwrap();
+    assert!(iso3s(&withdrawing).contains(&"POL"));
+
+    let report = refdata::load(&conn, &edited, "tester").await.unwrap();
+    assert_eq!(report.treaties.changed(), 0, "{report:?}");
+    assert_eq!(
+        (
+            report.states.inserted,
+            report.states.updated,
+            report.states.removed
+        ),
+        (0, 1, 0),
+        "{report:?}"
+    );
+    assert_eq!(report.states.unchanged, 196);
+    assert_eq!(
+        (
+            report.treaty_events.inserted,
+            report.treaty_events.updated,
+            report.treaty_events.removed
+        ),
+        (0, 1, 1),
+        "{report:?}"
+    );
+    assert_eq!(report.treaty_events.unchanged, 1555);
+
+    // The database reflects the edits.
+    assert_eq!(count(&conn, state::Entity).await, 197);
+    assert_eq!(count(&conn, treaty_event::Entity).await, 1556);
+    assert_eq!(
+        states::resolve(&conn, "NPL").await.unwrap().capital,
+        "Kathmandu (edited)"
+    );
+    let noted = treaty_event::Entity::find()
+        .filter(treaty_event::Column::Treaty.eq("APMBC"))
+        .filter(treaty_event::Column::Iso3.eq("AFG"))
+        .filter(treaty_event::Column::Event.eq("accession"))
+        .one(&conn)
+        .await
+        .unwrap()
+        .expect("the edited event is still there");
+    assert_eq!(noted.note, new_note);
+    let pol_notice = treaty_event::Entity::find()
+        .filter(treaty_event::Column::Treaty.eq("APMBC"))
+        .filter(treaty_event::Column::Iso3.eq("POL"))
+        .filter(treaty_event::Column::Event.eq("withdrawal_notice"))
+        .one(&conn)
+        .await
+        .unwrap();
+    assert!(pol_notice.is_none(), "{pol_notice:?}");
+    // Status is derived: without its notice Poland is a plain party on that date.
+    let withdrawing = states::by_status(&conn, "APMBC", StatusFilter::Withdrawing, withdrawing_on)
+        .await
+        .unwrap();
+    assert!(
+        !iso3s(&withdrawing).contains(&"POL"),
+        "{:?}",
+        iso3s(&withdrawing)
+    );
+    assert!(iso3s(&withdrawing).contains(&"FIN"));
+    assert_eq!(audit_rows(&conn, "reference_data.load").await.len(), 2);
+
+    // Loading the same edited copy again is a no-op; loading the shipped data restores it.
+    let again = refdata::load(&conn, &edited, "tester").await.unwrap();
+    assert_eq!(again.changed(), 0, "{again:?}");
+    let restored = refdata::load(&conn, &shipped, "tester").await.unwrap();
+    assert_eq!(
+        (
+            restored.states.updated,
+            restored.treaty_events.inserted,
+            restored.treaty_events.updated
+        ),
+        (1, 1, 1),
+        "{restored:?}"
+    );
+    assert_eq!(restored.treaty_events.removed, 0);
+    assert_eq!(count(&conn, treaty_event::Entity).await, 1557);
+    assert_eq!(
+        states::resolve(&conn, "NPL").await.unwrap().capital,
+        "Kathmandu"
+    );
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    loading_an_edited_copy_of_the_reference_data_applies_exactly_the_edits,
+    loading_an_edited_copy_of_the_reference_data_applies_exactly_the_edits_check
+);
+
+// ---------------------------------------------------------------------------------------------
+// 2. Derived treaty status
+// ---------------------------------------------------------------------------------------------
+
+async fn the_33_states_not_party_on_20_june_2022_include_nepal_and_the_united_states_but_not_ukraine_check(
+    db: &TestDb,
+) {
+    let conn = open(db).await;
+    let on = d("2022-06-20");
+    let outside = states::by_status(&conn, "APMBC", StatusFilter::NotParty, on)
+        .await
+        .unwrap();
+    let codes = iso3s(&outside);
+    assert_eq!(outside.len(), 33, "{codes:?}");
+    for want in ["NPL", "IND", "AZE", "RUS", "USA"] {
+        assert!(codes.contains(&want), "{want} missing from {codes:?}");
+    }
+    assert!(!codes.contains(&"UKR"), "{codes:?}");
+    assert!(outside.iter().all(|s| !s.status.is_party() && !s.in_force));
+    assert!(outside.iter().all(|s| s.treaty == "APMBC" && s.at == on));
+    // Sorted by name.
+    let names: Vec<&str> = outside.iter().map(|s| s.name.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted);
+    let npl = outside.iter().find(|s| s.iso3 == "NPL").unwrap();
+    assert_eq!(npl.status, Status::NotParty);
+    assert_eq!(npl.party_since, None);
+    assert_eq!(
+        (npl.capital.as_str(), npl.capital_tz.as_str()),
+        ("Kathmandu", "Asia/Kathmandu")
+    );
+    // Parties and non-parties partition the states counted on that day.
+    let parties = states::by_status(&conn, "APMBC", StatusFilter::Party, on)
+        .await
+        .unwrap();
+    assert_eq!(parties.len(), 164);
+    let all = states::by_status(&conn, "APMBC", StatusFilter::All, on)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), parties.len() + outside.len());
+    let ukr = parties
+        .iter()
+        .find(|s| s.iso3 == "UKR")
+        .expect("Ukraine is a party");
+    assert_eq!(ukr.party_since, Some(d("2005-12-27")));
+    assert!(ukr.in_force);
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    the_33_states_not_party_on_20_june_2022_include_nepal_and_the_united_states_but_not_ukraine,
+    the_33_states_not_party_on_20_june_2022_include_nepal_and_the_united_states_but_not_ukraine_check
+);
+
+async fn status_counts_follow_the_treaty_events_through_the_2025_withdrawals_check(db: &TestDb) {
+    let conn = open(db).await;
+    let count_of = async |filter: StatusFilter, on: &str| {
+        states::by_status(&conn, "APMBC", filter, d(on))
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        count_of(StatusFilter::NotParty, "2009-03-02").await.len(),
+        39
+    );
+    assert_eq!(count_of(StatusFilter::Party, "2009-03-02").await.len(), 156);
+    assert_eq!(count_of(StatusFilter::Party, "2022-06-20").await.len(), 164);
+    assert_eq!(count_of(StatusFilter::Party, "2026-02-20").await.len(), 161);
+    assert_eq!(
+        count_of(StatusFilter::NotParty, "2026-02-20").await.len(),
+        36
+    );
+
+    let withdrawing = count_of(StatusFilter::Withdrawing, "2025-09-01").await;
+    let codes = iso3s(&withdrawing);
+    for want in ["POL", "FIN", "EST", "LVA", "LTU"] {
+        assert!(codes.contains(&want), "{want} missing from {codes:?}");
+    }
+    assert!(withdrawing.iter().all(|s| s.status == Status::Withdrawing));
+    // A withdrawing state still counts as a party.
+    let parties = count_of(StatusFilter::Party, "2025-09-01").await;
+    assert!(codes.iter().all(|c| iso3s(&parties).contains(c)));
+    // Ukraine's suspension notice changes nothing.
+    assert!(!codes.contains(&"UKR"));
+    assert!(iso3s(&parties).contains(&"UKR"));
+
+    // Once the withdrawals took effect, the five are outside.
+    let outside = count_of(StatusFilter::NotParty, "2026-02-20").await;
+    for gone in ["POL", "FIN", "EST", "LVA", "LTU"] {
+        let row = outside
+            .iter()
+            .find(|s| s.iso3 == gone)
+            .unwrap_or_else(|| panic!("{gone} should be outside on 2026-02-20"));
+        assert_eq!(row.status, Status::NotParty);
+    }
+    assert!(
+        count_of(StatusFilter::Withdrawing, "2026-02-20")
+            .await
+            .is_empty()
+    );
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    status_counts_follow_the_treaty_events_through_the_2025_withdrawals,
+    status_counts_follow_the_treaty_events_through_the_2025_withdrawals_check
+);
+
+// ---------------------------------------------------------------------------------------------
+// 3. Engagements
+// ---------------------------------------------------------------------------------------------
+
+async fn an_embassy_visit_logged_for_nepal_appears_in_its_profile_with_its_participants_check(
+    db: &TestDb,
+) {
+    let conn = open(db).await;
+    let me = actor();
+    let today = me.today();
+    let sita = add_contact(&conn, "Sita Sharma", "Sita@MoFA.example.org", "NPL").await;
+    assert_eq!(sita.email.as_deref(), Some("sita@mofa.example.org"));
+    assert_eq!(sita.iso3.as_deref(), Some("NPL"));
+
+    let visit_on = today - Days::new(20);
+    let logged = engagements::log(
+        &conn,
+        &me,
+        &EngagementInput {
+            state: "Nepal".into(),
+            kind: "Embassy visit".into(),
+            date: Some(visit_on.to_string()),
+            summary: Some("Briefed the embassy on accession".into()),
+            outcome: Some("Embassy will raise accession with the ministry".into()),
+            stance: Some("open".into()),
+            with: vec!["sita@mofa.example.org".into()],
+            meeting_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(logged.iso3, "NPL");
+    assert_eq!(logged.kind, "embassy_visit");
+    assert_eq!(logged.date, visit_on);
+    assert_eq!(logged.stance.as_deref(), Some("open"));
+    assert_eq!(logged.participants, vec!["tester", "Sita Sharma"]);
+
+    // An older call does not move the last engagement back.
+    let call_on = today - Days::new(90);
+    engagements::log(
+        &conn,
+        &me,
+        &EngagementInput {
+            state: "NPL".into(),
+            kind: "call".into(),
+            date: Some(call_on.to_string()),
+            with: vec!["Sita Sharma".into()],
+            ..EngagementInput::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    let npl = states::resolve(&conn, "NPL").await.unwrap();
+    let profile = views::profile(&conn, npl, "APMBC", today, me.zone, today)
+        .await
+        .unwrap();
+    assert_eq!(profile.status, Status::NotParty);
+    assert_eq!(profile.engagements.len(), 2);
+    let first = &profile.engagements[0];
+    assert_eq!(first.id, logged.id, "newest first");
+    assert_eq!(first.kind, "embassy_visit");
+    assert_eq!(
+        first.outcome.as_deref(),
+        Some("Embassy will raise accession with the ministry")
+    );
+    assert_eq!(first.participants, vec!["tester", "Sita Sharma"]);
+    assert_eq!(first.logged_by, "tester");
+    assert_eq!(profile.engagements[1].date, call_on);
+    assert_eq!(profile.last_engagement, Some(visit_on));
+    assert_eq!(profile.days_since_last_engagement, Some(20));
+    assert!(profile.contacts.iter().any(|c| c.id == sita.id));
+
+    let participants = engagement_participant::Entity::find()
+        .filter(engagement_participant::Column::EngagementId.eq(logged.id))
+        .all(&conn)
+        .await
+        .unwrap();
+    assert_eq!(participants.len(), 2);
+    assert!(participants.iter().any(|p| p.contact_id == Some(sita.id)));
+
+    let audit = audit_log::Entity::find()
+        .filter(audit_log::Column::Entity.eq("engagement"))
+        .filter(audit_log::Column::EntityId.eq(logged.id.to_string()))
+        .all(&conn)
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0].action, "engagement.log");
+    assert_eq!(audit[0].actor, "tester");
+    let detail: serde_json::Value = serde_json::from_str(&audit[0].detail).unwrap();
+    assert_eq!(detail["iso3"], "NPL");
+    assert_eq!(detail["kind"], "embassy_visit");
+    assert_eq!(detail["contacts"], serde_json::json!([sita.id]));
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    an_embassy_visit_logged_for_nepal_appears_in_its_profile_with_its_participants,
+    an_embassy_visit_logged_for_nepal_appears_in_its_profile_with_its_participants_check
+);
+
+// ---------------------------------------------------------------------------------------------
+// 4. Meetings and time zones
+// ---------------------------------------------------------------------------------------------
+
+async fn a_meeting_at_ten_in_kathmandu_is_stored_as_quarter_past_four_utc_check(db: &TestDb) {
+    let conn = open(db).await;
+    let view = meetings::schedule(&conn, &actor(), &npl_meeting("2026-03-14 10:00", None))
+        .await
+        .unwrap();
+    assert_eq!(view.time_zone, "Asia/Kathmandu");
+    assert_eq!(view.local_start, "2026-03-14 10:00");
+    assert_eq!(view.reader_start, "2026-03-14 04:15");
+    assert_eq!(view.reader_time_zone, "UTC");
+    assert_eq!((view.status.as_str(), view.version), ("planned", 1));
+    assert_eq!(view.duration_minutes, 90);
+    assert_eq!(view.participants, vec!["tester"]);
+
+    let row = meeting_row(&conn, view.id).await;
+    let want = Utc.with_ymd_and_hms(2026, 3, 14, 4, 15, 0).unwrap();
+    assert_eq!(row.starts_at, want);
+    assert_eq!(row.starts_at.to_rfc3339(), "2026-03-14T04:15:00+00:00");
+    assert_eq!(row.time_zone, "Asia/Kathmandu");
+    assert_eq!((row.status.as_str(), row.version), ("planned", 1));
+
+    let shown = meetings::show(&conn, actor().zone, &view.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(shown.local_start, "2026-03-14 10:00");
+    assert_eq!(shown.starts_at, want);
+    assert_eq!(audit_rows(&conn, "meeting.schedule").await.len(), 1);
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    a_meeting_at_ten_in_kathmandu_is_stored_as_quarter_past_four_utc,
+    a_meeting_at_ten_in_kathmandu_is_stored_as_quarter_past_four_utc_check
+);
+
+async fn a_local_time_that_does_not_exist_or_happens_twice_is_refused_and_nothing_is_written_check(
+    db: &TestDb,
+) {
+    let conn = open(db).await;
+    let before = table_counts(&conn).await;
+
+    let gap = meetings::schedule(
+        &conn,
+        &actor(),
+        &npl_meeting("2026-03-29 02:30", Some("Europe/Paris")),
+    )
+    .await;
+    match gap {
+        Err(Error::Invalid { field, message }) => {
+            assert_eq!(field, "at");
+            assert!(message.contains("does not exist"), "{message}");
+            assert!(message.contains("Europe/Paris"), "{message}");
+        }
+        other => panic!("expected Error::Invalid, got {other:?}"),
+    }
+    let twice = meetings::schedule(
+        &conn,
+        &actor(),
+        &npl_meeting("2026-10-25 02:30", Some("Europe/Paris")),
+    )
+    .await;
+    match twice {
+        Err(Error::Invalid { field, message }) => {
+            assert_eq!(field, "at");
+            assert!(message.contains("happens twice"), "{message}");
+        }
+        other => panic!("expected Error::Invalid, got {other:?}"),
+    }
+    let bad_zone = meetings::schedule(
+        &conn,
+        &actor(),
+        &npl_meeting("2026-03-14 10:00", Some("Asia/Khatmandoo")),
+    )
+    .await;
+    assert!(
+        matches!(&bad_zone, Err(Error::Invalid { field, .. }) if field == "tz"),
+        "{bad_zone:?}"
+    );
+    assert_eq!(table_counts(&conn).await, before);
+    assert_eq!(count(&conn, meeting::Entity).await, 0);
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    a_local_time_that_does_not_exist_or_happens_twice_is_refused_and_nothing_is_written,
+    a_local_time_that_does_not_exist_or_happens_twice_is_refused_and_nothing_is_written_check
+);
+
+async fn rescheduling_bumps_the_version_and_a_cancelled_meeting_cannot_be_moved_check(db: &TestDb) {
+    let conn = open(db).await;
+    let me = actor();
+    let planned = meetings::schedule(&conn, &me, &npl_meeting("2026-03-14 10:00", None))
+        .await
+        .unwrap();
+    let id = planned.id.to_string();
+
+    let moved = meetings::reschedule(&conn, &me, &id, "2026-03-16 15:30", None)
+        .await
+        .unwrap();
+    assert_eq!(moved.version, 2);
+    assert_eq!(moved.local_start, "2026-03-16 15:30");
+    let row = meeting_row(&conn, planned.id).await;
+    assert_eq!(row.version, 2);
+    assert_eq!(
+        row.starts_at,
+        Utc.with_ymd_and_hms(2026, 3, 16, 9, 45, 0).unwrap()
+    );
+    assert_ne!(row.starts_at, planned.starts_at);
+    assert_eq!(row.time_zone, "Asia/Kathmandu");
+
+    // A short id and a new zone; Paris is on summer time on 1 April.
+    let short = outreach_core::ids::short(planned.id);
+    let to_paris =
+        meetings::reschedule(&conn, &me, &short, "2026-04-01 09:00", Some("Europe/Paris"))
+            .await
+            .unwrap();
+    assert_eq!(to_paris.version, 3);
+    let row = meeting_row(&conn, planned.id).await;
+    assert_eq!(
+        (row.time_zone.as_str(), row.starts_at),
+        (
+            "Europe/Paris",
+            Utc.with_ymd_and_hms(2026, 4, 1, 7, 0, 0).unwrap()
+        )
+    );
+
+    // A refused move leaves the meeting as it was.
+    let gap = meetings::reschedule(&conn, &me, &id, "2026-03-29 02:30", None).await;
+    assert!(matches!(gap, Err(Error::Invalid { .. })), "{gap:?}");
+    assert_eq!(meeting_row(&conn, planned.id).await, row);
+
+    let cancelled = meetings::cancel(&conn, &me, &id).await.unwrap();
+    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(cancelled.version, 4);
+    let row = meeting_row(&conn, planned.id).await;
+    assert_eq!((row.status.as_str(), row.version), ("cancelled", 4));
+
+    let audit_before = count(&conn, audit_log::Entity).await;
+    let again = meetings::reschedule(&conn, &me, &id, "2026-04-02 09:00", None).await;
+    match again {
+        Err(Error::Conflict(message)) => assert!(message.contains("cancelled"), "{message}"),
+        other => panic!("expected Error::Conflict, got {other:?}"),
+    }
+    let twice = meetings::cancel(&conn, &me, &id).await;
+    assert!(matches!(twice, Err(Error::Conflict(_))), "{twice:?}");
+    assert_eq!(meeting_row(&conn, planned.id).await, row);
+    assert_eq!(count(&conn, audit_log::Entity).await, audit_before);
+
+    let unknown = meetings::cancel(&conn, &me, "deadbeef").await;
+    assert!(
+        matches!(unknown, Err(Error::NotFound { .. })),
+        "{unknown:?}"
+    );
+
+    let history = audit_log::Entity::find()
+        .filter(audit_log::Column::EntityId.eq(id.clone()))
+        .all(&conn)
+        .await
+        .unwrap();
+    let mut actions: Vec<&str> = history.iter().map(|a| a.action.as_str()).collect();
+    actions.sort_unstable();
+    assert_eq!(
+        actions,
+        [
+            "meeting.cancel",
+            "meeting.reschedule",
+            "meeting.reschedule",
+            "meeting.schedule"
+        ]
+    );
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    rescheduling_bumps_the_version_and_a_cancelled_meeting_cannot_be_moved,
+    rescheduling_bumps_the_version_and_a_cancelled_meeting_cannot_be_moved_check
+);
+
+// ---------------------------------------------------------------------------------------------
+// 5. Bad input writes nothing
+// ---------------------------------------------------------------------------------------------
+
+fn npl_visit() -> EngagementInput {
+    EngagementInput {
+        state: "NPL".into(),
+        kind: "embassy_visit".into(),
+        date: Some("2026-01-15".into()),
+        summary: Some("Visit".into()),
+        stance: Some("open".into()),
+        with: vec!["sita@mofa.example.org".into()],
+        ..EngagementInput::default()
+    }
+}
+
+async fn an_engagement_with_an_unknown_contact_or_a_bad_field_writes_nothing_check(db: &TestDb) {
+    let conn = open(db).await;
+    add_contact(&conn, "Sita Sharma", "sita@mofa.example.org", "NPL").await;
+    let before = table_counts(&conn).await;
+
+    let unknown_contact = engagements::log(
+        &conn,
+        &actor(),
+        &EngagementInput {
+            with: vec!["sita@mofa.example.org".into(), "nobody@example.org".into()],
+            ..npl_visit()
+        },
+    )
+    .await;
+    match unknown_contact {
+        Err(Error::Invalid { field, message }) => {
+            assert_eq!(field, "with");
+            assert!(message.contains("nobody@example.org"), "{message}");
+        }
+        other => panic!("expected Error::Invalid, got {other:?}"),
+    }
+
+    let bad_stance = engagements::log(
+        &conn,
+        &actor(),
+        &EngagementInput {
+            stance: Some("enthusiastic".into()),
+            ..npl_visit()
+        },
+    )
+    .await;
+    match bad_stance {
+        Err(Error::Invalid { field, message }) => {
+            assert_eq!(field, "stance");
+            assert!(message.contains("enthusiastic"), "{message}");
+        }
+        other => panic!("expected Error::Invalid, got {other:?}"),
+    }
+
+    let bad_kind = engagements::log(
+        &conn,
+        &actor(),
+        &EngagementInput {
+            kind: "lunch".into(),
+            ..npl_visit()
+        },
+    )
+    .await;
+    assert!(
+        matches!(&bad_kind, Err(Error::Invalid { field, .. }) if field == "kind"),
+        "{bad_kind:?}"
+    );
+
+    let future = actor().today() + Days::new(30);
+    let in_the_future = engagements::log(
+        &conn,
+        &actor(),
+        &EngagementInput {
+            date: Some(future.to_string()),
+            ..npl_visit()
+        },
+    )
+    .await;
+    assert!(
+        matches!(&in_the_future, Err(Error::Invalid { field, .. }) if field == "date"),
+        "{in_the_future:?}"
+    );
+
+    assert_eq!(table_counts(&conn).await, before);
+    assert_eq!(count(&conn, engagement::Entity).await, 0);
+
+    // The same input with the fixes goes through, so the refusals were about the bad fields.
+    engagements::log(&conn, &actor(), &npl_visit())
+        .await
+        .unwrap();
+    assert_eq!(count(&conn, engagement::Entity).await, 1);
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    an_engagement_with_an_unknown_contact_or_a_bad_field_writes_nothing,
+    an_engagement_with_an_unknown_contact_or_a_bad_field_writes_nothing_check
+);
+
+async fn an_unknown_state_code_is_refused_with_nepal_as_the_suggestion_check(db: &TestDb) {
+    let conn = open(db).await;
+    add_contact(&conn, "Sita Sharma", "sita@mofa.example.org", "NPL").await;
+    let before = table_counts(&conn).await;
+
+    let result = engagements::log(
+        &conn,
+        &actor(),
+        &EngagementInput {
+            state: "NEP".into(),
+            ..npl_visit()
+        },
+    )
+    .await;
+    let err = result.expect_err("NEP is not a state");
+    let text = err.to_string();
+    match &err {
+        Error::UnknownState { given, suggestions } => {
+            assert_eq!(given, "NEP");
+            assert!(
+                suggestions.iter().any(|s| s.iso3 == "NPL"),
+                "{suggestions:?}"
+            );
+        }
+        other => panic!("expected Error::UnknownState, got {other:?}"),
+    }
+    assert!(text.contains("NPL (Nepal)"), "{text}");
+    assert!(
+        text.starts_with("NEP is not a state code or name"),
+        "{text}"
+    );
+
+    let meeting = meetings::schedule(
+        &conn,
+        &actor(),
+        &MeetingInput {
+            state: "NEP".into(),
+            ..npl_meeting("2026-03-14 10:00", None)
+        },
+    )
+    .await;
+    assert!(
+        matches!(meeting, Err(Error::UnknownState { .. })),
+        "{meeting:?}"
+    );
+    assert_eq!(table_counts(&conn).await, before);
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    an_unknown_state_code_is_refused_with_nepal_as_the_suggestion,
+    an_unknown_state_code_is_refused_with_nepal_as_the_suggestion_check
+);
+
+// ---------------------------------------------------------------------------------------------
+// 6. CSV import
+// ---------------------------------------------------------------------------------------------
+
+const ORGS_CSV: &str = "\
+name,kind,state,email,icbl_member
+Landmine Free Nepal,icbl-member,NPL,info@lfn.example.org,
+Ministry of Foreign Affairs of Nepal,ministry,Nepal,un@mofa.example.org,no
+India Mine Ban Forum,ICBL member,IND,info@imbf.example.org,yes
+";
+
+const CONTACTS_CSV: &str = "\
+name,title,role,organisation,email,languages,time_zone
+Asha Gurung,Ms,Campaign coordinator,Landmine Free Nepal,asha@lfn.example.org,\"ne, en\",Asia/Kathmandu
+Ram Thapa,Mr,Joint Secretary,Ministry of Foreign Affairs of Nepal,ram@mofa.example.org,ne;en,
+Priya Rao,Dr,Programme lead,India Mine Ban Forum,priya@imbf.example.org,,Asia/Kolkata
+Bikash Rai,,Researcher,Landmine Free Nepal,bikash@lfn.example.org,ne,
+";
+
+async fn importing_organisations_and_contacts_twice_imports_each_row_once_check(db: &TestDb) {
+    let conn = open(db).await;
+    let me = actor();
+    let orgs = write_file(db, "organisations.csv", ORGS_CSV);
+    let people = write_file(db, "contacts.csv", CONTACTS_CSV);
+
+    let first = directory::import_organisations(&conn, &me, &orgs)
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.rows, first.imported, first.already_present),
+        (3, 3, 0)
+    );
+    assert_eq!(count(&conn, organisation::Entity).await, 3);
+    let contacts = directory::import_contacts(&conn, &me, &people)
+        .await
+        .unwrap();
+    assert_eq!(
+        (contacts.rows, contacts.imported, contacts.already_present),
+        (4, 4, 0)
+    );
+    assert_eq!(count(&conn, contact::Entity).await, 4);
+
+    let lfn = directory::resolve_organisation(&conn, "landmine free nepal")
+        .await
+        .unwrap();
+    assert_eq!(lfn.iso3.as_deref(), Some("NPL"));
+    assert_eq!(lfn.kind, "icbl_member");
+    assert!(lfn.icbl_member);
+    let mofa = directory::resolve_organisation(&conn, "Ministry of Foreign Affairs of Nepal")
+        .await
+        .unwrap();
+    assert_eq!(mofa.iso3.as_deref(), Some("NPL"));
+    assert!(!mofa.icbl_member);
+    let asha = directory::resolve_contact(&conn, "asha@lfn.example.org")
+        .await
+        .unwrap();
+    assert_eq!(asha.organisation_id, Some(lfn.id));
+    assert_eq!(
+        asha.iso3.as_deref(),
+        Some("NPL"),
+        "a contact takes its organisation's state"
+    );
+    assert_eq!(asha.languages, "ne,en");
+    assert_eq!(asha.time_zone.as_deref(), Some("Asia/Kathmandu"));
+    let ram = directory::resolve_contact(&conn, "Ram Thapa")
+        .await
+        .unwrap();
+    assert_eq!(ram.languages, "ne,en");
+    assert_eq!(ram.time_zone, None);
+    assert_eq!(
+        directory::contacts(&conn, Some("NPL")).await.unwrap().len(),
+        3
+    );
+    assert_eq!(audit_rows(&conn, "organisation.create").await.len(), 3);
+    assert_eq!(audit_rows(&conn, "contact.create").await.len(), 4);
+
+    let before = table_counts(&conn).await;
+    let orgs_again = directory::import_organisations(&conn, &me, &orgs)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            orgs_again.rows,
+            orgs_again.imported,
+            orgs_again.already_present
+        ),
+        (3, 0, 3)
+    );
+    let contacts_again = directory::import_contacts(&conn, &me, &people)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            contacts_again.rows,
+            contacts_again.imported,
+            contacts_again.already_present
+        ),
+        (4, 0, 4)
+    );
+    assert_eq!(table_counts(&conn).await, before);
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    importing_organisations_and_contacts_twice_imports_each_row_once,
+    importing_organisations_and_contacts_twice_imports_each_row_once_check
+);
+
+async fn a_contacts_file_with_a_bad_email_on_its_third_row_is_refused_whole_check(db: &TestDb) {
+    let conn = open(db).await;
+    let me = actor();
+    let orgs = write_file(db, "organisations.csv", ORGS_CSV);
+    directory::import_organisations(&conn, &me, &orgs)
+        .await
+        .unwrap();
+    let before = table_counts(&conn).await;
+
+    let bad = write_file(
+        db,
+        "bad-contacts.csv",
+        "name,organisation,email\n\
+         Asha Gurung,Landmine Free Nepal,asha@lfn.example.org\n\
+         Ram Thapa,Ministry of Foreign Affairs of Nepal,ram@mofa.example.org\n\
+         Bikash Rai,Landmine Free Nepal,bikash-at-lfn.example.org\n\
+         Priya Rao,India Mine Ban Forum,priya@imbf.example.org\n",
+    );
+    let err = directory::import_contacts(&conn, &me, &bad)
+        .await
+        .expect_err("the third row has an invalid email");
+    let text = err.to_string();
+    match err {
+        Error::Csv {
+            file,
+            line,
+            column,
+            message,
+        } => {
+            assert_eq!(line, 4);
+            assert_eq!(column, "email");
+            assert!(file.ends_with("bad-contacts.csv"), "{file}");
+            assert!(message.contains("bikash-at-lfn.example.org"), "{message}");
+        }
+        other => panic!("expected Error::Csv, got {other:?}"),
+    }
+    assert!(text.contains("line 4, column 'email'"), "{text}");
+    assert!(text.contains("nothing was imported"), "{text}");
+
+    // The two good rows before it were rolled back with the rest.
+    assert_eq!(table_counts(&conn).await, before);
+    assert_eq!(count(&conn, contact::Entity).await, 0);
+    let asha = directory::resolve_contact(&conn, "asha@lfn.example.org").await;
+    assert!(matches!(asha, Err(Error::NotFound { .. })), "{asha:?}");
+
+    // An unknown state in an organisations file names its column the same way.
+    let bad_orgs = write_file(
+        db,
+        "bad-organisations.csv",
+        "name,kind,state\nA,ngo,NPL\nB,ngo,Atlantis\n",
+    );
+    let err = directory::import_organisations(&conn, &me, &bad_orgs).await;
+    assert!(
+        matches!(&err, Err(Error::Csv { line: 3, column, .. }) if column == "state"),
+        "{err:?}"
+    );
+    assert_eq!(table_counts(&conn).await, before);
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    a_contacts_file_with_a_bad_email_on_its_third_row_is_refused_whole,
+    a_contacts_file_with_a_bad_email_on_its_third_row_is_refused_whole_check
+);
+
+// ---------------------------------------------------------------------------------------------
+// 7. Follow-ups, the demo data and the attention list
+// ---------------------------------------------------------------------------------------------
+
+async fn a_follow_up_is_done_once_and_then_leaves_the_open_list_check(db: &TestDb) {
+    let conn = open(db).await;
+    let me = actor();
+    let today = me.today();
+    let soon = followups::add(
+        &conn,
+        &me,
+        &FollowUpInput {
+            state: Some("Nepal".into()),
+            description: "Send the Convention text in Nepali".into(),
+            due: Some((today + Days::new(7)).to_string()),
+            ..FollowUpInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!((soon.iso3.as_str(), soon.owner.as_str()), ("NPL", "tester"));
+    assert!(!soon.overdue);
+    let late = followups::add(
+        &conn,
+        &me,
+        &FollowUpInput {
+            state: Some("NPL".into()),
+            description: "Thank the embassy".into(),
+            due: Some((today - Days::new(3)).to_string()),
+            ..FollowUpInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(late.overdue);
+
+    let open_list = followups::list(&conn, today, false, Some("NPL"), None)
+        .await
+        .unwrap();
+    let ids: Vec<_> = open_list.iter().map(|f| f.id).collect();
+    assert_eq!(ids, vec![late.id, soon.id], "by due date");
+    assert_eq!(
+        followups::list(&conn, today, false, None, Some("tester"))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        followups::list(&conn, today, false, None, Some("someone-else"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let done = followups::done(&conn, &me, &late.id.to_string())
+        .await
+        .unwrap();
+    assert!(done.done_at.is_some());
+    assert!(!done.overdue, "a done follow-up is not overdue");
+    let row = follow_up::Entity::find_by_id(late.id)
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.done_at.is_some());
+
+    let open_list = followups::list(&conn, today, false, Some("NPL"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        open_list.iter().map(|f| f.id).collect::<Vec<_>>(),
+        vec![soon.id]
+    );
+    let everything = followups::list(&conn, today, true, Some("NPL"), None)
+        .await
+        .unwrap();
+    assert_eq!(everything.len(), 2);
+
+    let audit_before = count(&conn, audit_log::Entity).await;
+    let twice = followups::done(&conn, &me, &outreach_core::ids::short(late.id)).await;
+    match twice {
+        Err(Error::Conflict(message)) => assert!(message.contains("already done"), "{message}"),
+        other => panic!("expected Error::Conflict, got {other:?}"),
+    }
+    let unknown = followups::done(&conn, &me, "deadbeef").await;
+    assert!(
+        matches!(unknown, Err(Error::NotFound { .. })),
+        "{unknown:?}"
+    );
+    assert_eq!(count(&conn, audit_log::Entity).await, audit_before);
+
+    // A follow-up needs a state and a known owner; refusals write nothing.
+    let before = table_counts(&conn).await;
+    let stateless = followups::add(
+        &conn,
+        &me,
+        &FollowUpInput {
+            description: "Something".into(),
+            ..FollowUpInput::default()
+        },
+    )
+    .await;
+    assert!(
+        matches!(&stateless, Err(Error::Invalid { field, .. }) if field == "state"),
+        "{stateless:?}"
+    );
+    let no_owner = followups::add(
+        &conn,
+        &me,
+        &FollowUpInput {
+            state: Some("NPL".into()),
+            description: "Something".into(),
+            owner: Some("nobody".into()),
+            ..FollowUpInput::default()
+        },
+    )
+    .await;
+    assert!(
+        matches!(no_owner, Err(Error::NotFound { .. })),
+        "{no_owner:?}"
+    );
+    assert_eq!(table_counts(&conn).await, before);
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    a_follow_up_is_done_once_and_then_leaves_the_open_list,
+    a_follow_up_is_done_once_and_then_leaves_the_open_list_check
+);
+
+async fn the_attention_list_after_the_demo_puts_never_engaged_states_first_and_shows_nepals_next_meeting_check(
+    db: &TestDb,
+) {
+    let conn = open(db).await;
+    let me = actor();
+    let today = me.today();
+    let report = demo::load(&conn, &me).await.unwrap();
+    assert!(!report.already_present);
+    assert!(report.engagements > 0 && report.meetings > 0);
+
+    let rows = views::attention(&conn, "APMBC", today).await.unwrap();
+    let outside = states::by_status(&conn, "APMBC", StatusFilter::NotParty, today)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), outside.len());
+    assert!(rows.iter().all(|r| !r.status.is_party()));
+
+    // Never engaged first, then the longest since the last engagement.
+    let first_engaged = rows
+        .iter()
+        .position(|r| r.days_since_last_engagement.is_some())
+        .expect("the demo engages some states");
+    assert!(first_engaged > 0, "some states were never engaged");
+    assert!(
+        rows[..first_engaged]
+            .iter()
+            .all(|r| r.last_engagement.is_none() && r.days_since_last_engagement.is_none())
+    );
+    let engaged = &rows[first_engaged..];
+    assert!(
+        engaged
+            .iter()
+            .all(|r| r.days_since_last_engagement.is_some())
+    );
+    let days: Vec<i64> = engaged
+        .iter()
+        .map(|r| r.days_since_last_engagement.unwrap())
+        .collect();
+    assert!(days.windows(2).all(|w| w[0] >= w[1]), "{days:?}");
+    let engaged_codes: Vec<&str> = engaged.iter().map(|r| r.iso3.as_str()).collect();
+    let engaged_in_db: std::collections::BTreeSet<String> = engagement::Entity::find()
+        .all(&conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.iso3)
+        .collect();
+    assert_eq!(engaged_codes.len(), engaged_in_db.len());
+    assert!(engaged_codes.iter().all(|c| engaged_in_db.contains(*c)));
+
+    let row = |iso3: &str| {
+        rows.iter()
+            .find(|r| r.iso3 == iso3)
+            .unwrap_or_else(|| panic!("{iso3} is on the attention list"))
+    };
+    let npl = row("NPL");
+    let next = npl
+        .next_meeting
+        .as_ref()
+        .expect("Nepal has a meeting planned");
+    assert!(next.starts_at > Utc::now());
+    assert_eq!(next.time_zone, "Asia/Kathmandu");
+    assert!(next.local_start.ends_with(" 10:00"), "{}", next.local_start);
+    let newest_npl = engagement::Entity::find()
+        .filter(engagement::Column::Iso3.eq("NPL"))
+        .all(&conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .max_by_key(|e| e.occurred_on)
+        .unwrap();
+    assert_eq!(npl.last_engagement, Some(newest_npl.occurred_on));
+    assert_eq!(
+        npl.last_engagement_kind.as_deref(),
+        Some(newest_npl.kind.as_str())
+    );
+    assert_eq!(
+        npl.days_since_last_engagement,
+        Some((today - newest_npl.occurred_on).num_days())
+    );
+    assert_eq!(npl.open_follow_ups, 1);
+    assert_eq!(npl.overdue_follow_ups, 0);
+    assert_eq!(row("IND").overdue_follow_ups, 1);
+
+    for iso3 in ["AZE", "IND", "NPL"] {
+        let grantees = &row(iso3).grantees;
+        assert_eq!(grantees.len(), 1, "{iso3}: {grantees:?}");
+        let org = directory::resolve_organisation(&conn, &grantees[0])
+            .await
+            .unwrap();
+        assert_eq!(org.iso3.as_deref(), Some(iso3));
+    }
+    assert!(row("USA").grantees.is_empty());
+    assert!(row("USA").next_meeting.is_none());
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    the_attention_list_after_the_demo_puts_never_engaged_states_first_and_shows_nepals_next_meeting,
+    the_attention_list_after_the_demo_puts_never_engaged_states_first_and_shows_nepals_next_meeting_check
+);
+
+async fn loading_the_demo_twice_adds_nothing_the_second_time_check(db: &TestDb) {
+    let conn = open(db).await;
+    let me = actor();
+    let empty = table_counts(&conn).await;
+    let first = demo::load(&conn, &me).await.unwrap();
+    assert!(!first.already_present);
+    let after_first = table_counts(&conn).await;
+    let grew = |table: &str| {
+        let at = |counts: &[(&str, u64)]| counts.iter().find(|(t, _)| *t == table).unwrap().1;
+        usize::try_from(at(&after_first) - at(&empty)).unwrap()
+    };
+    assert_eq!(grew("organisations"), first.organisations);
+    assert_eq!(grew("contacts"), first.contacts);
+    assert_eq!(grew("grants"), first.grants);
+    assert_eq!(grew("engagements"), first.engagements);
+    assert_eq!(grew("meetings"), first.meetings);
+    assert_eq!(grew("follow_ups"), first.follow_ups);
+    assert_eq!(grew("signals"), first.signals);
+
+    let second = demo::load(&conn, &me).await.unwrap();
+    assert!(second.already_present);
+    assert_eq!(
+        (
+            second.organisations,
+            second.contacts,
+            second.grants,
+            second.engagements,
+            second.meetings,
+            second.follow_ups,
+            second.signals
+        ),
+        (0, 0, 0, 0, 0, 0, 0)
+    );
+    assert_eq!(table_counts(&conn).await, after_first);
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    loading_the_demo_twice_adds_nothing_the_second_time,
+    loading_the_demo_twice_adds_nothing_the_second_time_check
+);
