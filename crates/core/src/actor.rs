@@ -104,3 +104,105 @@ pub async fn require_user<C: ConnectionTrait>(
         )
     })
 }
+
+/// A staff member as an administrator adds them.
+#[derive(Debug, Clone, Default)]
+pub struct UserInput {
+    pub handle: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub time_zone: Option<String>,
+    pub role: Option<String>,
+}
+
+/// Adds a staff member, or updates the name, email, zone and role of an existing handle.
+///
+/// # Errors
+/// [`Error::Invalid`] for a bad field; nothing is written then.
+pub async fn upsert_user(
+    db: &sea_orm::DatabaseConnection,
+    actor: &Actor,
+    input: &UserInput,
+) -> Result<user::Model> {
+    use sea_orm::{IntoActiveModel, TransactionTrait};
+    let handle = Actor::new(&input.handle, actor.zone)?.handle;
+    let email = match input
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(e) => Some(
+            crate::domain::EmailAddress::parse("email", e)?
+                .as_str()
+                .to_lowercase(),
+        ),
+    };
+    let zone = match input.time_zone.as_deref() {
+        Some(z) => Some(IanaZone::parse("time_zone", z)?),
+        None => None,
+    };
+    let role = match input.role.as_deref() {
+        Some(r) => Some(Role::parse("role", r)?),
+        None => None,
+    };
+    let name = crate::domain::optional_text("name", input.name.as_deref(), 200)?;
+    let tx = db.begin().await?;
+    let model = match find_user(&tx, &handle).await? {
+        Some(existing) => {
+            let mut active = existing.into_active_model();
+            if let Some(n) = name {
+                active.name = Set(n);
+            }
+            if email.is_some() {
+                active.email = Set(email);
+            }
+            if let Some(z) = zone {
+                active.time_zone = Set(z.name().to_owned());
+            }
+            if let Some(r) = role {
+                active.role = Set(r.as_str().to_owned());
+            }
+            active.update(&tx).await?
+        }
+        None => {
+            user::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                handle: Set(handle.clone()),
+                name: Set(name.unwrap_or_else(|| handle.clone())),
+                email: Set(email),
+                time_zone: Set(zone.unwrap_or(actor.zone).name().to_owned()),
+                role: Set(role.unwrap_or(Role::Staff).as_str().to_owned()),
+                created_at: Set(Utc::now()),
+            }
+            .insert(&tx)
+            .await?
+        }
+    };
+    crate::audit::record(
+        &tx,
+        &actor.handle,
+        "user.save",
+        "user",
+        &model.id.to_string(),
+        serde_json::json!({
+            "handle": model.handle, "email": model.email, "time_zone": model.time_zone, "role": model.role,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(model)
+}
+
+/// All staff members by handle.
+///
+/// # Errors
+/// Database errors.
+pub async fn users<C: ConnectionTrait>(db: &C) -> Result<Vec<user::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(user::Entity::find()
+        .order_by_asc(user::Column::Handle)
+        .all(db)
+        .await?)
+}

@@ -62,6 +62,16 @@ pub struct MailSettings {
     pub max_attempts: i32,
     /// Folder of the email templates.
     pub templates_dir: String,
+    /// Messages claimed per round trip of the delivery loop.
+    pub batch_size: u32,
+    /// Seconds a delivery loop holds a claimed message; after that another may take it over.
+    pub lease_secs: u64,
+    /// Seconds between polls of the delivery loop when nothing is due sooner.
+    pub poll_secs: u64,
+    /// Seconds before the first retry of a transient failure; doubled on each further attempt.
+    pub retry_base_secs: u64,
+    /// The longest wait between two attempts, in seconds.
+    pub retry_max_secs: u64,
 }
 
 impl Default for MailSettings {
@@ -81,6 +91,11 @@ impl Default for MailSettings {
             rate_per_minute: 0,
             max_attempts: 8,
             templates_dir: "templates".into(),
+            batch_size: 16,
+            lease_secs: 120,
+            poll_secs: 10,
+            retry_base_secs: 30,
+            retry_max_secs: 3600,
         }
     }
 }
@@ -104,6 +119,7 @@ impl fmt::Debug for MailSettings {
                 },
             )
             .field("rate_per_minute", &self.rate_per_minute)
+            .field("max_attempts", &self.max_attempts)
             .finish_non_exhaustive()
     }
 }
@@ -181,7 +197,7 @@ impl Settings {
         if with_env {
             figment = figment.merge(
                 Env::prefixed("OUTREACH_")
-                    .ignore(&["env", "config_dir"])
+                    .ignore(&["env", "config_dir", "log", "test_pg_url"])
                     .split("__"),
             );
         }

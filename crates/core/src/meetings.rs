@@ -68,7 +68,7 @@ fn fmt_local(zone: IanaZone, at: DateTime<Utc>) -> String {
 }
 
 /// Builds views for `rows`, reading names in a few queries.
-async fn views<C: ConnectionTrait>(
+pub async fn views<C: ConnectionTrait>(
     db: &C,
     reader: IanaZone,
     rows: Vec<meeting::Model>,
@@ -176,7 +176,8 @@ pub async fn schedule(
     Ok(out)
 }
 
-pub(crate) async fn schedule_in<C: ConnectionTrait>(
+/// As [`schedule`], inside the caller's transaction.
+pub async fn schedule_in<C: ConnectionTrait>(
     tx: &C,
     actor: &Actor,
     input: &MeetingInput,
@@ -280,7 +281,20 @@ pub async fn reschedule(
     tz: Option<&str>,
 ) -> Result<MeetingView> {
     let tx = db.begin().await?;
-    let m = find(&tx, id).await?;
+    let out = reschedule_in(&tx, actor, id, at, tz).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// As the function above, inside the caller's transaction.
+pub async fn reschedule_in<C: ConnectionTrait>(
+    tx: &C,
+    actor: &Actor,
+    id: &str,
+    at: &str,
+    tz: Option<&str>,
+) -> Result<MeetingView> {
+    let m = find(tx, id).await?;
     require_planned(&m, "rescheduled")?;
     let zone = match tz.map(str::trim).filter(|s| !s.is_empty()) {
         Some(z) => IanaZone::parse("tz", z)?,
@@ -294,9 +308,9 @@ pub async fn reschedule(
     active.time_zone = Set(zone.name().to_owned());
     active.version = Set(old_version + 1);
     active.updated_at = Set(Utc::now());
-    let model = active.update(&tx).await?;
+    let model = active.update(tx).await?;
     audit::record(
-        &tx,
+        tx,
         &actor.handle,
         "meeting.reschedule",
         "meeting",
@@ -307,8 +321,7 @@ pub async fn reschedule(
         }),
     )
     .await?;
-    let view = view_one(&tx, actor.zone, model).await?;
-    tx.commit().await?;
+    let view = view_one(tx, actor.zone, model).await?;
     Ok(view)
 }
 
@@ -318,16 +331,23 @@ pub async fn reschedule(
 /// [`Error::NotFound`], [`Error::Conflict`] if it is not planned.
 pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<MeetingView> {
     let tx = db.begin().await?;
-    let m = find(&tx, id).await?;
+    let out = cancel_in(&tx, actor, id).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// As the function above, inside the caller's transaction.
+pub async fn cancel_in<C: ConnectionTrait>(tx: &C, actor: &Actor, id: &str) -> Result<MeetingView> {
+    let m = find(tx, id).await?;
     require_planned(&m, "cancelled")?;
     let version = m.version + 1;
     let mut active = m.into_active_model();
     active.status = Set(MeetingStatus::Cancelled.as_str().to_owned());
     active.version = Set(version);
     active.updated_at = Set(Utc::now());
-    let model = active.update(&tx).await?;
+    let model = active.update(tx).await?;
     audit::record(
-        &tx,
+        tx,
         &actor.handle,
         "meeting.cancel",
         "meeting",
@@ -335,8 +355,7 @@ pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
         serde_json::json!({ "version": version }),
     )
     .await?;
-    let view = view_one(&tx, actor.zone, model).await?;
-    tx.commit().await?;
+    let view = view_one(tx, actor.zone, model).await?;
     Ok(view)
 }
 

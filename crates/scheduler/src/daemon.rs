@@ -1,0 +1,442 @@
+//! The daemon: claims due jobs in batches with a lease, runs each in the transaction that
+//! completes it, fires cron schedules, and sleeps until the next job is due, a notification
+//! arrives, or the safety-net poll comes round.
+//!
+//! Wake-ups: on PostgreSQL a job planned due now sends `NOTIFY outreach_jobs` with its
+//! transaction, so a listening daemon starts it at once; a timer covers the nearest future job;
+//! the poll is only a safety net. SQLite has no notifications between processes, so there the
+//! daemon checks the (indexed) next due time every `sqlite_poll`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use outreach_core::config::SchedulerSettings;
+use outreach_core::entities::{cron_state, job};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
+use tracing::{debug, info, warn};
+use uuid::Uuid;
+
+use crate::cronsched;
+use crate::error::Result;
+use crate::handlers::{CronPayload, JobError, Registry, RunContext, SWEEP, WEEKLY_DIGEST};
+use crate::jobs::{self, NewJob};
+use crate::rules::{ScheduledJob, Workflows};
+
+/// How one daemon claims and runs jobs.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    /// Unique per daemon process; written as the lease owner.
+    pub owner: String,
+    pub batch_size: u32,
+    pub workers: u32,
+    pub lease: Duration,
+    pub poll: Duration,
+    pub sqlite_poll: Duration,
+    pub retry_base: Duration,
+}
+
+impl DaemonConfig {
+    pub fn from_settings(s: &SchedulerSettings) -> Self {
+        Self {
+            owner: format!(
+                "{}:{}:{}",
+                hostname(),
+                std::process::id(),
+                Uuid::now_v7().simple()
+            ),
+            batch_size: s.batch_size.max(1),
+            workers: s.workers.max(1),
+            lease: Duration::from_secs(s.lease_secs.max(1)),
+            poll: Duration::from_secs(s.poll_secs.max(1)),
+            sqlite_poll: Duration::from_millis(100),
+            retry_base: Duration::from_secs(2),
+        }
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "host".to_owned())
+}
+
+/// One scheduler daemon. Any number may share a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct Daemon {
+    db: DatabaseConnection,
+    cfg: DaemonConfig,
+    registry: Arc<Registry>,
+    workflows: Arc<Workflows>,
+    wake: Arc<Notify>,
+}
+
+impl Daemon {
+    pub fn new(
+        db: DatabaseConnection,
+        mut cfg: DaemonConfig,
+        registry: Registry,
+        workflows: Workflows,
+    ) -> Self {
+        // SQLite has one writer: jobs whose transactions overlap in one process would only
+        // fail each other with "database is locked".
+        if db.get_database_backend() == DbBackend::Sqlite {
+            cfg.workers = 1;
+        }
+        Self {
+            db,
+            cfg,
+            registry: Arc::new(registry),
+            workflows: Arc::new(workflows),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.cfg.owner
+    }
+
+    pub fn workflows(&self) -> &Workflows {
+        &self.workflows
+    }
+
+    /// Wakes this daemon (for enqueuers in the same process).
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Claims one batch of due jobs and runs it; returns how many jobs it claimed (0 when
+    /// nothing was due), so tests and `--once` can drain the queue without sleeping.
+    ///
+    /// # Errors
+    /// Database errors while claiming or recording results.
+    pub async fn run_once(&self) -> Result<usize> {
+        let stop = Arc::new(AtomicBool::new(false));
+        self.run_batch(&stop).await
+    }
+
+    async fn run_batch(&self, stop: &Arc<AtomicBool>) -> Result<usize> {
+        let batch = jobs::claim(
+            &self.db,
+            &self.cfg.owner,
+            self.cfg.batch_size,
+            self.cfg.lease,
+        )
+        .await?;
+        let claimed = batch.len();
+        if claimed == 0 {
+            return Ok(0);
+        }
+        debug!(claimed, owner = %self.cfg.owner, "claimed jobs");
+        let permits = Arc::new(Semaphore::new(self.cfg.workers as usize));
+        let mut set = JoinSet::new();
+        for job in batch {
+            let this = self.clone();
+            let permits = permits.clone();
+            let stop = stop.clone();
+            set.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(Some(job.id));
+                }
+                this.run_job(job).await.map(|()| None)
+            });
+        }
+        let mut unstarted = Vec::new();
+        while let Some(res) = set.join_next().await {
+            match res {
+                Ok(Ok(Some(id))) => unstarted.push(id),
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => {
+                    warn!(error = %e, "recording a job's result failed; its lease will expire and it will be retried")
+                }
+                Err(e) => {
+                    warn!(error = %e, "a job task panicked; its lease will expire and it will be retried")
+                }
+            }
+        }
+        if !unstarted.is_empty() {
+            let n = jobs::release(&self.db, &unstarted, &self.cfg.owner).await?;
+            info!(released = n, "released claimed jobs that had not started");
+        }
+        Ok(claimed)
+    }
+
+    async fn run_job(&self, job: job::Model) -> Result<()> {
+        let ctx = RunContext {
+            workflows: self.workflows.clone(),
+            now: Utc::now(),
+        };
+        let Some(handler) = self.registry.get(&job.kind) else {
+            let msg = format!("no handler for job kind '{}'", job.kind);
+            jobs::fail(
+                &self.db,
+                &job,
+                &self.cfg.owner,
+                &msg,
+                true,
+                self.cfg.retry_base,
+            )
+            .await?;
+            return Ok(());
+        };
+        let tx = self.db.begin().await?;
+        match handler.run(&ctx, &tx, &job).await {
+            Ok(outcome) => {
+                if jobs::finish(&tx, job.id, &self.cfg.owner, outcome.status()).await? {
+                    tx.commit().await?;
+                } else {
+                    // The lease expired and another daemon owns the job now: undo our effect.
+                    tx.rollback().await?;
+                    warn!(job = %job.id, "lost the lease before finishing; the effect was rolled back");
+                }
+            }
+            Err(err) => {
+                tx.rollback().await?;
+                let permanent = matches!(err, JobError::Permanent(_));
+                let status = jobs::fail(
+                    &self.db,
+                    &job,
+                    &self.cfg.owner,
+                    &err.to_string(),
+                    permanent,
+                    self.cfg.retry_base,
+                )
+                .await?;
+                match status {
+                    Some(jobs::status::FAILED) => {
+                        warn!(job = %job.id, kind = %job.kind, error = %err, "job dead-lettered")
+                    }
+                    _ => {
+                        debug!(job = %job.id, kind = %job.kind, error = %err, "job will be retried")
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Fires every cron schedule whose slot has come since it last fired, once per schedule
+    /// (missed slots collapse into the latest). A schedule seen for the first time starts from
+    /// `now` (or its `effective_from`, if later): it never fires for slots before it existed.
+    /// Returns how many firings it enqueued.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn fire_cron(&self, now: DateTime<Utc>) -> Result<usize> {
+        let mut fired = 0;
+        for rule in &self.workflows.schedules {
+            let tx = self.db.begin().await?;
+            let state = cron_state::Entity::find_by_id(rule.name.clone())
+                .one(&tx)
+                .await?;
+            let Some(state) = state else {
+                let start = now.max(rule.effective_from);
+                cron_state::Entity::insert(cron_state::ActiveModel {
+                    schedule: Set(rule.name.clone()),
+                    last_fired_for: Set(start),
+                    updated_at: Set(now),
+                })
+                .on_conflict(
+                    OnConflict::column(cron_state::Column::Schedule)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&tx)
+                .await?;
+                tx.commit().await?;
+                continue;
+            };
+            let from = state.last_fired_for.max(rule.effective_from);
+            let Some(slot) = cronsched::latest_due(&rule.cron, rule.zone, from, now) else {
+                tx.rollback().await?;
+                continue;
+            };
+            // Compare-and-set: only one daemon moves the schedule past this slot.
+            let moved = cron_state::Entity::update_many()
+                .col_expr(cron_state::Column::LastFiredFor, slot.into())
+                .col_expr(cron_state::Column::UpdatedAt, now.into())
+                .filter(cron_state::Column::Schedule.eq(rule.name.clone()))
+                .filter(cron_state::Column::LastFiredFor.eq(state.last_fired_for))
+                .exec(&tx)
+                .await?;
+            if moved.rows_affected != 1 {
+                tx.rollback().await?;
+                continue;
+            }
+            let kind = match rule.job {
+                ScheduledJob::WeeklyDigest => WEEKLY_DIGEST,
+                ScheduledJob::Sweep => SWEEP,
+            };
+            let payload = CronPayload {
+                schedule: rule.name.clone(),
+                slot,
+            };
+            let mut job = NewJob::new(
+                kind,
+                format!("cron:{}:{}", rule.name, slot.to_rfc3339()),
+                slot,
+                serde_json::to_value(&payload).unwrap_or_default(),
+            );
+            job.subject = Some(("schedule".to_owned(), rule.name.clone()));
+            job.rule = Some(rule.name.clone());
+            if jobs::enqueue(&tx, job).await? {
+                fired += 1;
+            }
+            tx.commit().await?;
+            info!(schedule = %rule.name, slot = %slot, "cron schedule fired");
+        }
+        Ok(fired)
+    }
+
+    /// The earliest instant something is due: a queued job or a cron slot.
+    async fn next_wake(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        let mut next = jobs::next_due(&self.db).await?;
+        for rule in &self.workflows.schedules {
+            if let Some(slot) =
+                cronsched::next_after(&rule.cron, rule.zone, now.max(rule.effective_from))
+            {
+                next = Some(next.map_or(slot, |n| n.min(slot)));
+            }
+        }
+        Ok(next)
+    }
+
+    fn listen(&self) {
+        if self.db.get_database_backend() != DbBackend::Postgres {
+            return;
+        }
+        let pool = self.db.get_postgres_connection_pool().clone();
+        let wake = self.wake.clone();
+        tokio::spawn(async move {
+            loop {
+                match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
+                    Ok(mut listener) => {
+                        if let Err(e) = listener.listen(jobs::NOTIFY_CHANNEL).await {
+                            warn!(error = %e, "LISTEN failed; relying on the poll");
+                        } else {
+                            loop {
+                                match listener.recv().await {
+                                    Ok(_) => wake.notify_one(),
+                                    Err(e) => {
+                                        warn!(error = %e, "notification connection lost; reconnecting");
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "cannot open a notification connection; relying on the poll")
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+    }
+
+    /// Runs until `shutdown` turns true: then stops claiming, lets running jobs finish,
+    /// releases claimed jobs that had not started, and returns.
+    ///
+    /// # Errors
+    /// Only for errors it cannot ride out; database hiccups are logged and retried.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
+        info!(owner = %self.cfg.owner, backend = ?self.db.get_database_backend(), "scheduler started");
+        self.listen();
+        let stop = Arc::new(AtomicBool::new(false));
+        let bound = if self.db.get_database_backend() == DbBackend::Postgres {
+            self.cfg.poll
+        } else {
+            self.cfg.sqlite_poll.min(self.cfg.poll)
+        };
+        let mut last_bury = std::time::Instant::now() - self.cfg.poll;
+        while !*shutdown.borrow() {
+            let now = Utc::now();
+            if let Err(e) = self.fire_cron(now).await {
+                warn!(error = %e, "firing cron schedules failed; will try again");
+            }
+            if last_bury.elapsed() >= self.cfg.poll {
+                last_bury = std::time::Instant::now();
+                if let Ok(n) = jobs::bury_abandoned(&self.db).await
+                    && n > 0
+                {
+                    warn!(jobs = n, "dead-lettered jobs whose daemon kept dying");
+                }
+            }
+            let stop_flag = stop.clone();
+            let mut watcher = shutdown.clone();
+            let stopper = tokio::spawn(async move {
+                if watcher.changed().await.is_ok() && *watcher.borrow() {
+                    stop_flag.store(true, Ordering::SeqCst);
+                }
+            });
+            let ran = self.run_batch(&stop).await;
+            stopper.abort();
+            match ran {
+                Ok(n) if n >= self.cfg.batch_size as usize => continue,
+                Ok(_) => {}
+                Err(e) => {
+                    warn!(error = %e, "claiming jobs failed; will try again");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+            let now = Utc::now();
+            let wait = match self.next_wake(now).await {
+                Ok(Some(at)) if at <= now => Duration::ZERO,
+                Ok(Some(at)) => (at - now).to_std().unwrap_or(bound).min(bound),
+                _ => bound,
+            };
+            if wait.is_zero() {
+                continue;
+            }
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        info!(owner = %self.cfg.owner, "scheduler stopped");
+        Ok(())
+    }
+}
+
+/// A watch channel that turns true on SIGINT or SIGTERM.
+pub fn shutdown_on_signals() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut term = match signal(SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    warn!(error = %e, "cannot listen for SIGTERM");
+                    let _ = tokio::signal::ctrl_c().await;
+                    let _ = tx.send(true);
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        info!("shutting down: finishing running jobs");
+        let _ = tx.send(true);
+    });
+    rx
+}

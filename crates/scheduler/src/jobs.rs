@@ -1,0 +1,431 @@
+//! The job store: durable jobs in the `jobs` table, claimed in batches with a lease, completed in
+//! the same transaction as their effect, retried with exponential backoff and jitter, and
+//! dead-lettered with their last error when they keep failing.
+//!
+//! Claiming is one statement: `UPDATE ... WHERE id IN (SELECT ... LIMIT n [FOR UPDATE SKIP
+//! LOCKED]) RETURNING *`. On PostgreSQL `SKIP LOCKED` lets any number of daemons claim side by
+//! side without waiting on each other; on SQLite the statement runs under the database's single
+//! write lock, which serialises claims between processes.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use outreach_core::entities::job;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Statement, Value,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::error::Result;
+
+/// Job statuses as stored.
+pub mod status {
+    pub const QUEUED: &str = "queued";
+    pub const RUNNING: &str = "running";
+    pub const DONE: &str = "done";
+    /// Dead-lettered: gave up after its attempts, with `last_error`.
+    pub const FAILED: &str = "failed";
+    pub const CANCELLED: &str = "cancelled";
+    /// Replaced by a newer plan (a rescheduled meeting's reminders).
+    pub const SUPERSEDED: &str = "superseded";
+}
+
+/// The PostgreSQL channel daemons listen on for jobs due now.
+pub const NOTIFY_CHANNEL: &str = "outreach_jobs";
+
+/// A job to plan.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub run_at: DateTime<Utc>,
+    /// Unique; derived from what caused the job. Planning the same key twice inserts nothing.
+    pub idempotency_key: String,
+    pub max_attempts: i32,
+    pub subject: Option<(String, String)>,
+    pub rule: Option<String>,
+    pub recipient: Option<String>,
+}
+
+impl NewJob {
+    pub fn new(kind: &str, key: String, run_at: DateTime<Utc>, payload: serde_json::Value) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            payload,
+            run_at,
+            idempotency_key: key,
+            max_attempts: 5,
+            subject: None,
+            rule: None,
+            recipient: None,
+        }
+    }
+}
+
+/// Plans a job inside the caller's transaction; returns whether a row was inserted (false when
+/// the key exists). A job due now also wakes PostgreSQL daemons when the transaction commits.
+///
+/// # Errors
+/// Database errors.
+pub async fn enqueue<C: ConnectionTrait>(db: &C, new: NewJob) -> Result<bool> {
+    let now = Utc::now();
+    let due_now = new.run_at <= now + chrono::Duration::seconds(1);
+    let (subject_kind, subject_id) = new.subject.unzip();
+    let row = job::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        kind: Set(new.kind),
+        payload: Set(new.payload.to_string()),
+        run_at: Set(new.run_at),
+        status: Set(status::QUEUED.to_owned()),
+        attempts: Set(0),
+        max_attempts: Set(new.max_attempts.max(1)),
+        lease_owner: Set(None),
+        lease_expires_at: Set(None),
+        idempotency_key: Set(new.idempotency_key),
+        subject_kind: Set(subject_kind),
+        subject_id: Set(subject_id),
+        rule: Set(new.rule),
+        recipient: Set(new.recipient),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(None),
+    };
+    let inserted = job::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(job::Column::IdempotencyKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    if inserted == 1 && due_now {
+        notify(db).await?;
+    }
+    Ok(inserted == 1)
+}
+
+/// Wakes listening daemons when the surrounding transaction commits (PostgreSQL only).
+///
+/// # Errors
+/// Database errors.
+pub async fn notify<C: ConnectionTrait>(db: &C) -> Result<()> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared(&format!("NOTIFY {NOTIFY_CHANNEL}"))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Claims up to `limit` jobs that are due (or whose lease expired) for `owner`, holding them for
+/// `lease`. Each claim counts as an attempt.
+///
+/// # Errors
+/// Database errors.
+pub async fn claim<C: ConnectionTrait>(
+    db: &C,
+    owner: &str,
+    limit: u32,
+    lease: Duration,
+) -> Result<Vec<job::Model>> {
+    let now = Utc::now();
+    let expires = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+    let backend = db.get_database_backend();
+    let (p, lock) = match backend {
+        DbBackend::Postgres => (["$1", "$2", "$3", "$4", "$5"], " FOR UPDATE SKIP LOCKED"),
+        _ => (["?", "?", "?", "?", "?"], ""),
+    };
+    // Due queued jobs come from the (status, run_at) index in order; expired leases are rare
+    // and found through the same index on status = 'running'.
+    let sql = format!(
+        "UPDATE jobs SET status = 'running', lease_owner = {o}, lease_expires_at = {e}, \
+         attempts = attempts + 1, updated_at = {n1} \
+         WHERE id IN (SELECT id FROM jobs WHERE \
+           ((status = 'queued' AND run_at <= {n2}) OR (status = 'running' AND lease_expires_at < {n3})) \
+           AND attempts < max_attempts \
+           ORDER BY run_at LIMIT {lim}{lock}) \
+         RETURNING *",
+        o = p[0],
+        e = p[1],
+        n1 = p[2],
+        n2 = p[3],
+        n3 = p[4],
+        lim = limit.max(1),
+    );
+    let values: Vec<Value> = vec![
+        owner.into(),
+        expires.into(),
+        now.into(),
+        now.into(),
+        now.into(),
+    ];
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    let mut jobs = rows
+        .iter()
+        .map(|r| job::Model::from_query_result(r, ""))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    jobs.sort_by_key(|j| (j.run_at, j.id));
+    Ok(jobs)
+}
+
+/// Marks a running job finished with `final_status`, inside the transaction that holds its
+/// effect. Returns false when the job is no longer ours (the lease expired and another daemon
+/// took it): the caller must then roll its effect back.
+///
+/// # Errors
+/// Database errors.
+pub async fn finish<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    owner: &str,
+    final_status: &str,
+) -> Result<bool> {
+    let now = Utc::now();
+    let res = job::Entity::update_many()
+        .col_expr(job::Column::Status, final_status.into())
+        .col_expr(job::Column::FinishedAt, Some(now).into())
+        .col_expr(job::Column::UpdatedAt, now.into())
+        .col_expr(job::Column::LeaseOwner, Option::<String>::None.into())
+        .col_expr(
+            job::Column::LeaseExpiresAt,
+            Option::<DateTime<Utc>>::None.into(),
+        )
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::LeaseOwner.eq(owner))
+        .filter(job::Column::Status.eq(status::RUNNING))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// The delay before retry number `attempt` (1-based): `base * 2^(attempt-1)`, at most an hour,
+/// with ±25% jitter so that jobs failing together do not retry together.
+pub fn backoff(base: Duration, attempt: i32) -> Duration {
+    let exp = u32::try_from(attempt.saturating_sub(1))
+        .unwrap_or(0)
+        .min(20);
+    let raw = base
+        .saturating_mul(2u32.saturating_pow(exp))
+        .min(Duration::from_secs(3600));
+    let jitter: f64 = rand::random_range(0.75..1.25);
+    raw.mul_f64(jitter)
+}
+
+/// Records a failed attempt: back to the queue after a backoff while attempts remain and the
+/// failure is transient, dead-lettered (`failed`) with the error otherwise. Returns the new
+/// status, or `None` when the job is no longer ours.
+///
+/// # Errors
+/// Database errors.
+pub async fn fail<C: ConnectionTrait>(
+    db: &C,
+    job: &job::Model,
+    owner: &str,
+    error: &str,
+    permanent: bool,
+    retry_base: Duration,
+) -> Result<Option<&'static str>> {
+    let now = Utc::now();
+    let dead = permanent || job.attempts >= job.max_attempts;
+    let mut update = job::Entity::update_many()
+        .col_expr(job::Column::LastError, Some(error.to_owned()).into())
+        .col_expr(job::Column::UpdatedAt, now.into())
+        .col_expr(job::Column::LeaseOwner, Option::<String>::None.into())
+        .col_expr(
+            job::Column::LeaseExpiresAt,
+            Option::<DateTime<Utc>>::None.into(),
+        );
+    let new_status = if dead {
+        update = update
+            .col_expr(job::Column::Status, status::FAILED.into())
+            .col_expr(job::Column::FinishedAt, Some(now).into());
+        status::FAILED
+    } else {
+        let delay = chrono::Duration::from_std(backoff(retry_base, job.attempts))
+            .unwrap_or(chrono::Duration::seconds(60));
+        update = update
+            .col_expr(job::Column::Status, status::QUEUED.into())
+            .col_expr(job::Column::RunAt, (now + delay).into());
+        status::QUEUED
+    };
+    let res = update
+        .filter(job::Column::Id.eq(job.id))
+        .filter(job::Column::LeaseOwner.eq(owner))
+        .filter(job::Column::Status.eq(status::RUNNING))
+        .exec(db)
+        .await?;
+    Ok((res.rows_affected == 1).then_some(new_status))
+}
+
+/// Gives claimed jobs that were never started back to the queue (on shutdown), without
+/// counting the attempt.
+///
+/// # Errors
+/// Database errors.
+pub async fn release<C: ConnectionTrait>(db: &C, ids: &[Uuid], owner: &str) -> Result<u64> {
+    use sea_orm::sea_query::ExprTrait as _;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let res = job::Entity::update_many()
+        .col_expr(job::Column::Status, status::QUEUED.into())
+        .col_expr(job::Column::LeaseOwner, Option::<String>::None.into())
+        .col_expr(
+            job::Column::LeaseExpiresAt,
+            Option::<DateTime<Utc>>::None.into(),
+        )
+        .col_expr(
+            job::Column::Attempts,
+            sea_orm::sea_query::Expr::col(job::Column::Attempts).sub(1),
+        )
+        .col_expr(job::Column::UpdatedAt, Utc::now().into())
+        .filter(job::Column::Id.is_in(ids.to_vec()))
+        .filter(job::Column::LeaseOwner.eq(owner))
+        .filter(job::Column::Status.eq(status::RUNNING))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Dead-letters jobs whose lease expired after their last allowed attempt (their daemon died
+/// on every try), so they show up in `outreach jobs` instead of waiting forever.
+///
+/// # Errors
+/// Database errors.
+pub async fn bury_abandoned<C: ConnectionTrait>(db: &C) -> Result<u64> {
+    use sea_orm::sea_query::ExprTrait as _;
+    let now = Utc::now();
+    let res = job::Entity::update_many()
+        .col_expr(job::Column::Status, status::FAILED.into())
+        .col_expr(
+            job::Column::LastError,
+            Some("the daemon running it stopped before it finished, on every attempt".to_owned())
+                .into(),
+        )
+        .col_expr(job::Column::FinishedAt, Some(now).into())
+        .col_expr(job::Column::LeaseOwner, Option::<String>::None.into())
+        .col_expr(job::Column::UpdatedAt, now.into())
+        .filter(job::Column::Status.eq(status::RUNNING))
+        .filter(job::Column::LeaseExpiresAt.lt(now))
+        .filter(
+            sea_orm::sea_query::Expr::col(job::Column::Attempts)
+                .gte(sea_orm::sea_query::Expr::col(job::Column::MaxAttempts)),
+        )
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Supersedes (or cancels) the queued jobs about a subject, except those whose key is in
+/// `keep`; returns how many changed.
+///
+/// # Errors
+/// Database errors.
+pub async fn retire_for_subject<C: ConnectionTrait>(
+    db: &C,
+    kind: &str,
+    subject_kind: &str,
+    subject_id: &str,
+    new_status: &str,
+    keep: &[String],
+) -> Result<u64> {
+    let now = Utc::now();
+    let mut q = job::Entity::update_many()
+        .col_expr(job::Column::Status, new_status.into())
+        .col_expr(job::Column::FinishedAt, Some(now).into())
+        .col_expr(job::Column::UpdatedAt, now.into())
+        .filter(job::Column::Kind.eq(kind))
+        .filter(job::Column::SubjectKind.eq(subject_kind))
+        .filter(job::Column::SubjectId.eq(subject_id))
+        .filter(job::Column::Status.eq(status::QUEUED));
+    if !keep.is_empty() {
+        q = q.filter(job::Column::IdempotencyKey.is_not_in(keep.to_vec()));
+    }
+    Ok(q.exec(db).await?.rows_affected)
+}
+
+/// The earliest run time of a queued job, to sleep until.
+///
+/// # Errors
+/// Database errors.
+pub async fn next_due<C: ConnectionTrait>(db: &C) -> Result<Option<DateTime<Utc>>> {
+    Ok(job::Entity::find()
+        .select_only()
+        .column(job::Column::RunAt)
+        .filter(job::Column::Status.eq(status::QUEUED))
+        .order_by_asc(job::Column::RunAt)
+        .limit(1)
+        .into_tuple::<DateTime<Utc>>()
+        .one(db)
+        .await?)
+}
+
+/// A job as `outreach jobs` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobView {
+    pub id: Uuid,
+    pub kind: String,
+    pub status: String,
+    pub run_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub idempotency_key: String,
+    pub subject_kind: Option<String>,
+    pub subject_id: Option<String>,
+    pub rule: Option<String>,
+    pub recipient: Option<String>,
+    pub last_error: Option<String>,
+    pub lease_owner: Option<String>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<job::Model> for JobView {
+    fn from(j: job::Model) -> Self {
+        Self {
+            id: j.id,
+            kind: j.kind,
+            status: j.status,
+            run_at: j.run_at,
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            idempotency_key: j.idempotency_key,
+            subject_kind: j.subject_kind,
+            subject_id: j.subject_id,
+            rule: j.rule,
+            recipient: j.recipient,
+            last_error: j.last_error,
+            lease_owner: j.lease_owner,
+            finished_at: j.finished_at,
+        }
+    }
+}
+
+/// Jobs, newest plan first, filtered by status and kind.
+///
+/// # Errors
+/// Database errors.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    status_filter: Option<&str>,
+    kind: Option<&str>,
+    limit: u64,
+) -> Result<Vec<JobView>> {
+    let mut q = job::Entity::find().order_by_desc(job::Column::Id);
+    if let Some(s) = status_filter {
+        q = q.filter(job::Column::Status.eq(s));
+    }
+    if let Some(k) = kind {
+        q = q.filter(job::Column::Kind.eq(k));
+    }
+    Ok(q.limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}

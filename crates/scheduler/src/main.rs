@@ -1,0 +1,43 @@
+//! `outreach-scheduler`: the daemon on its own (the same as `outreach scheduler`).
+
+fn main() -> std::process::ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OUTREACH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let settings = outreach_core::config::Settings::load()?;
+    let actor = settings.actor();
+    let db = outreach_core::db::open(&settings.database_url, &actor).await?;
+    let workflows = outreach_scheduler::Workflows::load(std::path::Path::new(
+        &settings.scheduler.workflows_file,
+    ))?;
+    let daemon = outreach_scheduler::Daemon::new(
+        db,
+        outreach_scheduler::DaemonConfig::from_settings(&settings.scheduler),
+        outreach_scheduler::handlers::Registry::builtin(),
+        workflows,
+    );
+    daemon
+        .run(outreach_scheduler::daemon::shutdown_on_signals())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,460 @@
+//! Planning reminders in the same transaction as the change that calls for them.
+//!
+//! Scheduling a meeting plans its reminders; rescheduling supersedes the old version's unsent
+//! reminders and plans the new version's; cancelling cancels them and tells those already
+//! reminded. Every reminder job is keyed by (rule, meeting, version, recipient), so planning
+//! twice inserts nothing.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use outreach_core::domain::{IanaZone, MeetingStatus};
+use outreach_core::entities::{contact, job, meeting, meeting_participant, state, user};
+use outreach_core::meetings::{self, MeetingInput, MeetingView};
+use outreach_core::outbox::{self, NewEmail};
+use outreach_core::{Actor, domain::EmailAddress};
+use outreach_mailer::context::{MeetingCancelled, MeetingInfo, Recipient};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::jobs::{self, NewJob, status};
+use crate::rules::{Anchor, Audience, MeetingRule, Workflows};
+
+/// Job kind of a meeting reminder.
+pub const MEETING_REMINDER: &str = "meeting_reminder";
+
+/// Languages the email templates are written in; a recipient reads the first of theirs that is.
+pub const LANGUAGES: &[&str] = &["en", "fr", "es"];
+
+/// The payload of a meeting reminder job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReminderPayload {
+    pub meeting_id: uuid::Uuid,
+    pub version: i32,
+    pub rule: String,
+    pub lead_minutes: i64,
+    pub recipient: Recipient,
+}
+
+/// The first of `languages` (comma-separated, preferred first) that templates exist in.
+pub fn language_of(languages: &str) -> String {
+    languages
+        .split(',')
+        .map(str::trim)
+        .find(|l| LANGUAGES.contains(l))
+        .unwrap_or("en")
+        .to_owned()
+}
+
+/// Who a meeting's reminders can reach, by audience, each with an email address.
+#[derive(Debug, Clone, Default)]
+pub struct MeetingAudience {
+    pub participants: Vec<Recipient>,
+    pub owner: Option<Recipient>,
+}
+
+/// Loads a meeting's recipients: invited contacts and staff with an email address, and its owner.
+///
+/// # Errors
+/// Database errors.
+pub async fn audience<C: ConnectionTrait>(db: &C, m: &meeting::Model) -> Result<MeetingAudience> {
+    let parts = meeting_participant::Entity::find()
+        .filter(meeting_participant::Column::MeetingId.eq(m.id))
+        .all(db)
+        .await?;
+    let mut participants = Vec::new();
+    for p in &parts {
+        if let Some(cid) = p.contact_id
+            && let Some(c) = contact::Entity::find_by_id(cid).one(db).await?
+            && let Some(email) = c.email.as_deref()
+        {
+            participants.push(Recipient {
+                name: match &c.title {
+                    Some(t) => format!("{t} {}", c.name),
+                    None => c.name.clone(),
+                },
+                email: email.to_owned(),
+                time_zone: c.time_zone.clone().unwrap_or_else(|| m.time_zone.clone()),
+                language: language_of(&c.languages),
+            });
+        }
+        if let Some(uid) = p.user_id
+            && uid != m.owner_id
+            && let Some(u) = user::Entity::find_by_id(uid).one(db).await?
+            && let Some(r) = user_recipient(&u)
+        {
+            participants.push(r);
+        }
+    }
+    let owner = user::Entity::find_by_id(m.owner_id)
+        .one(db)
+        .await?
+        .and_then(|u| user_recipient(&u));
+    Ok(MeetingAudience {
+        participants,
+        owner,
+    })
+}
+
+/// A staff member as a recipient, when they have an email address.
+pub fn user_recipient(u: &user::Model) -> Option<Recipient> {
+    u.email.as_ref().map(|email| Recipient {
+        name: u.name.clone(),
+        email: email.clone(),
+        time_zone: u.time_zone.clone(),
+        language: "en".to_owned(),
+    })
+}
+
+/// A meeting as emails show it.
+///
+/// # Errors
+/// Database errors.
+pub async fn meeting_info<C: ConnectionTrait>(db: &C, m: &meeting::Model) -> Result<MeetingInfo> {
+    let zone = IanaZone::parse("time_zone", &m.time_zone)?;
+    let view = meetings::views(db, zone, vec![m.clone()]).await?.pop();
+    let state_name = state::Entity::find_by_id(m.iso3.clone())
+        .one(db)
+        .await?
+        .map(|s| s.name)
+        .unwrap_or_default();
+    Ok(MeetingInfo {
+        id: m.id,
+        version: m.version,
+        title: m.title.clone(),
+        iso3: m.iso3.clone(),
+        state: state_name,
+        starts_at: m.starts_at,
+        time_zone: m.time_zone.clone(),
+        duration_minutes: m.duration_minutes,
+        place: m.place.clone(),
+        status: m.status.clone(),
+        owner: view.as_ref().map(|v| v.owner.clone()).unwrap_or_default(),
+        participants: view.map(|v| v.participants).unwrap_or_default(),
+    })
+}
+
+/// The reminder jobs a meeting's current version calls for, each with its key, whether or not
+/// its time has passed.
+fn wanted(
+    m: &meeting::Model,
+    rules: &[MeetingRule],
+    aud: &MeetingAudience,
+) -> Vec<(MeetingRule, Recipient, DateTime<Utc>, String)> {
+    let mut out = Vec::new();
+    for rule in rules {
+        let anchor = match rule.anchor {
+            Anchor::Start => m.starts_at,
+            Anchor::End => m.starts_at + chrono::Duration::minutes(i64::from(m.duration_minutes)),
+        };
+        let fire_at = anchor - chrono::Duration::from_std(rule.before).unwrap_or_default();
+        let mut recipients: BTreeMap<String, Recipient> = BTreeMap::new();
+        for who in &rule.to {
+            match who {
+                Audience::Participants => {
+                    for r in &aud.participants {
+                        recipients
+                            .entry(r.email.to_lowercase())
+                            .or_insert_with(|| r.clone());
+                    }
+                }
+                Audience::Owner => {
+                    if let Some(r) = &aud.owner {
+                        recipients
+                            .entry(r.email.to_lowercase())
+                            .or_insert_with(|| r.clone());
+                    }
+                }
+            }
+        }
+        for (email, r) in recipients {
+            let key = format!("reminder:{}:{}:v{}:{email}", rule.name, m.id, m.version);
+            out.push((rule.clone(), r, fire_at, key));
+        }
+    }
+    out
+}
+
+/// What planning did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PlanReport {
+    pub planned: usize,
+    /// Reminders not planned because their time had passed or came before the rule took effect.
+    pub skipped_past: usize,
+    pub superseded: u64,
+    pub cancelled: u64,
+}
+
+/// Brings a meeting's reminder jobs in line with its current version, inside the caller's
+/// transaction: plans what is missing, supersedes what belongs to older versions, cancels
+/// everything queued when the meeting is no longer planned.
+///
+/// # Errors
+/// Database errors.
+pub async fn plan_meeting<C: ConnectionTrait>(
+    db: &C,
+    wf: &Workflows,
+    m: &meeting::Model,
+    now: DateTime<Utc>,
+) -> Result<PlanReport> {
+    let mut report = PlanReport::default();
+    let id = m.id.to_string();
+    if m.status != MeetingStatus::Planned.as_str() {
+        report.cancelled =
+            jobs::retire_for_subject(db, MEETING_REMINDER, "meeting", &id, status::CANCELLED, &[])
+                .await?;
+        return Ok(report);
+    }
+    let aud = audience(db, m).await?;
+    let wanted = wanted(m, &wf.meeting_reminders, &aud);
+    let keep: Vec<String> = wanted.iter().map(|w| w.3.clone()).collect();
+    report.superseded = jobs::retire_for_subject(
+        db,
+        MEETING_REMINDER,
+        "meeting",
+        &id,
+        status::SUPERSEDED,
+        &keep,
+    )
+    .await?;
+    for (rule, recipient, fire_at, key) in wanted {
+        if fire_at < rule.effective_from || fire_at <= now {
+            report.skipped_past += 1;
+            continue;
+        }
+        let payload = ReminderPayload {
+            meeting_id: m.id,
+            version: m.version,
+            rule: rule.name.clone(),
+            lead_minutes: i64::try_from(rule.before.as_secs() / 60).unwrap_or(i64::MAX),
+            recipient: recipient.clone(),
+        };
+        let mut job = NewJob::new(
+            MEETING_REMINDER,
+            key,
+            fire_at,
+            serde_json::to_value(&payload).unwrap_or_default(),
+        );
+        job.subject = Some(("meeting".to_owned(), id.clone()));
+        job.rule = Some(rule.name.clone());
+        job.recipient = Some(recipient.email.clone());
+        if jobs::enqueue(db, job).await? {
+            report.planned += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Queues a cancellation (with a calendar CANCEL) for everyone already sent a reminder.
+async fn notify_cancelled<C: ConnectionTrait>(db: &C, m: &meeting::Model) -> Result<usize> {
+    let reminded = job::Entity::find()
+        .filter(job::Column::Kind.eq(MEETING_REMINDER))
+        .filter(job::Column::SubjectKind.eq("meeting"))
+        .filter(job::Column::SubjectId.eq(m.id.to_string()))
+        .filter(job::Column::Status.eq(status::DONE))
+        .all(db)
+        .await?;
+    let mut recipients: HashMap<String, Recipient> = HashMap::new();
+    for j in reminded {
+        if let Ok(p) = serde_json::from_str::<ReminderPayload>(&j.payload) {
+            recipients
+                .entry(p.recipient.email.to_lowercase())
+                .or_insert(p.recipient);
+        }
+    }
+    let info = meeting_info(db, m).await?;
+    let mut queued = 0;
+    for (email, recipient) in recipients {
+        let Ok(address) = EmailAddress::parse("email", &email) else {
+            continue;
+        };
+        let ctx = MeetingCancelled {
+            recipient: recipient.clone(),
+            meeting: info.clone(),
+        };
+        let sent = outbox::enqueue(
+            db,
+            NewEmail {
+                idempotency_key: format!("cancel:{}:v{}:{email}", m.id, m.version),
+                recipient: address,
+                recipient_name: Some(recipient.name.clone()),
+                template: "meeting_cancelled".to_owned(),
+                language: recipient.language.clone(),
+                context: serde_json::to_value(&ctx).unwrap_or_default(),
+                send_at: Utc::now(),
+                subject: Some(("meeting".to_owned(), m.id.to_string())),
+                job_id: None,
+            },
+        )
+        .await?;
+        if matches!(sent, outbox::Enqueued::Queued(_)) {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
+async fn load_meeting<C: ConnectionTrait>(db: &C, id: uuid::Uuid) -> Result<meeting::Model> {
+    meeting::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| outreach_core::Error::not_found("meeting", id.to_string(), "").into())
+}
+
+/// Schedules a meeting and plans its reminders, in one transaction.
+///
+/// # Errors
+/// As [`outreach_core::meetings::schedule`].
+pub async fn schedule_meeting(
+    db: &DatabaseConnection,
+    wf: &Workflows,
+    actor: &Actor,
+    input: &MeetingInput,
+) -> Result<(MeetingView, PlanReport)> {
+    let tx = db.begin().await?;
+    let view = meetings::schedule_in(&tx, actor, input).await?;
+    let m = load_meeting(&tx, view.id).await?;
+    let report = plan_meeting(&tx, wf, &m, Utc::now()).await?;
+    tx.commit().await?;
+    Ok((view, report))
+}
+
+/// Reschedules a meeting, supersedes its old reminders and plans the new ones, in one transaction.
+///
+/// # Errors
+/// As [`outreach_core::meetings::reschedule`].
+pub async fn reschedule_meeting(
+    db: &DatabaseConnection,
+    wf: &Workflows,
+    actor: &Actor,
+    id: &str,
+    at: &str,
+    tz: Option<&str>,
+) -> Result<(MeetingView, PlanReport)> {
+    let tx = db.begin().await?;
+    let view = meetings::reschedule_in(&tx, actor, id, at, tz).await?;
+    let m = load_meeting(&tx, view.id).await?;
+    let report = plan_meeting(&tx, wf, &m, Utc::now()).await?;
+    tx.commit().await?;
+    Ok((view, report))
+}
+
+/// Cancels a meeting and its reminders, and tells those already reminded, in one transaction.
+///
+/// # Errors
+/// As [`outreach_core::meetings::cancel`].
+pub async fn cancel_meeting(
+    db: &DatabaseConnection,
+    wf: &Workflows,
+    actor: &Actor,
+    id: &str,
+) -> Result<(MeetingView, PlanReport)> {
+    let tx = db.begin().await?;
+    let view = meetings::cancel_in(&tx, actor, id).await?;
+    let m = load_meeting(&tx, view.id).await?;
+    let report = plan_meeting(&tx, wf, &m, Utc::now()).await?;
+    notify_cancelled(&tx, &m).await?;
+    tx.commit().await?;
+    Ok((view, report))
+}
+
+/// One line of a dry run: who a rule would remind, when, in which zone, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct DryRunLine {
+    pub rule: String,
+    pub meeting_id: uuid::Uuid,
+    pub meeting: String,
+    pub recipient: String,
+    pub email: String,
+    pub fires_at: DateTime<Utc>,
+    pub local_time: String,
+    pub time_zone: String,
+    pub would_fire: bool,
+    pub why: String,
+}
+
+/// What the meeting rules would do for every planned meeting, without writing anything.
+///
+/// # Errors
+/// Database errors.
+pub async fn dry_run<C: ConnectionTrait>(
+    db: &C,
+    wf: &Workflows,
+    rule_name: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Vec<DryRunLine>> {
+    let planned = meeting::Entity::find()
+        .filter(meeting::Column::Status.eq(MeetingStatus::Planned.as_str()))
+        .filter(meeting::Column::StartsAt.gte(now))
+        .all(db)
+        .await?;
+    let rules: Vec<MeetingRule> = wf
+        .meeting_reminders
+        .iter()
+        .filter(|r| rule_name.is_none_or(|n| n == r.name))
+        .cloned()
+        .collect();
+    let mut out = Vec::new();
+    for m in planned {
+        let aud = audience(db, &m).await?;
+        for (rule, recipient, fire_at, _) in wanted(&m, &rules, &aud) {
+            let zone = IanaZone::parse("time_zone", &recipient.time_zone)
+                .unwrap_or(IanaZone::parse("time_zone", "UTC")?);
+            let (would_fire, why) = if fire_at < rule.effective_from {
+                (
+                    false,
+                    format!(
+                        "before the rule took effect ({})",
+                        rule.effective_from.format("%Y-%m-%d %H:%M UTC")
+                    ),
+                )
+            } else if fire_at <= now {
+                (false, "its time has already passed".to_owned())
+            } else {
+                let who = if aud
+                    .owner
+                    .as_ref()
+                    .is_some_and(|o| o.email == recipient.email)
+                {
+                    "owner"
+                } else {
+                    "participant"
+                };
+                (
+                    true,
+                    format!("{} before the meeting starts; {who}", describe(rule.before)),
+                )
+            };
+            out.push(DryRunLine {
+                rule: rule.name.clone(),
+                meeting_id: m.id,
+                meeting: m.title.clone(),
+                recipient: recipient.name.clone(),
+                email: recipient.email.clone(),
+                fires_at: fire_at,
+                local_time: zone.local(fire_at).format("%Y-%m-%d %H:%M").to_string(),
+                time_zone: zone.name().to_owned(),
+                would_fire,
+                why,
+            });
+        }
+    }
+    out.sort_by_key(|l| l.fires_at);
+    Ok(out)
+}
+
+/// "7 days", "1 day", "2 hours", "90 minutes".
+pub fn describe(d: std::time::Duration) -> String {
+    let minutes = d.as_secs() / 60;
+    let (n, unit) = if minutes.is_multiple_of(24 * 60) && minutes > 0 {
+        (minutes / (24 * 60), "day")
+    } else if minutes.is_multiple_of(60) && minutes > 0 {
+        (minutes / 60, "hour")
+    } else {
+        (minutes, "minute")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}

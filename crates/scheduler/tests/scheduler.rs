@@ -1,0 +1,618 @@
+//! The scheduler's promises, each checked on SQLite and PostgreSQL: jobs run exactly once across
+//! daemons, survive a daemon killed mid-batch, retry with growing delays, dead-letter with their
+//! error; reminders follow reschedules; new rules never fire for the past; cron schedules keep
+//! their local time across daylight-saving changes and fire once after downtime.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use outreach_core::Actor;
+use outreach_core::domain::IanaZone;
+use outreach_core::entities::{audit_log, job, outbox};
+use outreach_core::meetings::MeetingInput;
+use outreach_scheduler::handlers::{JobError, Outcome, Registry, RunContext};
+use outreach_scheduler::jobs::{self, NewJob};
+use outreach_scheduler::{Daemon, DaemonConfig, Workflows, planner};
+use outreach_testkit::{TestDb, db_test};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter,
+};
+use uuid::Uuid;
+
+fn config(owner: &str) -> DaemonConfig {
+    DaemonConfig {
+        owner: owner.to_owned(),
+        batch_size: 50,
+        workers: 4,
+        lease: Duration::from_secs(30),
+        poll: Duration::from_millis(200),
+        sqlite_poll: Duration::from_millis(50),
+        retry_base: Duration::from_millis(50),
+    }
+}
+
+fn actor() -> Actor {
+    Actor::new("tester", IanaZone::parse("tz", "UTC").unwrap()).unwrap()
+}
+
+/// Records every run in the audit log, inside the job's own transaction: if a job ran twice
+/// (and both runs committed), it would appear twice.
+struct Recorder;
+
+#[async_trait]
+impl outreach_scheduler::handlers::Handler for Recorder {
+    async fn run(
+        &self,
+        _: &RunContext,
+        tx: &DatabaseTransaction,
+        job: &job::Model,
+    ) -> Result<Outcome, JobError> {
+        outreach_core::audit::record(
+            tx,
+            "daemon",
+            "test.run",
+            "job",
+            &job.id.to_string(),
+            serde_json::json!({}),
+        )
+        .await
+        .map_err(|e| JobError::Transient(e.to_string()))?;
+        Ok(Outcome::Done)
+    }
+}
+
+async fn insert_jobs(
+    db: &DatabaseConnection,
+    kind: &str,
+    n: usize,
+    run_at: DateTime<Utc>,
+    payload: serde_json::Value,
+) {
+    let now = Utc::now();
+    let rows: Vec<job::ActiveModel> = (0..n)
+        .map(|i| job::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            kind: Set(kind.to_owned()),
+            payload: Set(payload.to_string()),
+            run_at: Set(run_at),
+            status: Set("queued".into()),
+            attempts: Set(0),
+            max_attempts: Set(5),
+            lease_owner: Set(None),
+            lease_expires_at: Set(None),
+            idempotency_key: Set(format!("test:{kind}:{i}:{}", Uuid::now_v7())),
+            subject_kind: Set(None),
+            subject_id: Set(None),
+            rule: Set(None),
+            recipient: Set(None),
+            last_error: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            finished_at: Set(None),
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        job::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+}
+
+async fn count_status(db: &DatabaseConnection, status: &str) -> u64 {
+    job::Entity::find()
+        .filter(job::Column::Status.eq(status))
+        .count(db)
+        .await
+        .unwrap()
+}
+
+async fn three_daemons_drain_5000_jobs_and_run_each_exactly_once(db: &TestDb) {
+    let seed = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    insert_jobs(&seed, "record", 5000, Utc::now(), serde_json::json!({})).await;
+    let mut registry = Registry::builtin();
+    registry.register("record", Arc::new(Recorder));
+    let mut handles = Vec::new();
+    for i in 0..3 {
+        let conn = outreach_core::db::connect(&db.url).await.unwrap();
+        let daemon = Daemon::new(
+            conn,
+            config(&format!("daemon-{i}")),
+            registry.clone(),
+            Workflows::parse("").unwrap(),
+        );
+        handles.push(tokio::spawn(async move {
+            let mut claimed = 0;
+            loop {
+                let n = daemon.run_once().await.unwrap();
+                if n == 0 {
+                    break claimed;
+                }
+                claimed += n;
+            }
+        }));
+    }
+    let mut per_daemon = Vec::new();
+    for h in handles {
+        per_daemon.push(h.await.unwrap());
+    }
+    assert_eq!(per_daemon.iter().sum::<usize>(), 5000, "{per_daemon:?}");
+    assert_eq!(count_status(&seed, "done").await, 5000);
+    let runs = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("test.run"))
+        .all(&seed)
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 5000);
+    let distinct: std::collections::HashSet<&str> =
+        runs.iter().map(|r| r.entity_id.as_str()).collect();
+    assert_eq!(distinct.len(), 5000, "some job ran twice");
+}
+db_test!(
+    three_daemons,
+    three_daemons_drain_5000_jobs_and_run_each_exactly_once
+);
+
+async fn a_daemon_killed_mid_batch_loses_no_job(db: &TestDb) {
+    let seed = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    insert_jobs(
+        &seed,
+        "noop",
+        40,
+        Utc::now(),
+        serde_json::json!({ "sleep_ms": 150 }),
+    )
+    .await;
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_outreach-scheduler"))
+            .current_dir(db.dir.path())
+            .env("OUTREACH_DATABASE_URL", &db.url)
+            .env("OUTREACH_CONFIG_DIR", db.dir.path())
+            .env("OUTREACH_SCHEDULER__LEASE_SECS", "2")
+            .env("OUTREACH_SCHEDULER__BATCH_SIZE", "8")
+            .env("OUTREACH_SCHEDULER__WORKERS", "2")
+            .env("OUTREACH_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = spawn();
+    // Wait until the daemon is in the middle of its work: some done, some claimed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let done = count_status(&seed, "done").await;
+        let running = count_status(&seed, "running").await;
+        if done >= 4 && running > 0 {
+            break;
+        }
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the daemon exited early"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the daemon did not start working"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.kill().unwrap(); // SIGKILL: no chance to release its claims.
+    first.wait().unwrap();
+    let stranded = count_status(&seed, "running").await;
+    assert!(stranded > 0, "the kill should leave claimed jobs behind");
+
+    let mut second = spawn();
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while count_status(&seed, "done").await < 40 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "jobs were lost after the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // SIGTERM: a graceful stop exits 0.
+    let pid = second.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = second.wait().unwrap();
+    assert!(
+        status.success(),
+        "graceful shutdown should exit 0, got {status}"
+    );
+    assert_eq!(count_status(&seed, "failed").await, 0);
+}
+db_test!(killed_daemon, a_daemon_killed_mid_batch_loses_no_job);
+
+/// Fails its first two runs, then succeeds; remembers when each run happened.
+struct Flaky(Arc<Mutex<Vec<DateTime<Utc>>>>);
+
+#[async_trait]
+impl outreach_scheduler::handlers::Handler for Flaky {
+    async fn run(
+        &self,
+        _: &RunContext,
+        _: &DatabaseTransaction,
+        _: &job::Model,
+    ) -> Result<Outcome, JobError> {
+        let mut runs = self.0.lock().unwrap();
+        runs.push(Utc::now());
+        if runs.len() <= 2 {
+            Err(JobError::Transient(format!(
+                "connection reset (run {})",
+                runs.len()
+            )))
+        } else {
+            Ok(Outcome::Done)
+        }
+    }
+}
+
+struct Broken;
+
+#[async_trait]
+impl outreach_scheduler::handlers::Handler for Broken {
+    async fn run(
+        &self,
+        _: &RunContext,
+        _: &DatabaseTransaction,
+        _: &job::Model,
+    ) -> Result<Outcome, JobError> {
+        Err(JobError::Transient(
+            "the directory server answered 503".into(),
+        ))
+    }
+}
+
+async fn drain_for(daemon: &Daemon, how_long: Duration) {
+    let until = std::time::Instant::now() + how_long;
+    while std::time::Instant::now() < until {
+        daemon.run_once().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn transient_failures_retry_with_growing_delays_and_persistent_ones_are_dead_lettered(
+    db: &TestDb,
+) {
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    let runs = Arc::new(Mutex::new(Vec::new()));
+    let mut registry = Registry::builtin();
+    registry.register("flaky", Arc::new(Flaky(runs.clone())));
+    registry.register("broken", Arc::new(Broken));
+    let mut cfg = config("retrier");
+    cfg.retry_base = Duration::from_millis(200);
+    let daemon = Daemon::new(conn.clone(), cfg, registry, Workflows::parse("").unwrap());
+    let mut flaky = NewJob::new(
+        "flaky",
+        "test:flaky".into(),
+        Utc::now(),
+        serde_json::json!({}),
+    );
+    flaky.max_attempts = 5;
+    jobs::enqueue(&conn, flaky).await.unwrap();
+    let mut broken = NewJob::new(
+        "broken",
+        "test:broken".into(),
+        Utc::now(),
+        serde_json::json!({}),
+    );
+    broken.max_attempts = 3;
+    jobs::enqueue(&conn, broken).await.unwrap();
+    drain_for(&daemon, Duration::from_secs(4)).await;
+
+    let runs = runs.lock().unwrap().clone();
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    let first_gap = runs[1] - runs[0];
+    let second_gap = runs[2] - runs[1];
+    assert!(
+        first_gap >= chrono::Duration::milliseconds(140),
+        "{first_gap}"
+    );
+    assert!(
+        second_gap > first_gap,
+        "delays should grow: {first_gap} then {second_gap}"
+    );
+    let all = jobs::list(&conn, None, None, 10).await.unwrap();
+    let f = all.iter().find(|j| j.kind == "flaky").unwrap();
+    assert_eq!((f.status.as_str(), f.attempts), ("done", 3));
+    let b = all.iter().find(|j| j.kind == "broken").unwrap();
+    assert_eq!((b.status.as_str(), b.attempts), ("failed", 3));
+    assert_eq!(
+        b.last_error.as_deref(),
+        Some("the directory server answered 503")
+    );
+}
+db_test!(
+    retries,
+    transient_failures_retry_with_growing_delays_and_persistent_ones_are_dead_lettered
+);
+
+fn workflows(effective_from: &str) -> Workflows {
+    Workflows::parse(&format!(
+        "[[meeting_reminder]]\nname = \"m-1d\"\nbefore = \"1d\"\nto = [\"participants\", \"owner\"]\neffective_from = \"{effective_from}\"\n\
+         [[meeting_reminder]]\nname = \"m-7d\"\nbefore = \"7d\"\nto = [\"participants\"]\neffective_from = \"{effective_from}\"\n"
+    ))
+    .unwrap()
+}
+
+async fn setup_people(conn: &DatabaseConnection) {
+    let a = actor();
+    outreach_core::actor::upsert_user(
+        conn,
+        &a,
+        &outreach_core::actor::UserInput {
+            handle: "tester".into(),
+            email: Some("tester@example.org".into()),
+            time_zone: Some("Europe/Paris".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    outreach_core::directory::add_contact(
+        conn,
+        &a,
+        &outreach_core::directory::ContactInput {
+            name: "Asha".into(),
+            email: Some("asha@example.org".into()),
+            languages: Some("fr,en".into()),
+            time_zone: Some("Asia/Kathmandu".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+}
+
+fn local_in(days: i64) -> String {
+    (Utc::now() + chrono::Duration::days(days))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+async fn make_everything_due(conn: &DatabaseConnection) {
+    job::Entity::update_many()
+        .col_expr(job::Column::RunAt, Utc::now().into())
+        .filter(job::Column::Status.eq("queued"))
+        .exec(conn)
+        .await
+        .unwrap();
+}
+
+async fn only_the_latest_versions_reminders_are_sent_each_once(db: &TestDb) {
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    setup_people(&conn).await;
+    let wf = workflows("2026-01-01T00:00:00Z");
+    let input = MeetingInput {
+        state: "NPL".into(),
+        title: "Ministry meeting".into(),
+        at: local_in(10),
+        tz: Some("UTC".into()),
+        with: vec!["asha@example.org".into()],
+        ..Default::default()
+    };
+    let (m, plan) = planner::schedule_meeting(&conn, &wf, &actor(), &input)
+        .await
+        .unwrap();
+    // Two rules; the 1d rule reminds Asha and the owner, the 7d rule Asha only.
+    assert_eq!(plan.planned, 3);
+    let id = m.id.to_string();
+    let (_, plan2) = planner::reschedule_meeting(&conn, &wf, &actor(), &id, &local_in(12), None)
+        .await
+        .unwrap();
+    assert_eq!((plan2.planned, plan2.superseded), (3, 3));
+    let (m3, plan3) = planner::reschedule_meeting(&conn, &wf, &actor(), &id, &local_in(14), None)
+        .await
+        .unwrap();
+    assert_eq!((plan3.planned, plan3.superseded), (3, 3));
+    assert_eq!(m3.version, 3);
+    // Planning the same version again inserts nothing.
+    let again = {
+        use sea_orm::TransactionTrait;
+        let tx = conn.begin().await.unwrap();
+        let model = outreach_core::entities::meeting::Entity::find_by_id(m.id)
+            .one(&tx)
+            .await
+            .unwrap()
+            .unwrap();
+        let r = planner::plan_meeting(&tx, &wf, &model, Utc::now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        r
+    };
+    assert_eq!((again.planned, again.superseded), (0, 0));
+
+    make_everything_due(&conn).await;
+    let daemon = Daemon::new(conn.clone(), config("d"), Registry::builtin(), wf);
+    while daemon.run_once().await.unwrap() > 0 {}
+    let mails = outbox::Entity::find().all(&conn).await.unwrap();
+    assert_eq!(mails.len(), 3, "{mails:?}");
+    for mail in &mails {
+        assert!(
+            mail.idempotency_key.contains(":v3:"),
+            "{}",
+            mail.idempotency_key
+        );
+        assert_eq!(mail.template, "meeting_reminder");
+        let ctx: outreach_mailer::context::MeetingReminder =
+            serde_json::from_str(&mail.context).unwrap();
+        assert_eq!(ctx.meeting.version, 3);
+    }
+    let asha_fr = mails
+        .iter()
+        .find(|m| m.recipient_email == "asha@example.org" && m.idempotency_key.contains("m-1d"))
+        .unwrap();
+    assert_eq!(asha_fr.language, "fr");
+    let ledger = outreach_scheduler::ledger::for_subject(&conn, "meeting", &id)
+        .await
+        .unwrap();
+    assert_eq!(ledger.iter().filter(|l| l.state == "superseded").count(), 6);
+    assert_eq!(
+        ledger
+            .iter()
+            .filter(|l| l.state.starts_with("queued"))
+            .count(),
+        3,
+        "{ledger:?}"
+    );
+
+    // Running again sends nothing more.
+    make_everything_due(&conn).await;
+    while daemon.run_once().await.unwrap() > 0 {}
+    assert_eq!(outbox::Entity::find().count(&conn).await.unwrap(), 3);
+
+    // Cancelling cancels what is left and tells those already reminded.
+    let (_, cancel) = planner::cancel_meeting(&conn, daemon.workflows(), &actor(), &id)
+        .await
+        .unwrap();
+    assert_eq!(cancel.cancelled, 0);
+    let cancels = outbox::Entity::find()
+        .filter(outbox::Column::Template.eq("meeting_cancelled"))
+        .count(&conn)
+        .await
+        .unwrap();
+    assert_eq!(cancels, 2, "Asha and the owner were reminded");
+}
+db_test!(
+    reschedules,
+    only_the_latest_versions_reminders_are_sent_each_once
+);
+
+async fn a_rule_added_today_does_not_fire_for_reminder_times_already_past(db: &TestDb) {
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    setup_people(&conn).await;
+    // The meeting was planned before any rule existed.
+    let none = Workflows::parse("").unwrap();
+    let input = MeetingInput {
+        state: "NPL".into(),
+        title: "Meeting in three days".into(),
+        at: local_in(3),
+        tz: Some("UTC".into()),
+        with: vec!["asha@example.org".into()],
+        ..Default::default()
+    };
+    let (m, plan) = planner::schedule_meeting(&conn, &none, &actor(), &input)
+        .await
+        .unwrap();
+    assert_eq!(plan.planned, 0);
+    // Today both rules are added: the 7-day reminder's time is already past, the 1-day one is not.
+    let today = workflows(&Utc::now().to_rfc3339());
+    let lines = planner::dry_run(&conn, &today, None, Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        lines.iter().any(|l| l.rule == "m-7d" && !l.would_fire),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.rule == "m-1d" && l.would_fire && l.time_zone == "Asia/Kathmandu"),
+        "{lines:?}"
+    );
+    let mut sweep = NewJob::new(
+        "sweep",
+        "test:sweep".into(),
+        Utc::now(),
+        serde_json::json!({}),
+    );
+    sweep.max_attempts = 1;
+    jobs::enqueue(&conn, sweep).await.unwrap();
+    let daemon = Daemon::new(conn.clone(), config("d"), Registry::builtin(), today);
+    while daemon.run_once().await.unwrap() > 0 {}
+    let planned = job::Entity::find()
+        .filter(job::Column::Kind.eq("meeting_reminder"))
+        .filter(job::Column::SubjectId.eq(m.id.to_string()))
+        .all(&conn)
+        .await
+        .unwrap();
+    assert_eq!(planned.len(), 2, "{planned:?}");
+    assert!(planned.iter().all(|j| j.rule.as_deref() == Some("m-1d")));
+    assert!(planned.iter().all(|j| j.run_at > Utc::now()));
+}
+db_test!(
+    new_rules,
+    a_rule_added_today_does_not_fire_for_reminder_times_already_past
+);
+
+fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+async fn cron_jobs(conn: &DatabaseConnection) -> Vec<DateTime<Utc>> {
+    let mut v: Vec<DateTime<Utc>> = job::Entity::find()
+        .filter(job::Column::SubjectKind.eq("schedule"))
+        .all(conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.run_at)
+        .collect();
+    v.sort();
+    v
+}
+
+async fn digests_keep_local_time_across_dst_and_fire_once_after_downtime(db: &TestDb) {
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    let wf = Workflows::parse(
+        "[[schedule]]\nname = \"digest\"\ncron = \"0 0 8 * * *\"\ntime_zone = \"Europe/Paris\"\njob = \"weekly_digest\"\neffective_from = \"2026-01-01T00:00:00Z\"\n\
+         [[schedule]]\nname = \"night\"\ncron = \"0 30 2 * * *\"\ntime_zone = \"Europe/Paris\"\njob = \"sweep\"\neffective_from = \"2026-01-01T00:00:00Z\"\n",
+    )
+    .unwrap();
+    let a = Daemon::new(conn.clone(), config("a"), Registry::builtin(), wf.clone());
+    let b = Daemon::new(
+        outreach_core::db::connect(&db.url).await.unwrap(),
+        config("b"),
+        Registry::builtin(),
+        wf,
+    );
+
+    // First sight of the schedules: nothing fires for the past.
+    assert_eq!(a.fire_cron(utc("2026-03-28T12:00:00Z")).await.unwrap(), 0);
+    // The spring-forward night: 02:30 does not exist in Paris; it runs once, at 03:00 CEST.
+    assert_eq!(a.fire_cron(utc("2026-03-29T00:59:00Z")).await.unwrap(), 0);
+    assert_eq!(a.fire_cron(utc("2026-03-29T01:00:30Z")).await.unwrap(), 1);
+    assert_eq!(
+        b.fire_cron(utc("2026-03-29T01:00:40Z")).await.unwrap(),
+        0,
+        "a second daemon must not fire it again"
+    );
+    // 08:00 Paris is 06:00 UTC in summer...
+    assert_eq!(a.fire_cron(utc("2026-03-29T06:00:10Z")).await.unwrap(), 1);
+    assert_eq!(
+        cron_jobs(&conn).await,
+        vec![utc("2026-03-29T01:00:00Z"), utc("2026-03-29T06:00:00Z")]
+    );
+    // ...and, after three days down, the missed slots fire once each schedule, for the latest slot.
+    assert_eq!(b.fire_cron(utc("2026-04-01T07:00:00Z")).await.unwrap(), 2);
+    let fired = cron_jobs(&conn).await;
+    assert_eq!(fired.len(), 4);
+    assert!(fired.contains(&utc("2026-04-01T06:00:00Z")));
+    assert!(fired.contains(&utc("2026-04-01T00:30:00Z")));
+    // In winter 08:00 Paris is 07:00 UTC.
+    // (Months down: each schedule fires once, for its latest missed slot.)
+    assert_eq!(a.fire_cron(utc("2026-12-01T06:59:00Z")).await.unwrap(), 2);
+    assert!(
+        cron_jobs(&conn)
+            .await
+            .contains(&utc("2026-11-30T07:00:00Z"))
+    );
+    assert_eq!(a.fire_cron(utc("2026-12-01T07:00:01Z")).await.unwrap(), 1);
+    assert!(
+        cron_jobs(&conn)
+            .await
+            .contains(&utc("2026-12-01T07:00:00Z"))
+    );
+}
+db_test!(
+    cron_dst,
+    digests_keep_local_time_across_dst_and_fire_once_after_downtime
+);
