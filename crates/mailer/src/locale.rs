@@ -1,0 +1,202 @@
+//! Dates, times and durations in the reader's language and zone. A small table of weekday and
+//! month names for the languages the templates ship in keeps this free of a locale database.
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc, Weekday};
+use chrono_tz::Tz;
+
+/// The languages every email template exists in.
+pub const LANGUAGES: [&str; 3] = ["en", "fr", "es"];
+
+/// A language the mailer can write dates in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Fr,
+    Es,
+}
+
+impl Lang {
+    /// The language for an ISO 639-1 code, if the templates ship in it.
+    pub fn parse(code: &str) -> Option<Self> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "en" => Some(Self::En),
+            "fr" => Some(Self::Fr),
+            "es" => Some(Self::Es),
+            _ => None,
+        }
+    }
+
+    fn weekday(self, day: Weekday) -> &'static str {
+        let i = day.num_days_from_monday() as usize;
+        match self {
+            Self::En => [
+                "Monday",
+                "Tuesday",
+                "Wednesday",
+                "Thursday",
+                "Friday",
+                "Saturday",
+                "Sunday",
+            ][i],
+            Self::Fr => [
+                "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+            ][i],
+            Self::Es => [
+                "lunes",
+                "martes",
+                "miércoles",
+                "jueves",
+                "viernes",
+                "sábado",
+                "domingo",
+            ][i],
+        }
+    }
+
+    fn month(self, month0: u32) -> &'static str {
+        let i = month0 as usize;
+        match self {
+            Self::En => [
+                "January",
+                "February",
+                "March",
+                "April",
+                "May",
+                "June",
+                "July",
+                "August",
+                "September",
+                "October",
+                "November",
+                "December",
+            ][i],
+            Self::Fr => [
+                "janvier",
+                "février",
+                "mars",
+                "avril",
+                "mai",
+                "juin",
+                "juillet",
+                "août",
+                "septembre",
+                "octobre",
+                "novembre",
+                "décembre",
+            ][i],
+            Self::Es => [
+                "enero",
+                "febrero",
+                "marzo",
+                "abril",
+                "mayo",
+                "junio",
+                "julio",
+                "agosto",
+                "septiembre",
+                "octubre",
+                "noviembre",
+                "diciembre",
+            ][i],
+        }
+    }
+
+    /// A calendar date: "Thursday 3 December 2026", "jeudi 3 décembre 2026",
+    /// "jueves 3 de diciembre de 2026".
+    pub fn date(self, d: NaiveDate) -> String {
+        let (wd, day, month, year) = (
+            self.weekday(d.weekday()),
+            d.day(),
+            self.month(d.month0()),
+            d.year(),
+        );
+        match self {
+            Self::En | Self::Fr => format!("{wd} {day} {month} {year}"),
+            Self::Es => format!("{wd} {day} de {month} de {year}"),
+        }
+    }
+
+    /// An instant in `zone`, with the zone named: "Thursday 3 December 2026, 10:00 (Asia/Kathmandu)".
+    pub fn date_time(self, at: DateTime<Utc>, zone: Tz) -> String {
+        let local = zone.from_utc_datetime(&at.naive_utc());
+        format!(
+            "{}, {:02}:{:02} ({})",
+            self.date(local.date_naive()),
+            local.hour(),
+            local.minute(),
+            zone.name()
+        )
+    }
+
+    /// A length of time in whole minutes: "1 day 2 hours", "1 jour 2 heures", "90 minutes" is
+    /// shown as "1 hour 30 minutes".
+    pub fn duration(self, minutes: i64) -> String {
+        let minutes = minutes.max(0);
+        let (days, hours, mins) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
+        let unit =
+            |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let (d, h, m) = match self {
+            Self::En => (("day", "days"), ("hour", "hours"), ("minute", "minutes")),
+            Self::Fr => (
+                ("jour", "jours"),
+                ("heure", "heures"),
+                ("minute", "minutes"),
+            ),
+            Self::Es => (("día", "días"), ("hora", "horas"), ("minuto", "minutos")),
+        };
+        let mut parts = Vec::new();
+        if days > 0 {
+            parts.push(unit(days, d.0, d.1));
+        }
+        if hours > 0 {
+            parts.push(unit(hours, h.0, h.1));
+        }
+        if mins > 0 || parts.is_empty() {
+            parts.push(unit(mins, m.0, m.1));
+        }
+        parts.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn dates_read_naturally_in_each_language() {
+        let at = "2026-12-03T04:15:00Z".parse::<DateTime<Utc>>().unwrap();
+        let ktm: Tz = "Asia/Kathmandu".parse().unwrap();
+        assert_eq!(
+            Lang::En.date_time(at, ktm),
+            "Thursday 3 December 2026, 10:00 (Asia/Kathmandu)"
+        );
+        assert_eq!(
+            Lang::Fr.date_time(at, ktm),
+            "jeudi 3 décembre 2026, 10:00 (Asia/Kathmandu)"
+        );
+        assert_eq!(
+            Lang::Es.date_time(at, ktm),
+            "jueves 3 de diciembre de 2026, 10:00 (Asia/Kathmandu)"
+        );
+        let ny: Tz = "America/New_York".parse().unwrap();
+        assert_eq!(
+            Lang::En.date_time(at, ny),
+            "Wednesday 2 December 2026, 23:15 (America/New_York)"
+        );
+    }
+
+    #[test]
+    fn durations_spell_their_units() {
+        assert_eq!(Lang::En.duration(90), "1 hour 30 minutes");
+        assert_eq!(Lang::Fr.duration(1440), "1 jour");
+        assert_eq!(Lang::Es.duration(2 * 1440 + 120), "2 días 2 horas");
+        assert_eq!(Lang::En.duration(0), "0 minutes");
+    }
+
+    #[test]
+    fn only_shipped_languages_parse() {
+        assert_eq!(Lang::parse("FR"), Some(Lang::Fr));
+        assert_eq!(Lang::parse("de"), None);
+    }
+}
