@@ -4,6 +4,10 @@
 //!
 //! A PostgreSQL test whose server is unreachable fails with a message that says how to start it;
 //! it is never skipped.
+//!
+//! [`smtp`] is a real SMTP server on loopback for tests that deliver mail.
+
+pub mod smtp;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,406 @@
+//! Delivery through a real SMTP server on 127.0.0.1, on SQLite and PostgreSQL: what arrives, and
+//! what the outbox records when the server is down, answers 451, or answers 550.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use outreach_core::entities::{outbox, undeliverable_address};
+use outreach_core::outbox::status;
+use outreach_mailer::context::{MeetingReminder, TestMessage};
+use outreach_mailer::{deliver_once, ledger};
+use outreach_testkit::TestDb;
+use outreach_testkit::db_test;
+use outreach_testkit::smtp::{Reply, SmtpServer, free_port};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+
+use crate::helpers::{
+    WAIT, drain, info, mailer, open, parse, plan_meeting, queue, recipient, row, smtp_settings,
+};
+
+fn test_message(email: &str) -> TestMessage {
+    TestMessage {
+        recipient: recipient(email, "America/Bogota", "es"),
+        sent_at: Utc::now(),
+    }
+}
+
+async fn a_reminder_reaches_the_server_with_text_html_local_time_and_an_invitation(db: &TestDb) {
+    let conn = open(&db.url).await;
+    let smtp = SmtpServer::start().await;
+    let mailer = mailer(&smtp_settings(smtp.port()));
+    let meeting = plan_meeting(&conn, "2026-12-03 10:00").await;
+    let ctx = MeetingReminder {
+        recipient: recipient("amelie@example.org", "Europe/Paris", "fr"),
+        meeting: info(&meeting),
+        rule: "meeting-1d".into(),
+        lead_minutes: 1440,
+    };
+    let id = queue(&conn, "reminder:meeting-1d:m:1:amelie", &ctx).await;
+    assert_eq!(drain(&conn, &mailer).await, 1);
+
+    let got = smtp.wait_for(1, WAIT).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rcpt_to, vec!["amelie@example.org".to_owned()]);
+    assert_eq!(got[0].mail_from, "outreach@example.org");
+    let mail = parse(&got[0].data);
+    assert!(mail.to.contains("amelie@example.org"), "{}", mail.to);
+    assert_eq!(
+        mail.subject,
+        "Rappel : Accession briefing at the Ministry (Nepal), jeudi 3 décembre 2026, 05:15 (Europe/Paris)"
+    );
+    assert!(
+        mail.text
+            .contains("Quand : jeudi 3 décembre 2026, 05:15 (Europe/Paris)"),
+        "{}",
+        mail.text
+    );
+    assert!(
+        mail.text.contains("10:00 (Asia/Kathmandu)"),
+        "{}",
+        mail.text
+    );
+    assert!(
+        mail.text.contains("Lieu : Singha Durbar, Kathmandu"),
+        "{}",
+        mail.text
+    );
+    assert!(
+        mail.html
+            .contains("<strong>jeudi 3 décembre 2026, 05:15 (Europe/Paris)</strong>"),
+        "{}",
+        mail.html
+    );
+    let (content_type, ics) = mail.calendar.expect("a text/calendar part");
+    assert_eq!(content_type, "text/calendar; method=REQUEST");
+    assert!(
+        ics.contains("DTSTART;TZID=Asia/Kathmandu:20261203T100000"),
+        "{ics}"
+    );
+    assert!(
+        ics.contains("DTEND;TZID=Asia/Kathmandu:20261203T113000"),
+        "{ics}"
+    );
+    assert_eq!(
+        crate::helpers::calendar_prop(&ics, "METHOD").as_deref(),
+        Some("REQUEST")
+    );
+    assert_eq!(
+        crate::helpers::event_prop(&ics, "UID"),
+        Some(format!("{}@mail.outreach.test", meeting.id))
+    );
+    assert_eq!(
+        crate::helpers::event_prop(&ics, "SEQUENCE").as_deref(),
+        Some("1")
+    );
+
+    let sent = row(&conn, id).await;
+    assert_eq!(sent.status, status::SENT);
+    assert_eq!(sent.attempts, 1);
+    assert!(sent.sent_at.is_some());
+    assert!(
+        sent.smtp_reply
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("250 2.0.0 Ok"),
+        "{sent:?}"
+    );
+    assert_eq!(
+        mail.message_id,
+        format!("<{}@mail.outreach.test>", sent.message_id)
+    );
+    assert_eq!(
+        deliver_once(&conn, &mailer).await.unwrap(),
+        0,
+        "nothing is left to send"
+    );
+}
+db_test!(
+    a_reminder_reaches_the_server_with_text_html_local_time_and_an_invitation,
+    a_reminder_reaches_the_server_with_text_html_local_time_and_an_invitation
+);
+
+async fn a_server_down_at_first_gets_the_message_exactly_once_after_retries(db: &TestDb) {
+    let conn = open(&db.url).await;
+    let port = free_port();
+    let mailer = mailer(&smtp_settings(port));
+    let id = queue(&conn, "test:down", &test_message("ana@example.org")).await;
+
+    for attempt in 1..=2 {
+        assert_eq!(deliver_once(&conn, &mailer).await.unwrap(), 1);
+        let r = row(&conn, id).await;
+        assert_eq!((r.status.as_str(), r.attempts), (status::QUEUED, attempt));
+        assert!(r.last_error.is_some(), "{r:?}");
+    }
+    let smtp = SmtpServer::start_on(port).await;
+    assert_eq!(drain(&conn, &mailer).await, 1);
+    assert_eq!(drain(&conn, &mailer).await, 0);
+    let got = smtp.wait_for(1, WAIT).await;
+    assert_eq!(got.len(), 1);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(smtp.received().len(), 1, "delivered exactly once");
+    let r = row(&conn, id).await;
+    assert_eq!((r.status.as_str(), r.attempts), (status::SENT, 3));
+    assert_eq!(r.last_error, None);
+    assert!(parse(&got[0].data).subject.contains("Mensaje de prueba"));
+}
+db_test!(
+    a_server_down_at_first_gets_the_message_exactly_once_after_retries,
+    a_server_down_at_first_gets_the_message_exactly_once_after_retries
+);
+
+async fn a_451_then_250_delivers_the_message_once(db: &TestDb) {
+    let conn = open(&db.url).await;
+    let smtp = SmtpServer::start().await;
+    smtp.script([Reply::RejectData("451 4.3.0 Try again later".into())]);
+    let mailer = mailer(&smtp_settings(smtp.port()));
+    let id = queue(&conn, "test:451", &test_message("ana@example.org")).await;
+
+    assert_eq!(deliver_once(&conn, &mailer).await.unwrap(), 1);
+    let r = row(&conn, id).await;
+    assert_eq!((r.status.as_str(), r.attempts), (status::QUEUED, 1));
+    assert!(
+        r.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("451 4.3.0 Try again later"),
+        "{r:?}"
+    );
+    assert_eq!(drain(&conn, &mailer).await, 1);
+    let r = row(&conn, id).await;
+    assert_eq!((r.status.as_str(), r.attempts), (status::SENT, 2));
+    assert_eq!(smtp.received().len(), 1);
+    let replies = smtp.replies();
+    assert_eq!(replies.len(), 2, "{replies:?}");
+    assert!(
+        replies[0].starts_with("451") && replies[1].starts_with("250"),
+        "{replies:?}"
+    );
+}
+db_test!(
+    a_451_then_250_delivers_the_message_once,
+    a_451_then_250_delivers_the_message_once
+);
+
+async fn a_550_fails_the_message_with_the_reply_and_marks_the_address(db: &TestDb) {
+    let conn = open(&db.url).await;
+    let smtp = SmtpServer::start().await;
+    let refusal = "550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown";
+    smtp.script([Reply::RejectRecipient(refusal.into())]);
+    let mailer = mailer(&smtp_settings(smtp.port()));
+    let id = queue(&conn, "test:550", &test_message("gone@example.org")).await;
+
+    assert_eq!(drain(&conn, &mailer).await, 1, "not retried");
+    let r = row(&conn, id).await;
+    assert_eq!((r.status.as_str(), r.attempts), (status::FAILED, 1));
+    let reason = r.last_error.unwrap_or_default();
+    assert!(
+        reason.contains("550") && reason.contains("User unknown"),
+        "{reason}"
+    );
+    assert!(smtp.received().is_empty());
+    let mark = undeliverable_address::Entity::find_by_id("gone@example.org".to_owned())
+        .one(&conn)
+        .await
+        .unwrap()
+        .expect("the address is marked undeliverable");
+    assert!(mark.reason.contains("User unknown"), "{mark:?}");
+
+    // A later message to the same address fails at once, without talking to the server.
+    let later = queue(&conn, "test:550:later", &test_message("Gone@Example.org")).await;
+    let connections = smtp.connections();
+    assert_eq!(drain(&conn, &mailer).await, 1);
+    let r = row(&conn, later).await;
+    assert_eq!(r.status, status::FAILED);
+    assert!(
+        r.last_error
+            .unwrap_or_default()
+            .contains("refused permanently")
+    );
+    assert_eq!(smtp.replies().len(), 1, "the server saw no second attempt");
+    assert!(smtp.connections() <= connections + 1);
+
+    // Staff fix the address on the server's side and requeue: it goes out and the mark is lifted.
+    let requeued = ledger::requeue(&conn, "maria", &id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(requeued.entry.status, status::QUEUED);
+    assert_eq!(
+        requeued.cleared_address.as_deref(),
+        Some("gone@example.org")
+    );
+    assert_eq!(drain(&conn, &mailer).await, 1);
+    assert_eq!(row(&conn, id).await.status, status::SENT);
+    assert_eq!(smtp.received().len(), 1);
+    let err = ledger::requeue(&conn, "maria", &id.to_string())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("is sent; only failed messages can be requeued"),
+        "{err}"
+    );
+    let failed = ledger::list(&conn, Some("failed"), 10).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].id, later);
+}
+db_test!(
+    a_550_fails_the_message_with_the_reply_and_marks_the_address,
+    a_550_fails_the_message_with_the_reply_and_marks_the_address
+);
+
+async fn transient_failures_give_up_after_max_attempts(db: &TestDb) {
+    let conn = open(&db.url).await;
+    let mut settings = smtp_settings(free_port());
+    settings.max_attempts = 3;
+    let mailer = mailer(&settings);
+    let id = queue(&conn, "test:giveup", &test_message("ana@example.org")).await;
+    assert_eq!(drain(&conn, &mailer).await, 3);
+    let r = row(&conn, id).await;
+    assert_eq!((r.status.as_str(), r.attempts), (status::FAILED, 3));
+    assert!(
+        r.last_error
+            .unwrap_or_default()
+            .starts_with("gave up after 3 attempts")
+    );
+}
+db_test!(
+    transient_failures_give_up_after_max_attempts,
+    transient_failures_give_up_after_max_attempts
+);
+
+async fn expired_leases_are_reclaimed_and_live_ones_are_not(db: &TestDb) {
+    let conn = open(&db.url).await;
+    let smtp = SmtpServer::start().await;
+    let mailer = mailer(&smtp_settings(smtp.port()));
+    let crashed = queue(&conn, "test:crashed", &test_message("a@example.org")).await;
+    let busy = queue(&conn, "test:busy", &test_message("b@example.org")).await;
+    for (id, expires) in [
+        (crashed, Utc::now() - chrono::Duration::seconds(5)),
+        (busy, Utc::now() + chrono::Duration::minutes(5)),
+    ] {
+        let mut r = row(&conn, id).await.into_active_model();
+        r.status = Set(status::SENDING.into());
+        r.lease_owner = Set(Some("another-daemon".into()));
+        r.lease_expires_at = Set(Some(expires));
+        r.update(&conn).await.unwrap();
+    }
+    assert_eq!(drain(&conn, &mailer).await, 1);
+    assert_eq!(row(&conn, crashed).await.status, status::SENT);
+    assert_eq!(row(&conn, busy).await.status, status::SENDING);
+    assert_eq!(smtp.received().len(), 1);
+    assert_eq!(smtp.received()[0].rcpt_to, vec!["a@example.org".to_owned()]);
+}
+db_test!(
+    expired_leases_are_reclaimed_and_live_ones_are_not,
+    expired_leases_are_reclaimed_and_live_ones_are_not
+);
+
+async fn the_rate_limit_caps_messages_per_minute(db: &TestDb) {
+    let conn = open(&db.url).await;
+    let smtp = SmtpServer::start().await;
+    let mut settings = smtp_settings(smtp.port());
+    settings.rate_per_minute = 2;
+    let mailer = mailer(&settings);
+    for i in 0..3 {
+        queue(
+            &conn,
+            &format!("test:rate:{i}"),
+            &test_message("a@example.org"),
+        )
+        .await;
+    }
+    assert_eq!(deliver_once(&conn, &mailer).await.unwrap(), 2);
+    assert_eq!(deliver_once(&conn, &mailer).await.unwrap(), 0);
+    assert_eq!(smtp.received().len(), 2);
+    let queued = ledger::list(&conn, Some("queued"), 10).await.unwrap();
+    assert_eq!(queued.len(), 1);
+}
+db_test!(
+    the_rate_limit_caps_messages_per_minute,
+    the_rate_limit_caps_messages_per_minute
+);
+
+async fn pooled_connections_are_reused_and_per_message_ones_are_not(db: &TestDb) {
+    let conn = open(&db.url).await;
+    for (pool, expected) in [(1, 1), (0, 4)] {
+        let smtp = SmtpServer::start().await;
+        let mut settings = smtp_settings(smtp.port());
+        settings.smtp_pool_size = pool;
+        let mailer = mailer(&settings);
+        for i in 0..4 {
+            queue(
+                &conn,
+                &format!("test:pool{pool}:{i}"),
+                &test_message("a@example.org"),
+            )
+            .await;
+        }
+        drain(&conn, &mailer).await;
+        assert_eq!(smtp.wait_for(4, WAIT).await.len(), 4);
+        assert_eq!(smtp.connections(), expected, "pool size {pool}");
+    }
+}
+db_test!(
+    pooled_connections_are_reused_and_per_message_ones_are_not,
+    pooled_connections_are_reused_and_per_message_ones_are_not
+);
+
+async fn the_file_transport_writes_one_eml_per_message(db: &TestDb) {
+    let conn = open(&db.url).await;
+    let mut settings = smtp_settings(0);
+    settings.transport = "file".into();
+    settings.file_dir = db.dir.path().join("mail").display().to_string();
+    let mailer = mailer(&settings);
+    let id = queue(&conn, "test:file", &test_message("a@example.org")).await;
+    assert_eq!(drain(&conn, &mailer).await, 1);
+    let r = row(&conn, id).await;
+    let path = db
+        .dir
+        .path()
+        .join("mail")
+        .join(format!("{}.eml", r.message_id));
+    assert_eq!(r.status, status::SENT);
+    assert!(
+        r.smtp_reply
+            .unwrap_or_default()
+            .contains(&path.display().to_string())
+    );
+    let mail = parse(&std::fs::read_to_string(&path).unwrap());
+    assert_eq!(mail.subject, "Mensaje de prueba de outreach");
+}
+db_test!(
+    the_file_transport_writes_one_eml_per_message,
+    the_file_transport_writes_one_eml_per_message
+);
+
+async fn the_daemon_loop_delivers_and_stops_on_shutdown(db: &TestDb) {
+    let conn = open(&db.url).await;
+    let smtp = SmtpServer::start().await;
+    let mut settings = smtp_settings(smtp.port());
+    settings.poll_secs = 1;
+    let mailer = std::sync::Arc::new(mailer(&settings));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let loop_db = conn.clone();
+    let loop_mailer = std::sync::Arc::clone(&mailer);
+    let daemon = tokio::spawn(async move {
+        outreach_mailer::run(&loop_db, &loop_mailer, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    queue(&conn, "test:daemon", &test_message("a@example.org")).await;
+    assert_eq!(smtp.wait_for(1, Duration::from_secs(10)).await.len(), 1);
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), daemon)
+        .await
+        .expect("the loop stops on shutdown")
+        .unwrap()
+        .unwrap();
+    let all = outbox::Entity::find().all(&conn).await.unwrap();
+    assert!(all.iter().all(|r| r.status == status::SENT), "{all:?}");
+}
+db_test!(
+    the_daemon_loop_delivers_and_stops_on_shutdown,
+    the_daemon_loop_delivers_and_stops_on_shutdown
+);
