@@ -10,6 +10,8 @@ use std::process::{Command, Output};
 use outreach_testkit::{Backend, TestDb, db_test};
 use serde_json::Value;
 
+mod mail;
+
 /// Runs `outreach` with `args` against the test database, in the test's own folder, with no
 /// configuration from the developer's environment.
 fn outreach(db: &TestDb, args: &[&str]) -> Output {

@@ -192,6 +192,25 @@ pub enum Command {
         treaty: Option<String>,
     },
 
+    /// Email: send a test message through the configured transport.
+    Mail {
+        #[command(subcommand)]
+        command: crate::mail_cmds::MailCommand,
+    },
+
+    /// The outbox: queued, sent and failed emails with the server's reply; requeue a failed one.
+    #[command(
+        after_help = "Examples:\n  outreach outbox\n  outreach outbox --status failed\n  \
+        outreach outbox requeue 4f2a91c0\n  outreach outbox undeliverable"
+    )]
+    Outbox(crate::mail_cmds::OutboxArgs),
+
+    /// Email templates: check them against their contexts and across languages.
+    Templates {
+        #[command(subcommand)]
+        command: crate::mail_cmds::TemplatesCommand,
+    },
+
     /// The most recent audit records: who did what, when, to which record.
     Audit {
         #[arg(long, default_value_t = 50)]

@@ -2,6 +2,7 @@
 //! (the same way for users and tests), runs one command and prints tables or JSON.
 
 mod args;
+mod mail_cmds;
 mod output;
 
 use std::io::Write;
@@ -389,6 +390,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             let rows = views::attention(&db, &treaty.code, app.actor.today()).await?;
             app.out.attention(&rows, &treaty.code, app.actor.today())
         }
+        Command::Mail { command } => mail_cmds::mail(&app, cli.json, command).await,
+        Command::Outbox(args) => mail_cmds::outbox(&app, cli.json, args).await,
+        Command::Templates { command } => mail_cmds::templates(&app, cli.json, command),
         Command::Audit { limit } => {
             let db = app.db().await?;
             app.out.audit(&audit::recent(&db, limit).await?)
