@@ -19,6 +19,7 @@ fn outreach(db: &TestDb, args: &[&str]) -> Output {
     cmd.current_dir(db.dir.path())
         .env("OUTREACH_CONFIG_DIR", db.dir.path().join("config"))
         .env("OUTREACH_USER", "tester")
+        .env("OUTREACH_LOG", "warn")
         .env_remove("OUTREACH_DATABASE_URL")
         .env_remove("OUTREACH_TIME_ZONE")
         .env_remove("OUTREACH_ENV")
@@ -628,3 +629,120 @@ fn help_shows_examples() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("daylight-saving"));
 }
+
+async fn reminders_are_planned_superseded_and_shown_per_meeting(db: &TestDb) {
+    ok(
+        db,
+        &[
+            "user",
+            "add",
+            "tester",
+            "--email",
+            "tester@example.org",
+            "--time-zone",
+            "Europe/Paris",
+        ],
+    );
+    ok(
+        db,
+        &[
+            "contact",
+            "add",
+            "--name",
+            "Asha",
+            "--email",
+            "asha@example.org",
+            "--time-zone",
+            "Asia/Kathmandu",
+        ],
+    );
+    let at = (chrono::Utc::now() + chrono::Duration::days(20))
+        .format("%Y-%m-%d 10:00")
+        .to_string();
+    let m = json(
+        db,
+        &[
+            "meeting", "schedule", "--state", "NPL", "--title", "Ministry", "--at", &at, "--with",
+            "Asha",
+        ],
+    );
+    // Shipped rules: 7 days and 1 day before to participants and owner, 2 hours before to the owner.
+    assert_eq!(m["reminders"]["planned"], 5, "{m}");
+    let id = m["id"].as_str().unwrap().to_owned();
+    let later = (chrono::Utc::now() + chrono::Duration::days(21))
+        .format("%Y-%m-%d 10:00")
+        .to_string();
+    let moved = json(db, &["meeting", "reschedule", &id, "--at", &later]);
+    assert_eq!(moved["reminders"]["superseded"], 5, "{moved}");
+    let shown = json(db, &["meeting", "show", &id]);
+    let states: Vec<&str> = shown["reminders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states.iter().filter(|s| **s == "superseded").count(),
+        5,
+        "{states:?}"
+    );
+    assert_eq!(
+        states.iter().filter(|s| **s == "planned").count(),
+        5,
+        "{states:?}"
+    );
+    let dry = json(db, &["rules", "dry-run", "meeting-1d"]);
+    let lines = dry.as_array().unwrap();
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().any(|l| l["time_zone"] == "Asia/Kathmandu"
+        && l["local_time"].as_str().unwrap().ends_with("10:00")));
+    let err = fails(db, &["rules", "dry-run", "meeting-3d"]);
+    assert!(
+        err.contains("'meeting-3d' is not a meeting reminder rule"),
+        "{err}"
+    );
+    let cancelled = json(db, &["meeting", "cancel", &id]);
+    assert_eq!(cancelled["reminders"]["cancelled"], 5);
+}
+db_test!(
+    meeting_reminders,
+    reminders_are_planned_superseded_and_shown_per_meeting
+);
+
+async fn a_job_that_cannot_run_is_dead_lettered_with_its_error_and_can_be_retried(db: &TestDb) {
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    let mut job = outreach_scheduler::jobs::NewJob::new(
+        "no_such_kind",
+        "test:unknown".into(),
+        chrono::Utc::now(),
+        serde_json::json!({}),
+    );
+    job.max_attempts = 2;
+    outreach_scheduler::jobs::enqueue(&conn, job).await.unwrap();
+    conn.close().await.ok();
+    let run = json(db, &["scheduler", "--once"]);
+    assert_eq!(run["jobs_run"], 1, "{run}");
+    let failed = json(db, &["jobs", "--status", "failed"]);
+    let rows = failed.as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0]["last_error"],
+        "no handler for job kind 'no_such_kind'"
+    );
+    let human = ok(db, &["jobs", "--status", "failed"]);
+    assert!(human.contains("no handler for job kind"), "{human}");
+    let id = rows[0]["id"].as_str().unwrap().to_owned();
+    let retried = json(db, &["jobs", "retry", &id[id.len() - 8..]]);
+    assert_eq!(retried["status"], "queued");
+    let err = fails(db, &["jobs", "retry", &id]);
+    assert!(
+        err.contains("only a failed or cancelled job can be retried"),
+        "{err}"
+    );
+    let cancelled = json(db, &["jobs", "cancel", &id]);
+    assert_eq!(cancelled["status"], "cancelled");
+}
+db_test!(
+    dead_letters,
+    a_job_that_cannot_run_is_dead_lettered_with_its_error_and_can_be_retried
+);

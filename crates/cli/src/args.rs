@@ -192,6 +192,51 @@ pub enum Command {
         treaty: Option<String>,
     },
 
+    /// Run the scheduler daemon: meeting reminders, follow-up nudges, digests.
+    #[command(
+        after_help = "The daemon runs until Ctrl-C or SIGTERM, then finishes the jobs it is running and \
+        exits. Several daemons may share one PostgreSQL database; on SQLite run one at a time.\n\n\
+        Examples:\n  outreach scheduler\n  outreach scheduler --once     (run what is due now, then exit)"
+    )]
+    Scheduler {
+        /// Run everything due now, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+
+    /// The scheduler's jobs: list and filter them, retry dead ones, cancel queued ones.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "Statuses: queued, running, done, failed \
+        (dead-lettered, with the last error), cancelled, superseded.\n\nExamples:\n  \
+        outreach jobs --status failed\n  outreach jobs retry 4f2a91c0\n  outreach jobs cancel 4f2a91c0"
+    )]
+    Jobs {
+        #[command(subcommand)]
+        command: Option<JobsCommand>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+
+    /// The reminder rules and schedules, and what they would do.
+    Rules {
+        #[command(subcommand)]
+        command: Option<RulesCommand>,
+    },
+
+    /// Add or update staff members (their email and zone are used for reminders).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+
+    /// List staff members.
+    Users,
+
     /// Email: send a test message through the configured transport.
     Mail {
         #[command(subcommand)]
@@ -456,5 +501,49 @@ pub enum SignalCommand {
         /// Where it is documented (an address).
         #[arg(long)]
         source: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Put a failed or cancelled job back in the queue, due now.
+    Retry { id: String },
+    /// Cancel a queued job.
+    Cancel { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Show who each meeting rule would remind, when, in which zone, and why (nothing is written).
+    #[command(
+        name = "dry-run",
+        after_help = "Examples:\n  outreach rules dry-run\n  outreach rules dry-run meeting-1d"
+    )]
+    DryRun {
+        /// Only this rule.
+        rule: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a staff member, or update one with the same handle.
+    #[command(
+        after_help = "Example:\n  outreach user add maria --name \"Maria Lopez\" --email maria@example.org \
+        --time-zone Europe/Geneva --role coordinator"
+    )]
+    Add {
+        /// One word, such as maria.
+        handle: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// IANA time zone, such as Europe/Geneva.
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// staff, coordinator or admin.
+        #[arg(long)]
+        role: Option<String>,
     },
 }

@@ -25,10 +25,13 @@ use sea_orm::DatabaseConnection;
 
 pub use args::Cli;
 use args::{
-    Command, ContactCommand, FollowUpCommand, GrantCommand, MeetingCommand, OrgCommand,
-    SignalCommand, StateCommand,
+    Command, ContactCommand, FollowUpCommand, GrantCommand, JobsCommand, MeetingCommand,
+    OrgCommand, RulesCommand, SignalCommand, StateCommand, UserCommand,
 };
 use output::Out;
+use outreach_scheduler::{
+    Daemon, DaemonConfig, Workflows, handlers::Registry, jobs, ledger, planner,
+};
 
 /// Runs the process: parses arguments, runs the command, prints errors with their causes, and
 /// returns the exit code (0 on success, 1 on any error, 2 for unusable arguments).
@@ -94,6 +97,12 @@ impl App {
 
     async fn db(&self) -> Result<DatabaseConnection> {
         Ok(db::open(&self.settings.database_url, &self.actor.handle).await?)
+    }
+
+    fn workflows(&self) -> Result<Workflows> {
+        Ok(Workflows::load(std::path::Path::new(
+            &self.settings.scheduler.workflows_file,
+        ))?)
     }
 
     fn treaty(&self, given: Option<&str>) -> String {
@@ -390,6 +399,77 @@ pub async fn run(cli: Cli) -> Result<()> {
             let rows = views::attention(&db, &treaty.code, app.actor.today()).await?;
             app.out.attention(&rows, &treaty.code, app.actor.today())
         }
+        Command::Scheduler { once } => scheduler(&app, once).await,
+        Command::Jobs {
+            command,
+            status,
+            kind,
+            limit,
+        } => {
+            let db = app.db().await?;
+            match command {
+                None => {
+                    let rows = jobs::list(&db, status.as_deref(), kind.as_deref(), limit).await?;
+                    app.out.jobs(&rows)
+                }
+                Some(JobsCommand::Retry { id }) => {
+                    let j = jobs::retry(&db, &app.actor.handle, &id).await?;
+                    app.out.job("Queued again", &j)
+                }
+                Some(JobsCommand::Cancel { id }) => {
+                    let j = jobs::cancel(&db, &app.actor.handle, &id).await?;
+                    app.out.job("Cancelled", &j)
+                }
+            }
+        }
+        Command::Rules { command } => {
+            let wf = app.workflows()?;
+            match command {
+                None => app.out.rules(&wf),
+                Some(RulesCommand::DryRun { rule }) => {
+                    if let Some(r) = &rule
+                        && !wf.meeting_reminders.iter().any(|m| &m.name == r)
+                    {
+                        anyhow::bail!(
+                            "rule: '{r}' is not a meeting reminder rule; `outreach rules` lists them"
+                        );
+                    }
+                    let db = app.db().await?;
+                    let lines =
+                        planner::dry_run(&db, &wf, rule.as_deref(), chrono::Utc::now()).await?;
+                    app.out.dry_run(&lines)
+                }
+            }
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    handle,
+                    name,
+                    email,
+                    time_zone,
+                    role,
+                },
+        } => {
+            let db = app.db().await?;
+            let u = outreach_core::actor::upsert_user(
+                &db,
+                &app.actor,
+                &outreach_core::actor::UserInput {
+                    handle,
+                    name,
+                    email,
+                    time_zone,
+                    role,
+                },
+            )
+            .await?;
+            app.out.user_saved(&u)
+        }
+        Command::Users => {
+            let db = app.db().await?;
+            app.out.users(&outreach_core::actor::users(&db).await?)
+        }
         Command::Mail { command } => mail_cmds::mail(&app, cli.json, command).await,
         Command::Outbox(args) => mail_cmds::outbox(&app, cli.json, args).await,
         Command::Templates { command } => mail_cmds::templates(&app, cli.json, command),
@@ -425,8 +505,9 @@ async fn meeting(app: &App, command: MeetingCommand) -> Result<()> {
             place,
             with,
         } => {
-            let m = meetings::schedule(
+            let (m, plan) = planner::schedule_meeting(
                 &db,
+                &app.workflows()?,
                 &app.actor,
                 &MeetingInput {
                     state,
@@ -439,15 +520,24 @@ async fn meeting(app: &App, command: MeetingCommand) -> Result<()> {
                 },
             )
             .await?;
-            app.out.meeting("Scheduled", &m)
+            app.out.meeting_planned("Scheduled", &m, &plan)
         }
         MeetingCommand::Reschedule { id, at, tz } => {
-            let m = meetings::reschedule(&db, &app.actor, &id, &at, tz.as_deref()).await?;
-            app.out.meeting("Rescheduled", &m)
+            let (m, plan) = planner::reschedule_meeting(
+                &db,
+                &app.workflows()?,
+                &app.actor,
+                &id,
+                &at,
+                tz.as_deref(),
+            )
+            .await?;
+            app.out.meeting_planned("Rescheduled", &m, &plan)
         }
         MeetingCommand::Cancel { id } => {
-            let m = meetings::cancel(&db, &app.actor, &id).await?;
-            app.out.meeting("Cancelled", &m)
+            let (m, plan) =
+                planner::cancel_meeting(&db, &app.workflows()?, &app.actor, &id).await?;
+            app.out.meeting_planned("Cancelled", &m, &plan)
         }
         MeetingCommand::Held {
             id,
@@ -468,7 +558,41 @@ async fn meeting(app: &App, command: MeetingCommand) -> Result<()> {
         }
         MeetingCommand::Show { id } => {
             let m = meetings::show(&db, app.actor.zone, &id).await?;
-            app.out.meeting("Meeting", &m)
+            let reminders = ledger::for_subject(&db, "meeting", &m.id.to_string()).await?;
+            app.out.meeting_with_ledger(&m, &reminders)
         }
     }
+}
+
+async fn scheduler(app: &App, once: bool) -> Result<()> {
+    let db = app.db().await?;
+    let workflows = app
+        .workflows()
+        .context("Failed to read the workflows file")?;
+    let daemon = Daemon::new(
+        db,
+        DaemonConfig::from_settings(&app.settings.scheduler),
+        Registry::builtin(),
+        workflows,
+    );
+    if once {
+        let fired = daemon.fire_cron(chrono::Utc::now()).await?;
+        let mut ran = 0;
+        loop {
+            let n = daemon.run_once().await?;
+            if n == 0 {
+                break;
+            }
+            ran += n;
+        }
+        return app.out.scheduler_once(fired, ran);
+    }
+    eprintln!(
+        "outreach scheduler running (Ctrl-C to stop); database {}",
+        db::redact(&app.settings.database_url)
+    );
+    daemon
+        .run(outreach_scheduler::daemon::shutdown_on_signals())
+        .await?;
+    Ok(())
 }

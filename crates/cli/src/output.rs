@@ -9,7 +9,7 @@ use comfy_table::{ContentArrangement, Table, presets};
 use outreach_core::demo::DemoReport;
 use outreach_core::directory::{GrantView, ImportReport};
 use outreach_core::engagements::EngagementView;
-use outreach_core::entities::{audit_log, contact, organisation};
+use outreach_core::entities::{audit_log, contact, organisation, user};
 use outreach_core::followups::FollowUpView;
 use outreach_core::ids::short;
 use outreach_core::meetings::MeetingView;
@@ -17,6 +17,10 @@ use outreach_core::refdata::{Counts, LoadReport};
 use outreach_core::signals::SignalView;
 use outreach_core::states::StateStatus;
 use outreach_core::views::{AttentionRow, StateProfile};
+use outreach_scheduler::Workflows;
+use outreach_scheduler::jobs::JobView;
+use outreach_scheduler::ledger::LedgerLine;
+use outreach_scheduler::planner::{DryRunLine, PlanReport};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy)]
@@ -642,5 +646,239 @@ fn contact_json(c: &contact::Model) -> serde_json::Value {
         "id": c.id, "name": c.name, "title": c.title, "role": c.role,
         "organisation_id": c.organisation_id, "iso3": c.iso3, "email": c.email,
         "languages": c.languages.split(',').collect::<Vec<_>>(), "time_zone": c.time_zone, "phone": c.phone,
+    })
+}
+
+impl Out {
+    pub fn meeting_planned(&self, verb: &str, m: &MeetingView, plan: &PlanReport) -> Result<()> {
+        if self.json {
+            let mut v = serde_json::to_value(m)?;
+            v["reminders"] = serde_json::to_value(plan)?;
+            return self.emit(&v);
+        }
+        self.meeting(verb, m)?;
+        let mut parts = Vec::new();
+        if plan.planned > 0 {
+            parts.push(format!("{} planned", plan.planned));
+        }
+        if plan.superseded > 0 {
+            parts.push(format!("{} superseded", plan.superseded));
+        }
+        if plan.cancelled > 0 {
+            parts.push(format!("{} cancelled", plan.cancelled));
+        }
+        if plan.skipped_past > 0 {
+            parts.push(format!(
+                "{} not planned because their time has passed",
+                plan.skipped_past
+            ));
+        }
+        if !parts.is_empty() {
+            println!("  reminders {}", parts.join(", "));
+        }
+        Ok(())
+    }
+
+    pub fn meeting_with_ledger(&self, m: &MeetingView, ledger: &[LedgerLine]) -> Result<()> {
+        if self.json {
+            let mut v = serde_json::to_value(m)?;
+            v["reminders"] = serde_json::to_value(ledger)?;
+            return self.emit(&v);
+        }
+        self.meeting("Meeting", m)?;
+        if ledger.is_empty() {
+            println!(
+                "  reminders none planned (reminders go to participants and owners with an email address)"
+            );
+            return Ok(());
+        }
+        let mut t = table(&["When (UTC)", "Rule", "To", "State", "Reason"]);
+        for l in ledger {
+            t.add_row(vec![
+                l.run_at.format("%Y-%m-%d %H:%M").to_string(),
+                opt(l.rule.as_deref()).to_owned(),
+                opt(l.recipient.as_deref()),
+                l.state.clone(),
+                opt(l.reason.as_deref()),
+            ]);
+        }
+        println!("{t}");
+        Ok(())
+    }
+
+    pub fn jobs(&self, rows: &[JobView]) -> Result<()> {
+        if self.json {
+            return self.emit(rows);
+        }
+        let mut t = table(&[
+            "Id",
+            "Kind",
+            "Status",
+            "Run at (UTC)",
+            "Attempts",
+            "Subject",
+            "Last error",
+        ]);
+        for j in rows {
+            t.add_row(vec![
+                short(j.id),
+                j.kind.clone(),
+                j.status.clone(),
+                j.run_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                format!("{}/{}", j.attempts, j.max_attempts),
+                match (&j.subject_kind, &j.subject_id) {
+                    (Some(k), Some(id)) => format!("{k} {}", &id[id.len().saturating_sub(8)..]),
+                    _ => "-".to_owned(),
+                },
+                opt(j.last_error.as_deref()),
+            ]);
+        }
+        println!("{t}");
+        println!("{} jobs", rows.len());
+        Ok(())
+    }
+
+    pub fn job(&self, verb: &str, j: &JobView) -> Result<()> {
+        if self.json {
+            return self.emit(j);
+        }
+        println!(
+            "{verb}: job {} ({}, {}, due {})",
+            j.id,
+            j.kind,
+            j.status,
+            j.run_at.format("%Y-%m-%d %H:%M UTC")
+        );
+        Ok(())
+    }
+
+    pub fn rules(&self, wf: &Workflows) -> Result<()> {
+        if self.json {
+            let v = serde_json::json!({
+                "meeting_reminders": wf.meeting_reminders.iter().map(|r| serde_json::json!({
+                    "name": r.name, "before_minutes": r.before.as_secs() / 60,
+                    "anchor": format!("{:?}", r.anchor).to_lowercase(),
+                    "to": r.to.iter().map(|a| format!("{a:?}").to_lowercase()).collect::<Vec<_>>(),
+                    "effective_from": r.effective_from,
+                })).collect::<Vec<_>>(),
+                "schedules": wf.schedules.iter().map(|s| serde_json::json!({
+                    "name": s.name, "cron": s.cron.source(), "time_zone": s.zone.name(),
+                    "job": format!("{:?}", s.job), "effective_from": s.effective_from,
+                })).collect::<Vec<_>>(),
+            });
+            return self.emit(&v);
+        }
+        println!("Meeting reminders:");
+        for r in &wf.meeting_reminders {
+            println!(
+                "  {:<16} {} before the {:?}, to {:?} (in effect from {})",
+                r.name,
+                outreach_scheduler::planner::describe(r.before),
+                r.anchor,
+                r.to,
+                r.effective_from.format("%Y-%m-%d %H:%M UTC")
+            );
+        }
+        for (label, rule) in [
+            ("Outcome nudge", &wf.outcome_nudge),
+            ("Follow-up reminder", &wf.follow_up_reminder),
+            ("Grant report reminder", &wf.grant_report_reminder),
+        ] {
+            if let Some(r) = rule {
+                println!(
+                    "{label}: {} ({})",
+                    r.name,
+                    outreach_scheduler::planner::describe(r.lead)
+                );
+            }
+        }
+        println!("Schedules:");
+        for s in &wf.schedules {
+            println!(
+                "  {:<16} \"{}\" in {} -> {:?}",
+                s.name,
+                s.cron.source(),
+                s.zone,
+                s.job
+            );
+        }
+        Ok(())
+    }
+
+    pub fn dry_run(&self, lines: &[DryRunLine]) -> Result<()> {
+        if self.json {
+            return self.emit(lines);
+        }
+        let mut t = table(&[
+            "Rule",
+            "Meeting",
+            "To",
+            "Fires (their time)",
+            "Zone",
+            "Fires?",
+            "Why",
+        ]);
+        for l in lines {
+            t.add_row(vec![
+                l.rule.clone(),
+                l.meeting.clone(),
+                format!("{} <{}>", l.recipient, l.email),
+                l.local_time.clone(),
+                l.time_zone.clone(),
+                if l.would_fire { "yes" } else { "no" }.to_owned(),
+                l.why.clone(),
+            ]);
+        }
+        println!("{t}");
+        println!("{} reminders considered; nothing was written", lines.len());
+        Ok(())
+    }
+
+    pub fn user_saved(&self, u: &user::Model) -> Result<()> {
+        if self.json {
+            return self.emit(&user_json(u));
+        }
+        println!(
+            "Saved {} ({}, {}, {}, {})",
+            u.handle,
+            u.name,
+            u.email.as_deref().unwrap_or("no email: no reminders"),
+            u.time_zone,
+            u.role
+        );
+        Ok(())
+    }
+
+    pub fn users(&self, rows: &[user::Model]) -> Result<()> {
+        if self.json {
+            return self.emit(&rows.iter().map(user_json).collect::<Vec<_>>());
+        }
+        let mut t = table(&["Handle", "Name", "Email", "Zone", "Role"]);
+        for u in rows {
+            t.add_row(vec![
+                u.handle.clone(),
+                u.name.clone(),
+                opt(u.email.as_deref()),
+                u.time_zone.clone(),
+                u.role.clone(),
+            ]);
+        }
+        println!("{t}");
+        Ok(())
+    }
+
+    pub fn scheduler_once(&self, fired: usize, ran: usize) -> Result<()> {
+        if self.json {
+            return self.emit(&serde_json::json!({ "schedules_fired": fired, "jobs_run": ran }));
+        }
+        println!("Ran {ran} due jobs; {fired} schedules fired.");
+        Ok(())
+    }
+}
+
+fn user_json(u: &user::Model) -> serde_json::Value {
+    serde_json::json!({
+        "id": u.id, "handle": u.handle, "name": u.name, "email": u.email,
+        "time_zone": u.time_zone, "role": u.role,
     })
 }

@@ -429,3 +429,100 @@ pub async fn list<C: ConnectionTrait>(
         .map(Into::into)
         .collect())
 }
+
+fn pick_job(all: &[job::Model], given: &str) -> Result<job::Model> {
+    let id =
+        outreach_core::ids::pick("job", given, all.iter().map(|j| j.id)).map_err(|e| match e {
+            outreach_core::Error::NotFound { what, given, .. } => outreach_core::Error::not_found(
+                what,
+                given,
+                "; `outreach jobs` lists jobs and their ids",
+            ),
+            other => other,
+        })?;
+    Ok(all
+        .iter()
+        .find(|j| j.id == id)
+        .cloned()
+        .unwrap_or_else(|| unreachable!("picked from all")))
+}
+
+/// Puts a dead-lettered (or cancelled) job back in the queue, due now, with fresh attempts.
+///
+/// # Errors
+/// [`outreach_core::Error::NotFound`], or [`outreach_core::Error::Conflict`] when the job is not
+/// failed or cancelled.
+pub async fn retry<C: ConnectionTrait>(db: &C, actor: &str, given: &str) -> Result<JobView> {
+    let all = job::Entity::find().all(db).await?;
+    let j = pick_job(&all, given)?;
+    if j.status != status::FAILED && j.status != status::CANCELLED {
+        return Err(outreach_core::Error::Conflict(format!(
+            "job {} is {}; only a failed or cancelled job can be retried",
+            outreach_core::ids::short(j.id),
+            j.status
+        ))
+        .into());
+    }
+    let now = Utc::now();
+    job::Entity::update_many()
+        .col_expr(job::Column::Status, status::QUEUED.into())
+        .col_expr(job::Column::Attempts, 0.into())
+        .col_expr(job::Column::RunAt, now.into())
+        .col_expr(
+            job::Column::FinishedAt,
+            Option::<DateTime<Utc>>::None.into(),
+        )
+        .col_expr(job::Column::UpdatedAt, now.into())
+        .filter(job::Column::Id.eq(j.id))
+        .exec(db)
+        .await?;
+    outreach_core::audit::record(
+        db,
+        actor,
+        "job.retry",
+        "job",
+        &j.id.to_string(),
+        serde_json::json!({"previous_error": j.last_error}),
+    )
+    .await?;
+    notify(db).await?;
+    let fresh = job::Entity::find_by_id(j.id).one(db).await?.unwrap_or(j);
+    Ok(fresh.into())
+}
+
+/// Cancels a queued job.
+///
+/// # Errors
+/// [`outreach_core::Error::NotFound`], or [`outreach_core::Error::Conflict`] when it is not queued.
+pub async fn cancel<C: ConnectionTrait>(db: &C, actor: &str, given: &str) -> Result<JobView> {
+    let all = job::Entity::find().all(db).await?;
+    let j = pick_job(&all, given)?;
+    let now = Utc::now();
+    let res = job::Entity::update_many()
+        .col_expr(job::Column::Status, status::CANCELLED.into())
+        .col_expr(job::Column::FinishedAt, Some(now).into())
+        .col_expr(job::Column::UpdatedAt, now.into())
+        .filter(job::Column::Id.eq(j.id))
+        .filter(job::Column::Status.eq(status::QUEUED))
+        .exec(db)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(outreach_core::Error::Conflict(format!(
+            "job {} is {}; only a queued job can be cancelled",
+            outreach_core::ids::short(j.id),
+            j.status
+        ))
+        .into());
+    }
+    outreach_core::audit::record(
+        db,
+        actor,
+        "job.cancel",
+        "job",
+        &j.id.to_string(),
+        serde_json::json!({}),
+    )
+    .await?;
+    let fresh = job::Entity::find_by_id(j.id).one(db).await?.unwrap_or(j);
+    Ok(fresh.into())
+}

@@ -616,3 +616,75 @@ db_test!(
     cron_dst,
     digests_keep_local_time_across_dst_and_fire_once_after_downtime
 );
+
+async fn the_weekly_digest_lists_each_persons_week_in_their_zone(db: &TestDb) {
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    setup_people(&conn).await;
+    let wf = Workflows::parse("").unwrap();
+    let starts = Utc::now() + chrono::Duration::hours(30);
+    let soon = starts.format("%Y-%m-%d %H:%M").to_string();
+    let input = MeetingInput {
+        state: "NPL".into(),
+        title: "Ministry meeting".into(),
+        at: soon,
+        tz: Some("UTC".into()),
+        ..Default::default()
+    };
+    planner::schedule_meeting(&conn, &wf, &actor(), &input)
+        .await
+        .unwrap();
+    outreach_core::followups::add(
+        &conn,
+        &actor(),
+        &outreach_core::followups::FollowUpInput {
+            state: Some("IND".into()),
+            description: "Send the profile".into(),
+            due: Some(
+                (Utc::now() - chrono::Duration::days(3))
+                    .format("%Y-%m-%d")
+                    .to_string(),
+            ),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let payload = serde_json::json!({ "schedule": "weekly-digest", "slot": Utc::now() });
+    jobs::enqueue(
+        &conn,
+        NewJob::new("weekly_digest", "test:digest".into(), Utc::now(), payload),
+    )
+    .await
+    .unwrap();
+    let daemon = Daemon::new(conn.clone(), config("d"), Registry::builtin(), wf);
+    while daemon.run_once().await.unwrap() > 0 {}
+    let digests = outbox::Entity::find()
+        .filter(outbox::Column::Template.eq("weekly_digest"))
+        .all(&conn)
+        .await
+        .unwrap();
+    assert_eq!(digests.len(), 1, "one staff member has an email address");
+    let ctx: outreach_mailer::context::WeeklyDigest =
+        serde_json::from_str(&digests[0].context).unwrap();
+    assert_eq!(ctx.recipient.time_zone, "Europe/Paris");
+    assert_eq!(ctx.overdue_follow_ups.len(), 1);
+    assert_eq!(ctx.overdue_follow_ups[0].iso3, "IND");
+    assert!(
+        ctx.quiet_states
+            .iter()
+            .any(|s| s.iso3 == "CHN" && s.days_since.is_none())
+    );
+    // The meeting is in the digest when it falls in the recipient's current week.
+    let week_end = ctx.week_of + chrono::Days::new(7);
+    let paris = IanaZone::parse("tz", "Europe/Paris").unwrap();
+    let meeting_day = paris.local(starts).date_naive();
+    assert_eq!(
+        ctx.meetings.len(),
+        usize::from(meeting_day < week_end),
+        "{ctx:?}"
+    );
+}
+db_test!(
+    digest,
+    the_weekly_digest_lists_each_persons_week_in_their_zone
+);
