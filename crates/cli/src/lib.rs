@@ -29,9 +29,7 @@ use args::{
     OrgCommand, RulesCommand, SignalCommand, StateCommand, UserCommand,
 };
 use output::Out;
-use outreach_scheduler::{
-    Daemon, DaemonConfig, Workflows, handlers::Registry, jobs, ledger, planner,
-};
+use outreach_scheduler::{Workflows, jobs, ledger, planner};
 
 /// Runs the process: parses arguments, runs the command, prints errors with their causes, and
 /// returns the exit code (0 on success, 1 on any error, 2 for unusable arguments).
@@ -566,33 +564,23 @@ async fn meeting(app: &App, command: MeetingCommand) -> Result<()> {
 
 async fn scheduler(app: &App, once: bool) -> Result<()> {
     let db = app.db().await?;
-    let workflows = app
-        .workflows()
-        .context("Failed to read the workflows file")?;
-    let daemon = Daemon::new(
-        db,
-        DaemonConfig::from_settings(&app.settings.scheduler),
-        Registry::builtin(),
-        workflows,
-    );
+    let (daemon, mailer) =
+        outreach_scheduler::service::build(db.clone(), &app.settings, std::path::Path::new("."))
+            .context("Failed to start the scheduler")?;
     if once {
-        let fired = daemon.fire_cron(chrono::Utc::now()).await?;
-        let mut ran = 0;
-        loop {
-            let n = daemon.run_once().await?;
-            if n == 0 {
-                break;
-            }
-            ran += n;
-        }
-        return app.out.scheduler_once(fired, ran);
+        let pass = outreach_scheduler::service::run_once(&db, &daemon, &mailer).await?;
+        return app.out.scheduler_once(&pass);
     }
     eprintln!(
         "outreach scheduler running (Ctrl-C to stop); database {}",
         db::redact(&app.settings.database_url)
     );
-    daemon
-        .run(outreach_scheduler::daemon::shutdown_on_signals())
-        .await?;
+    outreach_scheduler::service::run(
+        db,
+        daemon,
+        mailer,
+        outreach_scheduler::daemon::shutdown_on_signals(),
+    )
+    .await?;
     Ok(())
 }

@@ -867,11 +867,14 @@ impl Out {
         Ok(())
     }
 
-    pub fn scheduler_once(&self, fired: usize, ran: usize) -> Result<()> {
+    pub fn scheduler_once(&self, pass: &outreach_scheduler::service::OncePass) -> Result<()> {
         if self.json {
-            return self.emit(&serde_json::json!({ "schedules_fired": fired, "jobs_run": ran }));
+            return self.emit(pass);
         }
-        println!("Ran {ran} due jobs; {fired} schedules fired.");
+        println!(
+            "Ran {} due jobs, {} schedules fired, {} emails handed to delivery.",
+            pass.jobs_run, pass.schedules_fired, pass.emails_processed
+        );
         Ok(())
     }
 }

@@ -8,6 +8,9 @@ pub enum Error {
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
 
+    #[error(transparent)]
+    Mailer(#[from] outreach_mailer::Error),
+
     /// The workflows file is missing, malformed or names something unknown.
     #[error("workflows: {0}")]
     Workflows(String),

@@ -66,13 +66,14 @@ impl NewJob {
 }
 
 /// Plans a job inside the caller's transaction; returns whether a row was inserted (false when
-/// the key exists). A job due now also wakes PostgreSQL daemons when the transaction commits.
+/// the key exists). Listening PostgreSQL daemons are woken when the transaction commits, so a
+/// job due now starts at once and a job due sooner than a daemon's timer resets the timer
+/// (PostgreSQL folds identical notifications of one transaction into one).
 ///
 /// # Errors
 /// Database errors.
 pub async fn enqueue<C: ConnectionTrait>(db: &C, new: NewJob) -> Result<bool> {
     let now = Utc::now();
-    let due_now = new.run_at <= now + chrono::Duration::seconds(1);
     let (subject_kind, subject_id) = new.subject.unzip();
     let row = job::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -102,7 +103,7 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, new: NewJob) -> Result<bool> {
         )
         .exec_without_returning(db)
         .await?;
-    if inserted == 1 && due_now {
+    if inserted == 1 {
         notify(db).await?;
     }
     Ok(inserted == 1)

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod planner;
 pub mod rules;
+pub mod service;
 
 pub use daemon::{Daemon, DaemonConfig};
 pub use error::{Error, Result};

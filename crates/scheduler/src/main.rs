@@ -1,4 +1,5 @@
-//! `outreach-scheduler`: the daemon on its own (the same as `outreach scheduler`).
+//! `outreach-scheduler`: the daemon on its own (the same as `outreach scheduler`): due jobs,
+//! cron schedules and email delivery, until SIGINT or SIGTERM.
 
 fn main() -> std::process::ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_env("OUTREACH_LOG")
@@ -25,19 +26,15 @@ fn main() -> std::process::ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let settings = outreach_core::config::Settings::load()?;
-    let actor = settings.actor();
-    let db = outreach_core::db::open(&settings.database_url, &actor).await?;
-    let workflows = outreach_scheduler::Workflows::load(std::path::Path::new(
-        &settings.scheduler.workflows_file,
-    ))?;
-    let daemon = outreach_scheduler::Daemon::new(
+    let db = outreach_core::db::open(&settings.database_url, &settings.actor()).await?;
+    let (daemon, mailer) =
+        outreach_scheduler::service::build(db.clone(), &settings, std::path::Path::new("."))?;
+    outreach_scheduler::service::run(
         db,
-        outreach_scheduler::DaemonConfig::from_settings(&settings.scheduler),
-        outreach_scheduler::handlers::Registry::builtin(),
-        workflows,
-    );
-    daemon
-        .run(outreach_scheduler::daemon::shutdown_on_signals())
-        .await?;
+        daemon,
+        mailer,
+        outreach_scheduler::daemon::shutdown_on_signals(),
+    )
+    .await?;
     Ok(())
 }
