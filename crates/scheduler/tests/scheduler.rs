@@ -688,3 +688,76 @@ db_test!(
     digest,
     the_weekly_digest_lists_each_persons_week_in_their_zone
 );
+
+async fn a_meeting_rescheduled_twice_reaches_the_mail_server_once_per_reminder_as_version_3(
+    db: &TestDb,
+) {
+    use outreach_core::config::MailSettings;
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    setup_people(&conn).await;
+    let wf = workflows("2026-01-01T00:00:00Z");
+    let input = MeetingInput {
+        state: "NPL".into(),
+        title: "Ministry meeting".into(),
+        at: local_in(10),
+        tz: Some("Asia/Kathmandu".into()),
+        with: vec!["asha@example.org".into()],
+        ..Default::default()
+    };
+    let (m, _) = planner::schedule_meeting(&conn, &wf, &actor(), &input)
+        .await
+        .unwrap();
+    let id = m.id.to_string();
+    planner::reschedule_meeting(&conn, &wf, &actor(), &id, &local_in(12), None)
+        .await
+        .unwrap();
+    planner::reschedule_meeting(&conn, &wf, &actor(), &id, &local_in(14), None)
+        .await
+        .unwrap();
+    make_everything_due(&conn).await;
+
+    let server = outreach_testkit::smtp::SmtpServer::start().await;
+    let settings = MailSettings {
+        transport: "smtp".into(),
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: server.port(),
+        smtp_security: "none".into(),
+        message_id_domain: "mail.outreach.test".into(),
+        ..MailSettings::default()
+    };
+    let mailer =
+        outreach_mailer::Mailer::from_settings(&settings, std::path::Path::new(".")).unwrap();
+    let daemon = Daemon::new(conn.clone(), config("d"), Registry::builtin(), wf);
+    let first = outreach_scheduler::service::run_once(&conn, &daemon, &mailer)
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.jobs_run, first.emails_processed),
+        (3, 3),
+        "{first:?}"
+    );
+    let received = server.wait_for(3, Duration::from_secs(10)).await;
+    assert_eq!(received.len(), 3);
+    for r in &received {
+        assert!(r.data.contains("SEQUENCE:3"), "{}", r.data);
+        assert!(!r.data.contains("SEQUENCE:1") && !r.data.contains("SEQUENCE:2"));
+    }
+    let mut rcpts: Vec<String> = received.iter().flat_map(|r| r.rcpt_to.clone()).collect();
+    rcpts.sort();
+    assert_eq!(
+        rcpts,
+        ["asha@example.org", "asha@example.org", "tester@example.org"]
+    );
+    // Another pass, even with everything made due again, sends nothing more.
+    make_everything_due(&conn).await;
+    let again = outreach_scheduler::service::run_once(&conn, &daemon, &mailer)
+        .await
+        .unwrap();
+    assert_eq!((again.jobs_run, again.emails_processed), (0, 0));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(server.received().len(), 3);
+}
+db_test!(
+    delivered_once,
+    a_meeting_rescheduled_twice_reaches_the_mail_server_once_per_reminder_as_version_3
+);
