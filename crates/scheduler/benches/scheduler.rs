@@ -131,7 +131,7 @@ async fn throughput(url: &str, daemons: usize, workers: u32, n: usize) -> f64 {
         let c = outreach_core::db::connect(url).await.unwrap();
         let d = Daemon::new(
             c,
-            config(&format!("tp-{i}"), 1),
+            config(&format!("tp-{i}"), workers),
             Registry::builtin(),
             Workflows::parse("").unwrap(),
         );
@@ -281,8 +281,9 @@ async fn bench(backend: Backend) {
     let conn = outreach_core::db::open(&db.url, "bench").await.unwrap();
 
     let raw = raw_update_rate(&conn, n).await;
-    let one = throughput(&db.url, 1, n).await;
-    let four = throughput(&db.url, 4, n).await;
+    let one = throughput(&db.url, 1, 1, n).await;
+    let four = throughput(&db.url, 1, 4, n).await;
+    let four_daemons = throughput(&db.url, 4, 1, n).await;
     println!("{name}: raw single-row update commits/s {raw:>9.0}");
     println!(
         "{name}: no-op jobs/s, 1 worker           {one:>9.0}  ({:.2} x raw)",
@@ -291,6 +292,10 @@ async fn bench(backend: Backend) {
     println!(
         "{name}: no-op jobs/s, 4 workers          {four:>9.0}  ({:.2} x raw)",
         four / raw
+    );
+    println!(
+        "{name}: no-op jobs/s, 4 daemons x 1      {four_daemons:>9.0}  ({:.2} x raw)",
+        four_daemons / raw
     );
 
     let (now50, now99) = lateness(&db.url, false, 200).await;
