@@ -145,6 +145,7 @@ fn address(arg: &str) -> String {
 }
 
 async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     write
@@ -235,7 +236,8 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
         } else {
             "502 5.5.2 Command not recognised".into()
         };
-        write.write_all(reply.as_bytes()).await?;
-        write.write_all(b"\r\n").await?;
+        // One write per reply: split writes meet Nagle's algorithm and delayed ACKs and stall
+        // each command for tens of milliseconds.
+        write.write_all(format!("{reply}\r\n").as_bytes()).await?;
     }
 }

@@ -404,3 +404,42 @@ db_test!(
     the_daemon_loop_delivers_and_stops_on_shutdown,
     the_daemon_loop_delivers_and_stops_on_shutdown
 );
+
+async fn two_mailers_draining_together_send_each_message_once(db: &TestDb) {
+    let conn = open(&db.url).await;
+    let smtp = SmtpServer::start().await;
+    let mut settings = smtp_settings(smtp.port());
+    settings.batch_size = 3;
+    let (a, b) = (mailer(&settings), mailer(&settings));
+    let n = 24;
+    for i in 0..n {
+        queue(
+            &conn,
+            &format!("test:pair:{i}"),
+            &test_message(&format!("r{i}@example.org")),
+        )
+        .await;
+    }
+    let (ra, rb) = tokio::join!(drain(&conn, &a), drain(&conn, &b));
+    assert!(
+        ra > 0 && rb > 0,
+        "both mailers took part: {ra} and {rb} rounds"
+    );
+    let got = smtp.wait_for(n, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut to: Vec<String> = smtp
+        .received()
+        .iter()
+        .map(|r| r.rcpt_to[0].clone())
+        .collect();
+    to.sort();
+    to.dedup();
+    assert_eq!((got.len(), to.len()), (n, n), "every message exactly once");
+    let sent = ledger::list(&conn, Some("sent"), 100).await.unwrap();
+    assert_eq!(sent.len(), n);
+    assert!(sent.iter().all(|r| r.attempts == 1));
+}
+db_test!(
+    two_mailers_draining_together_send_each_message_once,
+    two_mailers_draining_together_send_each_message_once
+);
