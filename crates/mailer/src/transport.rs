@@ -236,10 +236,9 @@ fn classify(result: std::result::Result<smtp::response::Response, smtp::Error>) 
                 reason,
             }
         }
-        Err(e) if e.is_client() => Outcome::Permanent {
-            reason: format!("the message cannot be sent: {e}"),
-            address_refused: false,
-        },
+        // Everything else is about the connection or the server's abilities (refused, dropped,
+        // timed out, 4xx, TLS, STARTTLS not offered, no usable AUTH): an operator can fix those,
+        // so the message waits with backoff and fails visibly only after `max_attempts`.
         Err(e) => Outcome::Transient {
             reason: if e.is_transient() {
                 reply_text(e.status(), &e)

@@ -443,3 +443,26 @@ db_test!(
     two_mailers_draining_together_send_each_message_once,
     two_mailers_draining_together_send_each_message_once
 );
+
+async fn starttls_required_never_falls_back_to_plain_text(db: &TestDb) {
+    let conn = open(&db.url).await;
+    // The test server offers no STARTTLS: the message must wait, not go out unencrypted.
+    let smtp = SmtpServer::start().await;
+    let mut settings = smtp_settings(smtp.port());
+    settings.smtp_security = "starttls".into();
+    settings.smtp_host = "localhost".into();
+    let mailer = mailer(&settings);
+    let id = queue(&conn, "test:starttls", &test_message("a@example.org")).await;
+    assert_eq!(deliver_once(&conn, &mailer).await.unwrap(), 1);
+    let r = row(&conn, id).await;
+    assert_eq!((r.status.as_str(), r.attempts), (status::QUEUED, 1));
+    assert!(
+        r.last_error.unwrap_or_default().contains("STARTTLS"),
+        "the reason names STARTTLS"
+    );
+    assert!(smtp.received().is_empty());
+}
+db_test!(
+    starttls_required_never_falls_back_to_plain_text,
+    starttls_required_never_falls_back_to_plain_text
+);
