@@ -170,10 +170,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Meeting { command } => meeting(&app, command).await,
         Command::Meetings { upcoming, state } => {
             let db = app.db().await?;
-            let iso3 = match state {
-                Some(s) => Some(states::resolve(&db, &s).await?.iso3),
-                None => None,
-            };
+            let iso3 = state_filter(&db, state.as_deref()).await?;
             let rows = meetings::list(&db, app.actor.zone, upcoming, iso3.as_deref()).await?;
             app.out.meetings(&rows)
         }
@@ -216,10 +213,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             mine,
         } => {
             let db = app.db().await?;
-            let iso3 = match state {
-                Some(s) => Some(states::resolve(&db, &s).await?.iso3),
-                None => None,
-            };
+            let iso3 = state_filter(&db, state.as_deref()).await?;
             let owner = if mine {
                 Some(app.actor.handle.clone())
             } else {
@@ -266,10 +260,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Orgs { state } => {
             let db = app.db().await?;
-            let iso3 = match state {
-                Some(s) => Some(states::resolve(&db, &s).await?.iso3),
-                None => None,
-            };
+            let iso3 = state_filter(&db, state.as_deref()).await?;
             app.out
                 .organisations(&directory::organisations(&db, iso3.as_deref()).await?)
         }
@@ -310,10 +301,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Contacts { state } => {
             let db = app.db().await?;
-            let iso3 = match state {
-                Some(s) => Some(states::resolve(&db, &s).await?.iso3),
-                None => None,
-            };
+            let iso3 = state_filter(&db, state.as_deref()).await?;
             app.out
                 .contacts(&directory::contacts(&db, iso3.as_deref()).await?)
         }
@@ -348,10 +336,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Grants { state } => {
             let db = app.db().await?;
-            let iso3 = match state {
-                Some(s) => Some(states::resolve(&db, &s).await?.iso3),
-                None => None,
-            };
+            let iso3 = state_filter(&db, state.as_deref()).await?;
             app.out
                 .grants(&directory::grants(&db, iso3.as_deref()).await?)
         }
@@ -476,6 +461,14 @@ pub async fn run(cli: Cli) -> Result<()> {
             app.out.audit(&audit::recent(&db, limit).await?)
         }
     }
+}
+
+/// The ISO code of the state a listing is filtered by, if any.
+async fn state_filter(db: &DatabaseConnection, given: Option<&str>) -> Result<Option<String>> {
+    Ok(match given {
+        Some(s) => Some(states::resolve(db, s).await?.iso3),
+        None => None,
+    })
 }
 
 async fn init(app: &App, data: Option<&std::path::Path>) -> Result<()> {
