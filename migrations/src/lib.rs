@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_foundation;
 mod m20261122_000002_jobs_and_outbox;
+mod m20261122_000005_letters;
 
 /// Applies the migrations in order.
 #[derive(Debug)]
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_jobs_and_outbox::Migration),
+            Box::new(m20261122_000005_letters::Migration),
         ]
     }
 }

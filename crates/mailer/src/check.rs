@@ -73,7 +73,7 @@ impl fmt::Display for Problem {
 
 /// A variable a template uses, resolved to a path in its context.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Use {
+pub struct Use {
     /// Path from the context's root, arrays written `[]`: `meetings[].title`.
     pub field: String,
     pub line: usize,
@@ -368,8 +368,9 @@ impl<'a> Walker<'a> {
 }
 
 /// Checks one parsed template part against the sample context of its type. Returns the
-/// variables it uses, or the problems found.
-pub(crate) fn check_part(
+/// variables it uses, or the problems found. Letters (`outreach-letters`) check their templates
+/// with it too.
+pub fn check_part(
     template: &str,
     context_type: &str,
     language: &str,
@@ -403,7 +404,7 @@ pub(crate) fn check_part(
 }
 
 /// Compares the variables each language of one part uses: every language must use the same set.
-pub(crate) fn compare_languages(
+pub fn compare_languages(
     template: &str,
     part: &str,
     uses: &BTreeMap<String, Vec<Use>>,

@@ -116,6 +116,25 @@ impl Lang {
         }
     }
 
+    /// A date without its weekday, as letters are dated: "22 November 2026", "22 novembre 2026",
+    /// "22 de noviembre de 2026".
+    pub fn long_date(self, d: NaiveDate) -> String {
+        let (day, month, year) = (d.day(), self.month(d.month0()), d.year());
+        match self {
+            Self::En | Self::Fr => format!("{day} {month} {year}"),
+            Self::Es => format!("{day} de {month} de {year}"),
+        }
+    }
+
+    /// The ISO 639-1 code of the language.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Fr => "fr",
+            Self::Es => "es",
+        }
+    }
+
     /// An instant in `zone`, with the zone named: "Thursday 3 December 2026, 10:00 (Asia/Kathmandu)".
     pub fn date_time(self, at: DateTime<Utc>, zone: Tz) -> String {
         let local = zone.from_utc_datetime(&at.naive_utc());
@@ -184,6 +203,14 @@ mod tests {
             Lang::En.date_time(at, ny),
             "Wednesday 2 December 2026, 23:15 (America/New_York)"
         );
+    }
+
+    #[test]
+    fn letter_dates_have_no_weekday() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        assert_eq!(Lang::En.long_date(d), "22 November 2026");
+        assert_eq!(Lang::Fr.long_date(d), "22 novembre 2026");
+        assert_eq!(Lang::Es.long_date(d), "22 de noviembre de 2026");
     }
 
     #[test]

@@ -255,7 +255,9 @@ pub fn check(templates_dir: &Path) -> CheckReport {
     }
 }
 
-fn registry(escape: bool) -> Handlebars<'static> {
+/// A strict handlebars registry with the mailer's helpers (`datetime`, `date`, `duration`), which
+/// escapes HTML when `escape` is set. Letters render with the same setup.
+pub fn registry(escape: bool) -> Handlebars<'static> {
     let mut r = Handlebars::new();
     r.set_strict_mode(true);
     r.set_prevent_indent(true);

@@ -1,0 +1,2 @@
+//! Placeholder, replaced by the drafts benchmark.
+fn main() {}

@@ -1,0 +1,47 @@
+//! The error type of the letters library: each variant names what is wrong and how to fix it.
+
+use outreach_mailer::check::Problem;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Core(#[from] outreach_core::Error),
+
+    /// The letter templates are broken; every problem is listed.
+    #[error("letter templates in {origin} have {} problem(s):\n{}", .problems.len(), list(.problems))]
+    Templates {
+        origin: String,
+        problems: Vec<Problem>,
+    },
+
+    /// The database lacks what a template requires; nothing was written.
+    #[error(
+        "cannot draft {template} for {state}: missing {}; nothing was written",
+        .missing.iter().map(|(f, hint)| format!("{f} ({hint})")).collect::<Vec<_>>().join("; ")
+    )]
+    MissingFields {
+        template: String,
+        state: String,
+        /// (field, how to supply it)
+        missing: Vec<(String, String)>,
+    },
+
+    #[error("rendering {0}")]
+    Render(String),
+
+    #[error("export: {0}")]
+    Export(String),
+
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,359 @@
+//! Diplomatic forms in each letter language: the salutation and closing a recipient's title
+//! calls for, state names as each language writes them, and the words for treaty status and
+//! engagement kinds. Tables, not a locale database: letters ship in English, French and Spanish.
+
+use outreach_core::status::Status;
+use outreach_mailer::locale::Lang;
+use serde::Serialize;
+
+/// Titles and offices addressed as "Excellency" (ambassadors, ministers, heads of state).
+const EXCELLENCY_WORDS: &[&str] = &[
+    "excellency",
+    "h.e.",
+    "his excellency",
+    "her excellency",
+    "ambassador",
+    "minister",
+    "president",
+    "prime minister",
+    "high commissioner",
+    "secretary of state",
+    "son excellence",
+    "ambassadeur",
+    "ambassadrice",
+    "ministre",
+    "embajador",
+    "embajadora",
+    "ministro",
+    "ministra",
+];
+
+/// How a recipient is addressed, as far as titles tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gender {
+    Female,
+    Male,
+    Unknown,
+}
+
+/// The forms of address for one recipient in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Forms {
+    /// "Your Excellency," / "Excellence," / "Excelentísimo Señor:" / "Dear Ms Demo,".
+    pub salutation: String,
+    /// The complimentary close before the signature.
+    pub closing: String,
+    /// How the body refers to the recipient: "Your Excellency", "Votre Excellence",
+    /// "Vuestra Excelencia", or "you".
+    pub address: String,
+    /// Whether the recipient is addressed as an Excellency.
+    pub excellency: bool,
+}
+
+fn words(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// Whether a title or position (`Ambassador`, `Minister for Foreign Affairs`) calls for
+/// "Excellency". A deputy is not addressed so, nor is a ministry.
+pub fn is_excellency(title: Option<&str>, position: Option<&str>) -> bool {
+    [title, position].into_iter().flatten().any(|t| {
+        let t = words(t);
+        !t.contains("deputy")
+            && !t.contains("ministry")
+            && EXCELLENCY_WORDS
+                .iter()
+                .any(|w| t == *w || t.starts_with(&format!("{w} ")) || t.contains(&format!(" {w}")))
+    })
+}
+
+/// The gender a courtesy title implies, if any.
+pub fn gender(title: Option<&str>) -> Gender {
+    match title.map(words).as_deref() {
+        Some(
+            "ms" | "ms." | "mrs" | "mrs." | "miss" | "madam" | "madame" | "mme" | "sra." | "sra"
+            | "señora" | "her excellency",
+        ) => Gender::Female,
+        Some(
+            "mr" | "mr." | "sir" | "monsieur" | "m." | "sr." | "sr" | "señor" | "his excellency",
+        ) => Gender::Male,
+        _ => Gender::Unknown,
+    }
+}
+
+/// The family name: the last word of a name ("Asha Demo" -> "Demo").
+fn surname(name: &str) -> &str {
+    name.split_whitespace().last().unwrap_or(name)
+}
+
+/// The salutation, closing and form of address for a recipient.
+pub fn forms(lang: Lang, name: &str, title: Option<&str>, position: Option<&str>) -> Forms {
+    let excellency = is_excellency(title, position);
+    let g = gender(title);
+    let courtesy = title
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && !is_excellency(Some(t), None));
+    let last = surname(name);
+    let (salutation, closing, address) = match (lang, excellency) {
+        (Lang::En, true) => (
+            "Your Excellency,".to_owned(),
+            "Please accept, Your Excellency, the assurances of my highest consideration.".to_owned(),
+            "Your Excellency".to_owned(),
+        ),
+        (Lang::En, false) => (
+            match courtesy {
+                Some(t) => format!("Dear {t} {last},"),
+                None => format!("Dear {name},"),
+            },
+            "Yours sincerely,".to_owned(),
+            "you".to_owned(),
+        ),
+        (Lang::Fr, true) => (
+            "Excellence,".to_owned(),
+            "Je vous prie d'agréer, Votre Excellence, l'assurance de ma très haute considération."
+                .to_owned(),
+            "Votre Excellence".to_owned(),
+        ),
+        (Lang::Fr, false) => {
+            let who = match g {
+                Gender::Female => "Madame",
+                Gender::Male => "Monsieur",
+                Gender::Unknown => "Madame, Monsieur",
+            };
+            (
+                format!("{who},"),
+                format!(
+                    "Je vous prie d'agréer, {who}, l'expression de mes salutations distinguées."
+                ),
+                "vous".to_owned(),
+            )
+        }
+        (Lang::Es, true) => (
+            match g {
+                Gender::Female => "Excelentísima Señora:",
+                Gender::Male => "Excelentísimo Señor:",
+                Gender::Unknown => "Excelentísimo/a Señor/a:",
+            }
+            .to_owned(),
+            "Aprovecho la oportunidad para reiterar a Vuestra Excelencia las seguridades de mi más \
+             alta consideración."
+                .to_owned(),
+            "Vuestra Excelencia".to_owned(),
+        ),
+        (Lang::Es, false) => (
+            match g {
+                Gender::Female => format!("Estimada Sra. {last}:"),
+                Gender::Male => format!("Estimado Sr. {last}:"),
+                Gender::Unknown => format!("Estimado/a {name}:"),
+            },
+            "Atentamente,".to_owned(),
+            "usted".to_owned(),
+        ),
+    };
+    Forms {
+        salutation,
+        closing,
+        address,
+        excellency,
+    }
+}
+
+/// State names as French and Spanish write them, by ISO3 code; English uses the reference
+/// data's name. States missing here fall back to that English name.
+const STATE_NAMES: &[(&str, &str, &str)] = &[
+    // (iso3, French, Spanish)
+    ("ARM", "Arménie", "Armenia"),
+    ("AZE", "Azerbaïdjan", "Azerbaiyán"),
+    ("BHR", "Bahreïn", "Baréin"),
+    ("CHN", "Chine", "China"),
+    ("CUB", "Cuba", "Cuba"),
+    ("EGY", "Égypte", "Egipto"),
+    ("EST", "Estonie", "Estonia"),
+    ("FIN", "Finlande", "Finlandia"),
+    ("FRA", "France", "Francia"),
+    ("GEO", "Géorgie", "Georgia"),
+    ("DEU", "Allemagne", "Alemania"),
+    ("IND", "Inde", "India"),
+    ("IRN", "Iran", "Irán"),
+    ("ISR", "Israël", "Israel"),
+    ("KAZ", "Kazakhstan", "Kazajistán"),
+    ("KGZ", "Kirghizistan", "Kirguistán"),
+    ("KOR", "République de Corée", "República de Corea"),
+    (
+        "PRK",
+        "République populaire démocratique de Corée",
+        "República Popular Democrática de Corea",
+    ),
+    (
+        "LAO",
+        "République démocratique populaire lao",
+        "República Democrática Popular Lao",
+    ),
+    ("LVA", "Lettonie", "Letonia"),
+    ("LBN", "Liban", "Líbano"),
+    ("LBY", "Libye", "Libia"),
+    ("LTU", "Lituanie", "Lituania"),
+    ("FSM", "Micronésie", "Micronesia"),
+    ("MNG", "Mongolie", "Mongolia"),
+    ("MAR", "Maroc", "Marruecos"),
+    ("MMR", "Myanmar", "Myanmar"),
+    ("NPL", "Népal", "Nepal"),
+    ("NOR", "Norvège", "Noruega"),
+    ("PAK", "Pakistan", "Pakistán"),
+    ("POL", "Pologne", "Polonia"),
+    ("RUS", "Fédération de Russie", "Federación de Rusia"),
+    ("SAU", "Arabie saoudite", "Arabia Saudita"),
+    ("SGP", "Singapour", "Singapur"),
+    ("SYR", "République arabe syrienne", "República Árabe Siria"),
+    ("TON", "Tonga", "Tonga"),
+    ("ARE", "Émirats arabes unis", "Emiratos Árabes Unidos"),
+    ("UKR", "Ukraine", "Ucrania"),
+    ("GBR", "Royaume-Uni", "Reino Unido"),
+    ("USA", "États-Unis d'Amérique", "Estados Unidos de América"),
+    ("UZB", "Ouzbékistan", "Uzbekistán"),
+    ("VNM", "Viet Nam", "Viet Nam"),
+    ("CAN", "Canada", "Canadá"),
+    ("CHE", "Suisse", "Suiza"),
+    ("BEL", "Belgique", "Bélgica"),
+    ("NLD", "Pays-Bas", "Países Bajos"),
+    ("ESP", "Espagne", "España"),
+    ("ITA", "Italie", "Italia"),
+    ("JPN", "Japon", "Japón"),
+    ("MEX", "Mexique", "México"),
+    ("SWE", "Suède", "Suecia"),
+    ("DNK", "Danemark", "Dinamarca"),
+    ("AUT", "Autriche", "Austria"),
+    ("IRL", "Irlande", "Irlanda"),
+    ("NZL", "Nouvelle-Zélande", "Nueva Zelandia"),
+    ("AUS", "Australie", "Australia"),
+];
+
+/// The state's name in `lang`: the table above for French and Spanish, the reference data's
+/// English name otherwise and as the fallback.
+pub fn state_name(lang: Lang, iso3: &str, english: &str) -> String {
+    let found = STATE_NAMES.iter().find(|(code, _, _)| *code == iso3);
+    match (lang, found) {
+        (Lang::Fr, Some((_, fr, _))) => (*fr).to_owned(),
+        (Lang::Es, Some((_, _, es))) => (*es).to_owned(),
+        _ => english.to_owned(),
+    }
+}
+
+/// A treaty status in words: "a State Party", "not party".
+pub fn status_label(lang: Lang, status: Status) -> &'static str {
+    match (lang, status) {
+        (Lang::En, Status::Party) => "State Party",
+        (Lang::En, Status::Withdrawing) => "State Party with a withdrawal pending",
+        (Lang::En, Status::Signatory) => "signatory that has not ratified",
+        (Lang::En, Status::NotParty) => "not party",
+        (Lang::Fr, Status::Party) => "État partie",
+        (Lang::Fr, Status::Withdrawing) => "État partie en cours de retrait",
+        (Lang::Fr, Status::Signatory) => "signataire n'ayant pas ratifié",
+        (Lang::Fr, Status::NotParty) => "non partie",
+        (Lang::Es, Status::Party) => "Estado parte",
+        (Lang::Es, Status::Withdrawing) => "Estado parte en proceso de retiro",
+        (Lang::Es, Status::Signatory) => "signatario que no ha ratificado",
+        (Lang::Es, Status::NotParty) => "no parte",
+    }
+}
+
+/// An engagement or signal kind in words.
+pub fn kind_label(lang: Lang, kind: &str) -> String {
+    let (en, fr, es) = match kind {
+        "embassy_visit" => (
+            "embassy visit",
+            "visite à l'ambassade",
+            "visita a la embajada",
+        ),
+        "capital_meeting" => (
+            "meeting in the capital",
+            "réunion dans la capitale",
+            "reunión en la capital",
+        ),
+        "military_dialogue" => (
+            "military-to-military dialogue",
+            "dialogue entre militaires",
+            "diálogo entre militares",
+        ),
+        "statement" => ("statement", "déclaration", "declaración"),
+        "letter" => ("letter", "lettre", "carta"),
+        "call" => ("call", "appel", "llamada"),
+        "observer_attendance" => (
+            "attendance as an observer",
+            "participation en tant qu'observateur",
+            "participación como observador",
+        ),
+        "unga_vote" => (
+            "vote at the UN General Assembly",
+            "vote à l'Assemblée générale des Nations unies",
+            "votación en la Asamblea General de las Naciones Unidas",
+        ),
+        "policy_change" => (
+            "policy step",
+            "évolution de la politique",
+            "cambio de política",
+        ),
+        other => (other, other, other),
+    };
+    match lang {
+        Lang::En => en,
+        Lang::Fr => fr,
+        Lang::Es => es,
+    }
+    .replace('_', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn excellencies_are_addressed_as_such_in_each_language() {
+        let en = forms(Lang::En, "Jane Roe", Some("Ambassador"), None);
+        assert_eq!(en.salutation, "Your Excellency,");
+        assert!(en.closing.contains("highest consideration"));
+        let fr = forms(
+            Lang::Fr,
+            "Jane Roe",
+            Some("H.E."),
+            Some("Ambassador of Norway"),
+        );
+        assert_eq!(fr.salutation, "Excellence,");
+        assert!(fr.closing.contains("Votre Excellence"));
+        let es = forms(
+            Lang::Es,
+            "Jane Roe",
+            Some("Ms"),
+            Some("Minister for Foreign Affairs"),
+        );
+        assert_eq!(es.salutation, "Excelentísima Señora:");
+        assert!(es.closing.contains("Vuestra Excelencia"));
+    }
+
+    #[test]
+    fn others_are_addressed_by_courtesy_title() {
+        let f = |lang, title| forms(lang, "Ingrid Demo", title, Some("Deputy Head of Mission"));
+        assert_eq!(f(Lang::En, Some("Ms")).salutation, "Dear Ms Demo,");
+        assert_eq!(f(Lang::Fr, Some("Ms")).salutation, "Madame,");
+        assert_eq!(f(Lang::Fr, Some("Dr")).salutation, "Madame, Monsieur,");
+        assert_eq!(f(Lang::Es, Some("Mr")).salutation, "Estimado Sr. Demo:");
+        assert_eq!(f(Lang::En, None).salutation, "Dear Ingrid Demo,");
+        assert!(!is_excellency(
+            Some("Mr"),
+            Some("Joint Secretary, Ministry of Foreign Affairs")
+        ));
+    }
+
+    #[test]
+    fn state_names_follow_the_language_and_fall_back_to_english() {
+        assert_eq!(state_name(Lang::Fr, "NPL", "Nepal"), "Népal");
+        assert_eq!(state_name(Lang::Es, "NPL", "Nepal"), "Nepal");
+        assert_eq!(state_name(Lang::Fr, "IND", "India"), "Inde");
+        assert_eq!(state_name(Lang::Es, "IND", "India"), "India");
+        assert_eq!(state_name(Lang::Fr, "AZE", "Azerbaijan"), "Azerbaïdjan");
+        assert_eq!(state_name(Lang::Es, "AZE", "Azerbaijan"), "Azerbaiyán");
+        assert_eq!(state_name(Lang::Fr, "TUV", "Tuvalu"), "Tuvalu");
+        assert_eq!(state_name(Lang::En, "NPL", "Nepal"), "Nepal");
+    }
+}

@@ -1,0 +1,537 @@
+//! Builds a letter's typed merge context from the database: the records are read once into a
+//! [`Records`] snapshot (so a batch of a thousand letters costs a handful of queries), then each
+//! context is assembled in memory in the letter's language.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate, Utc};
+use outreach_core::entities::{
+    contact, engagement, follow_up, grant, meeting, organisation, signal, state,
+};
+use outreach_core::status::{Status, TreatyRecord};
+use outreach_mailer::locale::Lang;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::context::{
+    CallToJoin, CallToSpeakOut, Common, FollowUpAfterMeeting, Item, JointApproach, LetterContext,
+    MeetingItem, Partner, Recipient, Sender, StateInfo, Thanks, is_present,
+};
+use crate::error::{Error, Result};
+use crate::forms;
+
+/// The Convention opened for signature in Ottawa on 3 December 1997; "years outside" counts
+/// from then.
+pub fn opened_for_signature() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1997, 12, 3).unwrap_or_default()
+}
+
+/// Whole years from `from` to `to`.
+fn whole_years(from: NaiveDate, to: NaiveDate) -> i64 {
+    let mut years = i64::from(to.year() - from.year());
+    if (to.month(), to.day()) < (from.month(), from.day()) {
+        years -= 1;
+    }
+    years.max(0)
+}
+
+/// What the database knows, read once.
+#[derive(Debug)]
+pub struct Records {
+    pub today: NaiveDate,
+    pub states: HashMap<String, state::Model>,
+    pub status: HashMap<String, TreatyRecord>,
+    pub organisations: HashMap<Uuid, organisation::Model>,
+    pub contacts: Vec<contact::Model>,
+    /// Newest year first.
+    pub grants: Vec<grant::Model>,
+    /// Per state, newest first.
+    pub engagements: HashMap<String, Vec<engagement::Model>>,
+    /// Per state, newest first.
+    pub signals: HashMap<String, Vec<signal::Model>>,
+    /// Planned meetings still ahead, per state, soonest first.
+    pub meetings: HashMap<String, Vec<meeting::Model>>,
+    /// Open follow-ups per state, soonest due first.
+    pub follow_ups: HashMap<String, Vec<follow_up::Model>>,
+}
+
+fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> String) -> HashMap<String, Vec<T>> {
+    let mut out: HashMap<String, Vec<T>> = HashMap::new();
+    for r in rows {
+        out.entry(key(&r)).or_default().push(r);
+    }
+    out
+}
+
+impl Records {
+    /// Reads everything a letter may cite.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn load<C: ConnectionTrait>(db: &C, treaty: &str, today: NaiveDate) -> Result<Self> {
+        let now = Utc::now();
+        Ok(Self {
+            today,
+            states: state::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|s| (s.iso3.clone(), s))
+                .collect(),
+            status: outreach_core::states::records(db, treaty).await?,
+            organisations: organisation::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|o| (o.id, o))
+                .collect(),
+            contacts: contact::Entity::find()
+                .order_by_asc(contact::Column::Id)
+                .all(db)
+                .await?,
+            grants: grant::Entity::find()
+                .order_by_desc(grant::Column::Year)
+                .order_by_desc(grant::Column::Id)
+                .all(db)
+                .await?,
+            engagements: group(
+                engagement::Entity::find()
+                    .order_by_desc(engagement::Column::OccurredOn)
+                    .order_by_desc(engagement::Column::Id)
+                    .all(db)
+                    .await?,
+                |e| e.iso3.clone(),
+            ),
+            signals: group(
+                signal::Entity::find()
+                    .order_by_desc(signal::Column::ObservedOn)
+                    .order_by_desc(signal::Column::Id)
+                    .all(db)
+                    .await?,
+                |s| s.iso3.clone(),
+            ),
+            meetings: group(
+                meeting::Entity::find()
+                    .filter(meeting::Column::Status.eq("planned"))
+                    .filter(meeting::Column::StartsAt.gte(now))
+                    .order_by_asc(meeting::Column::StartsAt)
+                    .all(db)
+                    .await?,
+                |m| m.iso3.clone(),
+            ),
+            follow_ups: group(
+                follow_up::Entity::find()
+                    .filter(follow_up::Column::DoneAt.is_null())
+                    .order_by_asc(follow_up::Column::DueOn)
+                    .all(db)
+                    .await?,
+                |f| f.iso3.clone(),
+            ),
+        })
+    }
+
+    /// The state's status under the treaty today.
+    pub fn status_of(&self, iso3: &str) -> (Status, Option<NaiveDate>) {
+        let s = self
+            .status
+            .get(iso3)
+            .map(|r| r.status_at(self.today))
+            .unwrap_or_else(|| TreatyRecord::new().status_at(self.today));
+        (s.status, s.party_since)
+    }
+
+    /// Whether a condemnation of new use is on record for the state: a `condemnation` signal or
+    /// an engagement of kind `statement`.
+    pub fn has_condemnation(&self, iso3: &str) -> bool {
+        self.signals
+            .get(iso3)
+            .is_some_and(|v| v.iter().any(|s| s.kind == "condemnation"))
+            || self
+                .engagements
+                .get(iso3)
+                .is_some_and(|v| v.iter().any(|e| e.kind == "statement"))
+    }
+
+    fn org_of(&self, c: &contact::Model) -> Option<&organisation::Model> {
+        c.organisation_id.and_then(|id| self.organisations.get(&id))
+    }
+
+    /// Contacts at organisations of `kind` located in `iso3`.
+    pub fn contacts_at(&self, kind: &str, iso3: &str) -> Vec<&contact::Model> {
+        self.contacts
+            .iter()
+            .filter(|c| {
+                self.org_of(c)
+                    .is_some_and(|o| o.kind == kind && o.iso3.as_deref() == Some(iso3))
+            })
+            .collect()
+    }
+
+    /// The local partner: the most recent grantee in the state, else an ICBL member there; with
+    /// its first contact.
+    fn partner(&self, iso3: &str) -> Option<Partner> {
+        let (org, year) = match self.grants.iter().find(|g| g.iso3 == iso3) {
+            Some(g) => (self.organisations.get(&g.organisation_id)?, Some(g.year)),
+            None => (
+                self.organisations.values().find(|o| {
+                    o.iso3.as_deref() == Some(iso3) && (o.icbl_member || o.kind == "icbl_member")
+                })?,
+                None,
+            ),
+        };
+        let contact = self
+            .contacts
+            .iter()
+            .find(|c| c.organisation_id == Some(org.id));
+        Some(Partner {
+            organisation: org.name.clone(),
+            contact: contact.map(|c| c.name.clone()),
+            contact_email: contact.and_then(|c| c.email.clone()),
+            grant_year: year,
+        })
+    }
+}
+
+/// Who a letter goes to: a contact, or an office when the directory has nobody.
+#[derive(Debug, Clone)]
+pub struct To {
+    pub contact_id: Option<Uuid>,
+    pub name: String,
+    pub title: Option<String>,
+    pub position: Option<String>,
+    pub organisation: Option<String>,
+    /// The contact's preferred languages, best first.
+    pub languages: Vec<String>,
+}
+
+impl To {
+    /// A contact from the directory.
+    pub fn contact(records: &Records, c: &contact::Model) -> Self {
+        Self {
+            contact_id: Some(c.id),
+            name: c.name.clone(),
+            title: c.title.clone(),
+            position: c.role.clone(),
+            organisation: records.org_of(c).map(|o| o.name.clone()),
+            languages: c
+                .languages
+                .split(',')
+                .map(|l| l.trim().to_lowercase())
+                .filter(|l| !l.is_empty())
+                .collect(),
+        }
+    }
+
+    /// The Minister for Foreign Affairs of a state, addressed by office.
+    fn foreign_minister(lang: Lang, state_name: &str) -> Self {
+        let (name, org) = match lang {
+            Lang::En => (
+                "The Minister for Foreign Affairs".to_owned(),
+                format!("Ministry of Foreign Affairs of {state_name}"),
+            ),
+            Lang::Fr => (
+                "Monsieur le Ministre / Madame la Ministre des Affaires étrangères".to_owned(),
+                format!("Ministère des Affaires étrangères ({state_name})"),
+            ),
+            Lang::Es => (
+                "Ministro/a de Relaciones Exteriores".to_owned(),
+                format!("Ministerio de Relaciones Exteriores de {state_name}"),
+            ),
+        };
+        Self {
+            contact_id: None,
+            name,
+            title: None,
+            position: Some("Minister".to_owned()),
+            organisation: Some(org),
+            languages: Vec::new(),
+        }
+    }
+}
+
+/// The default recipient of `template` for a state, when none is given.
+pub fn default_recipient(records: &Records, template: &str, iso3: &str) -> Option<To> {
+    let first = |kind: &str| {
+        records
+            .contacts_at(kind, iso3)
+            .first()
+            .map(|c| To::contact(records, c))
+    };
+    match template {
+        "joint_approach" => first("embassy"),
+        _ => first("ministry"),
+    }
+}
+
+/// The language of a letter: the one asked for, else the recipient's first language the
+/// templates exist in, else English.
+///
+/// # Errors
+/// [`outreach_core::Error::Invalid`] for a language letters are not written in.
+pub fn choose_language(asked: Option<&str>, to: Option<&To>) -> Result<Lang> {
+    if let Some(code) = asked {
+        return Lang::parse(code).ok_or_else(|| {
+            outreach_core::Error::invalid(
+                "--lang",
+                format!("letters are written in en, fr or es, not '{code}'"),
+            )
+            .into()
+        });
+    }
+    Ok(to
+        .and_then(|t| t.languages.iter().find_map(|l| Lang::parse(l)))
+        .unwrap_or(Lang::En))
+}
+
+/// How to supply a missing field, for the error message.
+fn hint(field: &str, iso3: &str) -> String {
+    match field {
+        "recipient.name" => format!(
+            "give --to CONTACT, or add a contact at an embassy or ministry in {iso3} with `outreach contact add`"
+        ),
+        "partner.organisation" => format!(
+            "record the local ICBL member or Investing in Action grantee in {iso3}: `outreach org add --kind icbl-member --state {iso3}` or `outreach grant add`"
+        ),
+        "partner.contact" => {
+            "add a contact at the partner organisation: `outreach contact add --organisation ...`"
+                .to_owned()
+        }
+        "engagements" => format!(
+            "log at least one engagement with {iso3}: `outreach log <kind> --state {iso3} ...`"
+        ),
+        "state.years_outside" => {
+            format!("{iso3} is already party; a call to join is for states not party")
+        }
+        "state.party_since" => {
+            format!("{iso3} is not a State Party; this letter is for States Parties")
+        }
+        "meeting" => {
+            format!("log the meeting with {iso3} first (`outreach meeting held` or `outreach log`)")
+        }
+        "occasion" => format!(
+            "record the statement or policy step of {iso3} first (`outreach log statement` or `outreach signal add`)"
+        ),
+        other => format!("the records of {iso3} have no {other}"),
+    }
+}
+
+fn item(lang: Lang, date: NaiveDate, kind: &str, summary: &str, outcome: Option<&str>) -> Item {
+    Item {
+        when: lang.long_date(date),
+        kind: forms::kind_label(lang, kind),
+        summary: summary.to_owned(),
+        outcome: outcome.map(str::to_owned),
+    }
+}
+
+/// Builds the context of `template` for the state `iso3` and recipient `to` in `lang`, and checks
+/// that every field in `required` is present.
+///
+/// # Errors
+/// [`Error::MissingFields`] listing every missing field with how to supply it.
+pub fn build(
+    records: &Records,
+    template: &str,
+    iso3: &str,
+    to: Option<&To>,
+    lang: Lang,
+    sender: &Sender,
+    required: &[String],
+) -> Result<LetterContext> {
+    let st = records
+        .states
+        .get(iso3)
+        .ok_or_else(|| outreach_core::Error::UnknownState {
+            given: iso3.to_owned(),
+            suggestions: Vec::new(),
+        })?;
+    let (status, party_since) = records.status_of(iso3);
+    let state_name = forms::state_name(lang, iso3, &st.name);
+    let office;
+    let to = match to {
+        Some(t) => Some(t),
+        None if template != "joint_approach" => {
+            office = To::foreign_minister(lang, &state_name);
+            Some(&office)
+        }
+        None => None,
+    };
+    let recipient = to.map_or_else(
+        || Recipient {
+            name: String::new(),
+            title: None,
+            position: None,
+            organisation: None,
+            salutation: String::new(),
+            closing: String::new(),
+            address: String::new(),
+        },
+        |t| {
+            let f = forms::forms(lang, &t.name, t.title.as_deref(), t.position.as_deref());
+            Recipient {
+                name: t.name.clone(),
+                title: t.title.clone(),
+                position: t.position.clone(),
+                organisation: t.organisation.clone(),
+                salutation: f.salutation,
+                closing: f.closing,
+                address: f.address,
+            }
+        },
+    );
+    let common = Common {
+        letter_date: lang.long_date(records.today),
+        subject: String::new(),
+        sender: sender.clone(),
+        recipient,
+        state: StateInfo {
+            iso3: iso3.to_owned(),
+            name: state_name,
+            capital: st.capital.clone(),
+            status: status.as_str().to_owned(),
+            status_label: forms::status_label(lang, status).to_owned(),
+            years_outside: (!status.is_party())
+                .then(|| whole_years(opened_for_signature(), records.today)),
+            party_since: party_since
+                .filter(|_| status.is_party())
+                .map(|d| lang.long_date(d)),
+        },
+    };
+    let no_engagements = Vec::new();
+    let engagements = records.engagements.get(iso3).unwrap_or(&no_engagements);
+    let recent = |n: usize| -> Vec<Item> {
+        engagements
+            .iter()
+            .take(n)
+            .map(|e| {
+                item(
+                    lang,
+                    e.occurred_on,
+                    &e.kind,
+                    &e.summary,
+                    e.outcome.as_deref(),
+                )
+            })
+            .collect()
+    };
+    let no_signals = Vec::new();
+    let signals = records.signals.get(iso3).unwrap_or(&no_signals);
+    let signals_of = |kind: &str, n: usize| -> Vec<Item> {
+        signals
+            .iter()
+            .filter(|s| s.kind == kind)
+            .take(n)
+            .map(|s| {
+                let summary = match &s.value {
+                    Some(v) if kind == "unga_vote" => format!("{} ({v})", s.detail),
+                    _ => s.detail.clone(),
+                };
+                item(lang, s.observed_on, &s.kind, &summary, None)
+            })
+            .collect()
+    };
+    let ctx = match template {
+        "joint_approach" => {
+            LetterContext::JointApproach(JointApproach {
+                common,
+                partner: records.partner(iso3),
+                engagements: recent(3),
+                next_meeting: records.meetings.get(iso3).and_then(|m| m.first()).map(|m| {
+                    MeetingItem {
+                        title: m.title.clone(),
+                        when: lang.long_date(m.starts_at.date_naive()),
+                        place: m.place.clone(),
+                    }
+                }),
+            })
+        }
+        "call_to_join" => LetterContext::CallToJoin(CallToJoin {
+            common,
+            observer_attendance: signals_of("observer_attendance", 3),
+            unga_votes: signals_of("unga_vote", 3),
+            policy_steps: signals_of("policy_change", 3),
+            engagements: recent(1),
+        }),
+        "call_to_speak_out" => {
+            let mut used: Vec<&signal::Model> = records
+                .signals
+                .values()
+                .flatten()
+                .filter(|s| s.kind == "reported_use")
+                .collect();
+            used.sort_by_key(|s| std::cmp::Reverse(s.observed_on));
+            LetterContext::CallToSpeakOut(CallToSpeakOut {
+                common,
+                reported_use: used
+                    .into_iter()
+                    .take(3)
+                    .map(|s| {
+                        let name = records
+                            .states
+                            .get(&s.iso3)
+                            .map_or(s.iso3.as_str(), |x| x.name.as_str());
+                        let name = forms::state_name(lang, &s.iso3, name);
+                        item(
+                            lang,
+                            s.observed_on,
+                            &s.kind,
+                            &format!("{name}: {}", s.detail),
+                            None,
+                        )
+                    })
+                    .collect(),
+            })
+        }
+        "thanks" => LetterContext::Thanks(Thanks {
+            common,
+            occasion: engagements
+                .iter()
+                .find(|e| e.kind == "statement")
+                .map(|e| {
+                    item(
+                        lang,
+                        e.occurred_on,
+                        &e.kind,
+                        &e.summary,
+                        e.outcome.as_deref(),
+                    )
+                })
+                .or_else(|| {
+                    signals
+                        .iter()
+                        .find(|s| s.kind == "policy_change" || s.kind == "condemnation")
+                        .map(|s| item(lang, s.observed_on, &s.kind, &s.detail, None))
+                }),
+        }),
+        "follow_up_after_meeting" => LetterContext::FollowUpAfterMeeting(FollowUpAfterMeeting {
+            common,
+            meeting: recent(1).into_iter().next(),
+            follow_ups: records
+                .follow_ups
+                .get(iso3)
+                .map(|v| v.iter().map(|f| f.description.clone()).collect())
+                .unwrap_or_default(),
+        }),
+        other => {
+            return Err(outreach_core::Error::invalid(
+                "template",
+                format!("there is no letter template '{other}'"),
+            )
+            .into());
+        }
+    };
+    let value = serde_json::to_value(&ctx).map_err(|e| Error::Render(e.to_string()))?;
+    let missing: Vec<(String, String)> = required
+        .iter()
+        .filter(|f| !is_present(&value, f))
+        .map(|f| (f.clone(), hint(f, iso3)))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::MissingFields {
+            template: template.to_owned(),
+            state: format!("{} ({iso3})", st.name),
+            missing,
+        });
+    }
+    Ok(ctx)
+}

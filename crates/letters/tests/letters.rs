@@ -1,0 +1,405 @@
+//! Database tests of outreach-letters: every test runs on a fresh SQLite file and on a fresh
+//! PostgreSQL database (see `outreach_testkit::db_test!`), with the shipped reference data and
+//! the demo data set (Nepal: a grantee with a contact, an embassy contact, two engagements).
+
+// Test code: an unwrap that panics is a failed assertion.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+
+use outreach_core::Actor;
+use outreach_core::config::LetterSettings;
+use outreach_core::db;
+use outreach_core::demo;
+use outreach_core::domain::IanaZone;
+use outreach_core::engagements::{self, EngagementInput};
+use outreach_core::signals::{self, SignalInput};
+use outreach_core::states;
+use outreach_core::status::StatusFilter;
+use outreach_letters::batch::{self, Audience};
+use outreach_letters::drafts::{self, DraftRequest, Letters};
+use outreach_letters::entities::{letter, letter_version};
+use outreach_letters::{Error, LetterTemplates};
+use outreach_mailer::locale::Lang;
+use outreach_testkit::TestDb;
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+
+fn actor(handle: &str) -> Actor {
+    Actor::new(handle, IanaZone::parse("tz", "UTC").unwrap()).unwrap()
+}
+
+fn letters() -> Letters {
+    Letters {
+        templates: LetterTemplates::embedded().unwrap(),
+        settings: LetterSettings {
+            sender_name: "Maria Tester".into(),
+            ..LetterSettings::default()
+        },
+        treaty: "APMBC".into(),
+    }
+}
+
+/// Reference data and the demo data set.
+async fn open_with_demo(db: &TestDb) -> DatabaseConnection {
+    let conn = db::open(&db.url, "tester").await.unwrap();
+    demo::load(&conn, &actor("tester")).await.unwrap();
+    conn
+}
+
+fn draft_request(template: &str, state: &str, lang: Option<&str>) -> DraftRequest {
+    DraftRequest {
+        template: template.into(),
+        state: state.into(),
+        to: None,
+        lang: lang.map(Into::into),
+    }
+}
+
+#[test]
+fn the_shipped_templates_pass_the_check() {
+    let t = LetterTemplates::embedded().unwrap();
+    let names: Vec<String> = t.list().into_iter().map(|i| i.name).collect();
+    for wanted in ["joint_approach", "call_to_join", "call_to_speak_out"] {
+        assert!(names.iter().any(|n| n == wanted), "{names:?}");
+    }
+    for info in t.list() {
+        assert_eq!(info.languages, ["en", "es", "fr"], "{}", info.name);
+    }
+}
+
+#[test]
+fn a_template_using_a_field_its_context_lacks_is_refused_with_the_field_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("letters/call_to_join");
+    std::fs::create_dir_all(&t).unwrap();
+    std::fs::write(
+        t.join("en.hbs"),
+        "+++\ntitle = \"x\"\ndescription = \"x\"\naudience = \"x\"\nsubject = \"s\"\n\
+         required = [\"state.name\"]\nlanguages = [\"en\"]\n+++\n{{state.nmae}}\n",
+    )
+    .unwrap();
+    let err = LetterTemplates::load(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("state.nmae"), "{err}");
+}
+
+async fn a_joint_approach_for_nepal_names_the_state_the_grantee_its_contact_and_the_latest_engagement_check(
+    db: &TestDb,
+) {
+    let conn = open_with_demo(db).await;
+    let l = letters();
+    let en = drafts::draft(
+        &conn,
+        &actor("maria"),
+        &l,
+        &draft_request("joint_approach", "NPL", Some("en")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(en.status, "draft");
+    assert_eq!(en.version, 1);
+    assert_eq!(
+        en.recipient, "Ingrid Demo",
+        "the embassy contact in Nepal by default"
+    );
+    for expected in [
+        "Nepal",
+        "Landmine Free Nepal (demo)",
+        "Asha Demo",
+        "Meeting at the Ministry of Foreign Affairs in Kathmandu (demo)",
+        "Dear Ms Demo,",
+        "Maria Tester",
+    ] {
+        assert!(
+            en.body.contains(expected),
+            "missing {expected:?} in:\n{}",
+            en.body
+        );
+    }
+    // The most recent engagement comes first.
+    let recent = en.body.find("Meeting at the Ministry").unwrap();
+    let older = en.body.find("Briefed the Norwegian embassy").unwrap();
+    assert!(recent < older, "{}", en.body);
+
+    let fr = drafts::draft(
+        &conn,
+        &actor("maria"),
+        &l,
+        &draft_request("joint_approach", "NPL", Some("fr")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(fr.language, "fr");
+    assert!(fr.body.contains("Népal"), "{}", fr.body);
+    assert!(fr.subject.contains("Népal"), "{}", fr.subject);
+    assert!(fr.body.contains("Madame,"), "{}", fr.body);
+    let today = actor("maria").today();
+    let french_date = Lang::Fr.long_date(today);
+    assert!(
+        fr.body.contains(&format!("le {french_date}")),
+        "{}",
+        fr.body
+    );
+    let french_months = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    assert!(
+        french_months.iter().any(|m| french_date.contains(m)),
+        "{french_date}"
+    );
+    // The engagement dates are in French too: 20 days ago, written out.
+    let engaged = today - chrono::Days::new(20);
+    assert!(
+        fr.body.contains(&Lang::Fr.long_date(engaged)),
+        "{}",
+        fr.body
+    );
+}
+outreach_testkit::db_test!(
+    a_joint_approach_for_nepal_names_the_state_the_grantee_its_contact_and_the_latest_engagement,
+    a_joint_approach_for_nepal_names_the_state_the_grantee_its_contact_and_the_latest_engagement_check
+);
+
+async fn a_draft_missing_required_fields_lists_them_all_and_writes_nothing_check(db: &TestDb) {
+    let conn = db::open(&db.url, "tester").await.unwrap();
+    // No demo data: Tuvalu has no embassy contact, no partner and no engagement.
+    let err = drafts::draft(
+        &conn,
+        &actor("maria"),
+        &letters(),
+        &draft_request("joint_approach", "NPL", None),
+    )
+    .await
+    .unwrap_err();
+    let Error::MissingFields { missing, .. } = &err else {
+        panic!("expected MissingFields, got {err}");
+    };
+    let fields: Vec<&str> = missing.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "recipient.name",
+            "partner.organisation",
+            "partner.contact",
+            "engagements"
+        ],
+        "{err}"
+    );
+    assert!(err.to_string().contains("outreach contact add"), "{err}");
+    assert_eq!(letter::Entity::find().count(&conn).await.unwrap(), 0);
+    assert_eq!(
+        letter_version::Entity::find().count(&conn).await.unwrap(),
+        0
+    );
+}
+outreach_testkit::db_test!(
+    a_draft_missing_required_fields_lists_them_all_and_writes_nothing,
+    a_draft_missing_required_fields_lists_them_all_and_writes_nothing_check
+);
+
+async fn a_call_to_speak_out_batch_writes_once_to_each_state_party_without_a_condemnation_check(
+    db: &TestDb,
+) {
+    let conn = open_with_demo(db).await;
+    let a = actor("maria");
+    signals::add(
+        &conn,
+        &a,
+        &SignalInput {
+            state: "NOR".into(),
+            kind: "condemnation".into(),
+            date: "2025-06-18".into(),
+            detail: "Condemned new use at the intersessional meetings".into(),
+            value: None,
+            source: None,
+        },
+    )
+    .await
+    .unwrap();
+    engagements::log(
+        &conn,
+        &a,
+        &EngagementInput {
+            state: "CAN".into(),
+            kind: "statement".into(),
+            date: Some("2025-12-01".into()),
+            summary: Some("Statement condemning any new use".into()),
+            ..EngagementInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    let parties: BTreeSet<String> =
+        states::by_status(&conn, "APMBC", StatusFilter::Party, a.today())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.iso3)
+            .collect();
+    assert!(parties.contains("NOR") && parties.contains("CAN"));
+    let mut calls = 0;
+    let report = batch::batch(
+        &conn,
+        &a,
+        &letters(),
+        "call_to_speak_out",
+        &Audience::parse("states-parties-without-condemnation").unwrap(),
+        None,
+        &mut |_, _| calls += 1,
+    )
+    .await
+    .unwrap();
+    let drafted: Vec<&str> = report.drafted.iter().map(|d| d.iso3.as_str()).collect();
+    let unique: BTreeSet<&str> = drafted.iter().copied().collect();
+    assert_eq!(unique.len(), drafted.len(), "one letter per state");
+    let expected: BTreeSet<&str> = parties
+        .iter()
+        .map(String::as_str)
+        .filter(|c| *c != "NOR" && *c != "CAN")
+        .collect();
+    assert_eq!(unique, expected);
+    let skipped: BTreeSet<&str> = report.skipped.iter().map(|s| s.iso3.as_str()).collect();
+    assert_eq!(skipped, BTreeSet::from(["CAN", "NOR"]));
+    assert!(
+        report
+            .skipped
+            .iter()
+            .all(|s| s.reason.contains("condemnation"))
+    );
+    assert_eq!(calls, expected.len());
+    assert_eq!(
+        letter::Entity::find().count(&conn).await.unwrap(),
+        expected.len() as u64
+    );
+    // Running it again drafts nothing new: every letter is still open.
+    let again = batch::batch(
+        &conn,
+        &a,
+        &letters(),
+        "call_to_speak_out",
+        &Audience::StatesPartiesWithoutCondemnation,
+        None,
+        &mut |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert!(again.drafted.is_empty());
+    assert!(
+        again
+            .skipped
+            .iter()
+            .any(|s| s.reason.contains("already open"))
+    );
+}
+outreach_testkit::db_test!(
+    a_call_to_speak_out_batch_writes_once_to_each_state_party_without_a_condemnation,
+    a_call_to_speak_out_batch_writes_once_to_each_state_party_without_a_condemnation_check
+);
+
+async fn a_letter_is_sent_only_after_approval_and_every_version_is_kept_check(db: &TestDb) {
+    let conn = open_with_demo(db).await;
+    let l = letters();
+    let maria = actor("maria");
+    let lead = actor("lead");
+    let d = drafts::draft(
+        &conn,
+        &maria,
+        &l,
+        &draft_request("call_to_join", "NPL", None),
+    )
+    .await
+    .unwrap();
+    let id = d.short_id.clone();
+    let err = drafts::mark_sent(&conn, &maria, &id)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("only an approved letter can be marked sent"),
+        "{err}"
+    );
+    let edited = drafts::edit(
+        &conn,
+        &maria,
+        &id,
+        None,
+        &format!("{}\nP.S. Edited.\n", d.body),
+        Some("added a postscript"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(edited.version, 2);
+    drafts::submit(&conn, &maria, &id).await.unwrap();
+    let err = drafts::mark_sent(&conn, &maria, &id)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("in review"), "{err}");
+    let approved = drafts::approve(&conn, &lead, &id).await.unwrap();
+    assert_eq!(approved.approved_by.as_deref(), Some("lead"));
+    assert_eq!(approved.approved_version, Some(2));
+    // An edit after approval makes a new version and needs a new approval.
+    let third = drafts::edit(
+        &conn,
+        &lead,
+        &id,
+        Some("New subject"),
+        "Short text.\n",
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!((third.version, third.status.as_str()), (3, "draft"));
+    assert_eq!(third.approved_by, None);
+    assert!(drafts::mark_sent(&conn, &maria, &id).await.is_err());
+    drafts::submit(&conn, &maria, &id).await.unwrap();
+    drafts::approve(&conn, &lead, &id).await.unwrap();
+    let sent = drafts::mark_sent(&conn, &maria, &id).await.unwrap();
+    assert_eq!(sent.status, "sent");
+    assert!(sent.sent_at.is_some());
+    let versions: Vec<(i32, &str)> = sent
+        .versions
+        .iter()
+        .map(|v| (v.version, v.author.as_str()))
+        .collect();
+    assert_eq!(versions, [(1, "maria"), (2, "maria"), (3, "lead")]);
+    assert_eq!(sent.versions[0].body, d.body);
+    assert!(sent.versions[1].body.contains("P.S. Edited."));
+    assert_eq!(sent.versions[1].note, "added a postscript");
+    assert_eq!(sent.subject, "New subject");
+    let err = drafts::edit(&conn, &maria, &id, None, "x", None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot be edited"), "{err}");
+    let audit: Vec<String> = outreach_core::audit::recent(&conn, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.entity == "letter")
+        .map(|r| r.action)
+        .collect();
+    for action in [
+        "letter.draft",
+        "letter.edit",
+        "letter.in_review",
+        "letter.approved",
+        "letter.sent",
+    ] {
+        assert!(audit.iter().any(|a| a == action), "{action} in {audit:?}");
+    }
+}
+outreach_testkit::db_test!(
+    a_letter_is_sent_only_after_approval_and_every_version_is_kept,
+    a_letter_is_sent_only_after_approval_and_every_version_is_kept_check
+);
