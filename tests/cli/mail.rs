@@ -116,6 +116,9 @@ async fn templates_check_names_template_language_part_field_and_line(db: &TestDb
         "{out}"
     );
 
+    let err = fails(db, &["templates", "check", "--dir", "nowhere"]);
+    assert!(err.contains("--dir: nowhere has no email folder"), "{err}");
+
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../templates/email");
     let dir = db.dir.path().join("custom");
     copy_dir(&shipped, &dir.join("email"));

@@ -264,6 +264,14 @@ pub(crate) async fn outbox(app: &App, json: bool, args: OutboxArgs) -> Result<()
 /// `outreach templates check`
 pub(crate) fn templates(app: &App, json: bool, command: TemplatesCommand) -> Result<()> {
     let TemplatesCommand::Check { dir } = command;
+    if let Some(given) = &dir
+        && templates::email_dir(given).is_none()
+    {
+        bail!(
+            "--dir: {} has no email folder; give the folder that holds email/<template>/<lang>/",
+            given.display()
+        );
+    }
     let dir = dir.unwrap_or_else(|| Path::new(&app.settings.mail.templates_dir).to_path_buf());
     let report = templates::check(&dir);
     if json {
