@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 use outreach_testkit::{Backend, TestDb, db_test};
 use serde_json::Value;
 
+mod letters;
 mod mail;
 
 /// Runs `outreach` with `args` against the test database, in the test's own folder, with no

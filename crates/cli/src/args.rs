@@ -256,6 +256,18 @@ pub enum Command {
         command: crate::mail_cmds::TemplatesCommand,
     },
 
+    /// Letter drafts: templates, drafting one or a batch, review, approval, export.
+    #[command(
+        after_help = "Examples:\n  outreach letter templates\n  outreach letter draft joint_approach --state NPL --lang fr\n  \
+        outreach letter batch call_to_speak_out --audience states-parties-without-condemnation\n  \
+        outreach letter list\n  outreach letter submit 4f2a91c0 && outreach letter approve 4f2a91c0 --as lead\n  \
+        outreach letter export 4f2a91c0 --format docx"
+    )]
+    Letter {
+        #[command(subcommand)]
+        command: crate::letter_cmds::LetterCommand,
+    },
+
     /// The most recent audit records: who did what, when, to which record.
     Audit {
         #[arg(long, default_value_t = 50)]

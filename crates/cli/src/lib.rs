@@ -2,6 +2,7 @@
 //! (the same way for users and tests), runs one command and prints tables or JSON.
 
 mod args;
+mod letter_cmds;
 mod mail_cmds;
 mod output;
 
@@ -456,6 +457,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Mail { command } => mail_cmds::mail(&app, cli.json, command).await,
         Command::Outbox(args) => mail_cmds::outbox(&app, cli.json, args).await,
         Command::Templates { command } => mail_cmds::templates(&app, cli.json, command),
+        Command::Letter { command } => letter_cmds::letter(&app, cli.json, command).await,
         Command::Audit { limit } => {
             let db = app.db().await?;
             app.out.audit(&audit::recent(&db, limit).await?)
