@@ -59,7 +59,13 @@ fn draft_request(template: &str, state: &str, lang: Option<&str>) -> DraftReques
 fn the_shipped_templates_pass_the_check() {
     let t = LetterTemplates::embedded().unwrap();
     let names: Vec<String> = t.list().into_iter().map(|i| i.name).collect();
-    for wanted in ["joint_approach", "call_to_join", "call_to_speak_out"] {
+    for wanted in [
+        "joint_approach",
+        "call_to_join",
+        "call_to_speak_out",
+        "thanks",
+        "follow_up_after_meeting",
+    ] {
         assert!(names.iter().any(|n| n == wanted), "{names:?}");
     }
     for info in t.list() {
@@ -402,4 +408,71 @@ async fn a_letter_is_sent_only_after_approval_and_every_version_is_kept_check(db
 outreach_testkit::db_test!(
     a_letter_is_sent_only_after_approval_and_every_version_is_kept,
     a_letter_is_sent_only_after_approval_and_every_version_is_kept_check
+);
+
+async fn thanks_and_follow_up_letters_cite_the_statement_and_the_meeting_check(db: &TestDb) {
+    let conn = open_with_demo(db).await;
+    let a = actor("maria");
+    engagements::log(
+        &conn,
+        &a,
+        &EngagementInput {
+            state: "AZE".into(),
+            kind: "statement".into(),
+            date: Some("2026-06-18".into()),
+            summary: Some("Statement welcoming the clearance standards".into()),
+            ..EngagementInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    let thanks = drafts::draft(
+        &conn,
+        &a,
+        &letters(),
+        &draft_request("thanks", "AZE", Some("es")),
+    )
+    .await
+    .unwrap();
+    assert!(
+        thanks.body.contains("18 de junio de 2026"),
+        "{}",
+        thanks.body
+    );
+    assert!(
+        thanks.body.contains("Statement welcoming"),
+        "{}",
+        thanks.body
+    );
+    assert!(thanks.subject.contains("Azerbaiyán"), "{}", thanks.subject);
+    let follow = drafts::draft(
+        &conn,
+        &a,
+        &letters(),
+        &DraftRequest {
+            to: Some("ram@mofa-demo.example.org".into()),
+            ..draft_request("follow_up_after_meeting", "NPL", Some("en"))
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(follow.recipient, "Ram Demo");
+    assert!(follow.body.contains("Dear Mr Demo,"), "{}", follow.body);
+    assert!(
+        follow
+            .body
+            .contains("Ministry asked for the Convention text in Nepali"),
+        "{}",
+        follow.body
+    );
+    // India has no engagement of kind statement and no policy step: nothing to thank it for.
+    let err = drafts::draft(&conn, &a, &letters(), &draft_request("thanks", "IND", None))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("occasion"), "{err}");
+}
+outreach_testkit::db_test!(
+    thanks_and_follow_up_letters_cite_the_statement_and_the_meeting,
+    thanks_and_follow_up_letters_cite_the_statement_and_the_meeting_check
 );
