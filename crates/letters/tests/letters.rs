@@ -476,3 +476,52 @@ outreach_testkit::db_test!(
     thanks_and_follow_up_letters_cite_the_statement_and_the_meeting,
     thanks_and_follow_up_letters_cite_the_statement_and_the_meeting_check
 );
+
+async fn a_joint_approach_batch_writes_to_every_embassy_contact_in_the_state_check(db: &TestDb) {
+    let conn = open_with_demo(db).await;
+    let report = batch::batch(
+        &conn,
+        &actor("maria"),
+        &letters(),
+        "joint_approach",
+        &Audience::parse("embassies-in:npl").unwrap(),
+        Some("fr"),
+        &mut |_, _| {},
+    )
+    .await
+    .unwrap();
+    let to: Vec<(&str, &str, &str)> = report
+        .drafted
+        .iter()
+        .map(|d| (d.iso3.as_str(), d.recipient.as_str(), d.language.as_str()))
+        .collect();
+    assert_eq!(to, [("NPL", "Ingrid Demo", "fr")]);
+    // India has no embassy contact in the demo data: the batch says so instead of failing.
+    let none = batch::batch(
+        &conn,
+        &actor("maria"),
+        &letters(),
+        "joint_approach",
+        &Audience::EmbassiesIn("IND".into()),
+        None,
+        &mut |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert!(none.drafted.is_empty());
+    assert!(
+        none.skipped[0]
+            .reason
+            .contains("no contact at an embassy in IND"),
+        "{none:?}"
+    );
+    let err = Audience::parse("embassies").unwrap_err().to_string();
+    assert!(
+        err.starts_with("--audience:") && err.contains("embassies-in:ISO3"),
+        "{err}"
+    );
+}
+outreach_testkit::db_test!(
+    a_joint_approach_batch_writes_to_every_embassy_contact_in_the_state,
+    a_joint_approach_batch_writes_to_every_embassy_contact_in_the_state_check
+);
