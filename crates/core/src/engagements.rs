@@ -171,6 +171,19 @@ pub async fn log(
     Ok(view)
 }
 
+/// Logs an engagement inside the caller's transaction, with its audit record (the `*_in`
+/// pattern): a letter marked sent records its engagement in the same transaction.
+///
+/// # Errors
+/// As [`log`].
+pub async fn log_in<C: ConnectionTrait>(
+    tx: &C,
+    actor: &Actor,
+    input: &EngagementInput,
+) -> Result<EngagementView> {
+    insert(tx, actor, input).await
+}
+
 /// A state's engagements, newest first.
 ///
 /// # Errors

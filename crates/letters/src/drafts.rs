@@ -494,6 +494,37 @@ async fn transition(
         ))
         .into());
     }
+    if to == LetterStatus::Sent {
+        // A letter that left the office is an engagement with the state: it counts for "days
+        // since the last engagement" and shows in the timeline.
+        let subject = letter_version::Entity::find()
+            .filter(letter_version::Column::LetterId.eq(l.id))
+            .filter(letter_version::Column::Version.eq(l.current_version))
+            .one(&tx)
+            .await?
+            .map(|v| v.subject)
+            .unwrap_or_default();
+        outreach_core::engagements::log_in(
+            &tx,
+            actor,
+            &outreach_core::engagements::EngagementInput {
+                state: l.iso3.clone(),
+                kind: "letter".into(),
+                date: None,
+                summary: Some(format!(
+                    "Letter sent to {}: {subject} (letter {})",
+                    l.recipient_name,
+                    ids::short(l.id)
+                )),
+                with: l
+                    .recipient_contact_id
+                    .map(|c| vec![c.to_string()])
+                    .unwrap_or_default(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
     audit::record(
         &tx,
         &actor.handle,
@@ -541,7 +572,8 @@ pub async fn approve(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result
     .await
 }
 
-/// Marks an approved (or exported) letter sent.
+/// Marks an approved (or exported) letter sent, and logs an engagement of kind `letter` with the
+/// state (and the recipient, if a contact) in the same transaction.
 ///
 /// # Errors
 /// [`outreach_core::Error::Conflict`] unless the letter is approved or exported.

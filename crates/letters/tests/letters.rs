@@ -383,6 +383,12 @@ async fn a_letter_is_sent_only_after_approval_and_every_version_is_kept_check(db
     assert!(sent.versions[1].body.contains("P.S. Edited."));
     assert_eq!(sent.versions[1].note, "added a postscript");
     assert_eq!(sent.subject, "New subject");
+    let logged = engagements::for_state(&conn, "NPL").await.unwrap();
+    let letter_engagement = logged.iter().find(|e| e.kind == "letter").unwrap();
+    assert!(
+        letter_engagement.summary.contains("New subject"),
+        "{letter_engagement:?}"
+    );
     let err = drafts::edit(&conn, &maria, &id, None, "x", None)
         .await
         .unwrap_err()
