@@ -82,6 +82,8 @@ pub struct MeetingItem {
 pub struct Common {
     /// The letter's date, written out. (Not `date`: that name is the mailer's date helper.)
     pub letter_date: String,
+    /// How many states are party to the Convention today.
+    pub states_parties: usize,
     /// The rendered subject line (empty while the subject itself is rendered).
     pub subject: String,
     pub sender: Sender,
@@ -194,6 +196,7 @@ fn item(kind: &str) -> Item {
 fn common() -> Common {
     Common {
         letter_date: "22 November 2026".into(),
+        states_parties: 165,
         subject: "Subject".into(),
         sender: Sender {
             name: "Sender".into(),

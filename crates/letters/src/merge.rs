@@ -140,6 +140,14 @@ impl Records {
         (s.status, s.party_since)
     }
 
+    /// How many states are party today (withdrawing ones included), derived from the events.
+    pub fn states_parties(&self) -> usize {
+        self.status
+            .values()
+            .filter(|r| r.status_at(self.today).status.is_party())
+            .count()
+    }
+
     /// Whether a condemnation of new use is on record for the state: a `condemnation` signal or
     /// an engagement of kind `statement`.
     pub fn has_condemnation(&self, iso3: &str) -> bool {
@@ -241,8 +249,9 @@ impl To {
         Self {
             contact_id: None,
             name,
-            title: None,
-            position: Some("Minister".to_owned()),
+            // Addressed as an Excellency; the office is already the name, so no position line.
+            title: Some("H.E.".to_owned()),
+            position: None,
             organisation: Some(org),
             languages: Vec::new(),
         }
@@ -380,6 +389,7 @@ pub fn build(
         },
     );
     let common = Common {
+        states_parties: records.states_parties(),
         letter_date: lang.long_date(records.today),
         subject: String::new(),
         sender: sender.clone(),

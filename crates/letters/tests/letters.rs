@@ -325,6 +325,22 @@ async fn a_letter_is_sent_only_after_approval_and_every_version_is_kept_check(db
     )
     .await
     .unwrap();
+    // The number of States Parties is derived from the treaty events, not written in the template.
+    let parties = states::by_status(&conn, "APMBC", StatusFilter::Party, maria.today())
+        .await
+        .unwrap()
+        .len();
+    assert!(
+        d.body
+            .contains(&format!("while {parties} states have joined it")),
+        "{}",
+        d.body
+    );
+    assert!(
+        d.body.contains("Dear Mr Demo,"),
+        "the ministry contact: {}",
+        d.body
+    );
     let id = d.short_id.clone();
     let err = drafts::mark_sent(&conn, &maria, &id)
         .await
