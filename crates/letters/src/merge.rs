@@ -53,6 +53,7 @@ pub struct Records {
     pub meetings: HashMap<String, Vec<meeting::Model>>,
     /// Open follow-ups per state, soonest due first.
     pub follow_ups: HashMap<String, Vec<follow_up::Model>>,
+    states_parties: usize,
 }
 
 fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> String) -> HashMap<String, Vec<T>> {
@@ -70,7 +71,13 @@ impl Records {
     /// Database errors.
     pub async fn load<C: ConnectionTrait>(db: &C, treaty: &str, today: NaiveDate) -> Result<Self> {
         let now = Utc::now();
+        let status = outreach_core::states::records(db, treaty).await?;
+        let states_parties = status
+            .values()
+            .filter(|r| r.status_at(today).status.is_party())
+            .count();
         Ok(Self {
+            states_parties,
             today,
             states: state::Entity::find()
                 .all(db)
@@ -78,7 +85,7 @@ impl Records {
                 .into_iter()
                 .map(|s| (s.iso3.clone(), s))
                 .collect(),
-            status: outreach_core::states::records(db, treaty).await?,
+            status,
             organisations: organisation::Entity::find()
                 .all(db)
                 .await?
@@ -140,12 +147,10 @@ impl Records {
         (s.status, s.party_since)
     }
 
-    /// How many states are party today (withdrawing ones included), derived from the events.
+    /// How many states are party today (withdrawing ones included), derived from the events
+    /// when the records were read.
     pub fn states_parties(&self) -> usize {
-        self.status
-            .values()
-            .filter(|r| r.status_at(self.today).status.is_party())
-            .count()
+        self.states_parties
     }
 
     /// Whether a condemnation of new use is on record for the state: a `condemnation` signal or
