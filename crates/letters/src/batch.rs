@@ -222,6 +222,18 @@ pub async fn batch(
         }
         progress(i + 1, total);
     }
+    outreach_core::audit::record(
+        &tx,
+        &actor.handle,
+        "letter.batch",
+        "letter_batch",
+        &batch_id.to_string(),
+        serde_json::json!({
+            "template": info.name, "audience": audience.name(),
+            "drafted": drafted.len(), "skipped": skipped.len(),
+        }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(BatchReport {
         batch_id,

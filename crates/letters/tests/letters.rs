@@ -283,6 +283,9 @@ async fn a_call_to_speak_out_batch_writes_once_to_each_state_party_without_a_con
             .all(|s| s.reason.contains("condemnation"))
     );
     assert_eq!(calls, expected.len());
+    let batch_audit = outreach_core::audit::recent(&conn, 5).await.unwrap();
+    assert_eq!(batch_audit[0].action, "letter.batch");
+    assert_eq!(batch_audit[0].entity_id, report.batch_id.to_string());
     assert_eq!(
         letter::Entity::find().count(&conn).await.unwrap(),
         expected.len() as u64
