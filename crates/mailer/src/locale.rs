@@ -177,6 +177,87 @@ impl Lang {
     }
 }
 
+/// State names as French and Spanish write them, by ISO3 code; English uses the reference
+/// data's name. States missing here fall back to that English name.
+const STATE_NAMES: &[(&str, &str, &str)] = &[
+    // (iso3, French, Spanish)
+    ("ARM", "Arménie", "Armenia"),
+    ("AZE", "Azerbaïdjan", "Azerbaiyán"),
+    ("BHR", "Bahreïn", "Baréin"),
+    ("CHN", "Chine", "China"),
+    ("CUB", "Cuba", "Cuba"),
+    ("EGY", "Égypte", "Egipto"),
+    ("EST", "Estonie", "Estonia"),
+    ("FIN", "Finlande", "Finlandia"),
+    ("FRA", "France", "Francia"),
+    ("GEO", "Géorgie", "Georgia"),
+    ("DEU", "Allemagne", "Alemania"),
+    ("IND", "Inde", "India"),
+    ("IRN", "Iran", "Irán"),
+    ("ISR", "Israël", "Israel"),
+    ("KAZ", "Kazakhstan", "Kazajistán"),
+    ("KGZ", "Kirghizistan", "Kirguistán"),
+    ("KOR", "République de Corée", "República de Corea"),
+    (
+        "PRK",
+        "République populaire démocratique de Corée",
+        "República Popular Democrática de Corea",
+    ),
+    (
+        "LAO",
+        "République démocratique populaire lao",
+        "República Democrática Popular Lao",
+    ),
+    ("LVA", "Lettonie", "Letonia"),
+    ("LBN", "Liban", "Líbano"),
+    ("LBY", "Libye", "Libia"),
+    ("LTU", "Lituanie", "Lituania"),
+    ("FSM", "Micronésie", "Micronesia"),
+    ("MNG", "Mongolie", "Mongolia"),
+    ("MAR", "Maroc", "Marruecos"),
+    ("MMR", "Myanmar", "Myanmar"),
+    ("NPL", "Népal", "Nepal"),
+    ("NOR", "Norvège", "Noruega"),
+    ("PAK", "Pakistan", "Pakistán"),
+    ("POL", "Pologne", "Polonia"),
+    ("RUS", "Fédération de Russie", "Federación de Rusia"),
+    ("SAU", "Arabie saoudite", "Arabia Saudita"),
+    ("SGP", "Singapour", "Singapur"),
+    ("SYR", "République arabe syrienne", "República Árabe Siria"),
+    ("TON", "Tonga", "Tonga"),
+    ("ARE", "Émirats arabes unis", "Emiratos Árabes Unidos"),
+    ("UKR", "Ukraine", "Ucrania"),
+    ("GBR", "Royaume-Uni", "Reino Unido"),
+    ("USA", "États-Unis d'Amérique", "Estados Unidos de América"),
+    ("UZB", "Ouzbékistan", "Uzbekistán"),
+    ("VNM", "Viet Nam", "Viet Nam"),
+    ("CAN", "Canada", "Canadá"),
+    ("CHE", "Suisse", "Suiza"),
+    ("BEL", "Belgique", "Bélgica"),
+    ("NLD", "Pays-Bas", "Países Bajos"),
+    ("ESP", "Espagne", "España"),
+    ("ITA", "Italie", "Italia"),
+    ("JPN", "Japon", "Japón"),
+    ("MEX", "Mexique", "México"),
+    ("SWE", "Suède", "Suecia"),
+    ("DNK", "Danemark", "Dinamarca"),
+    ("AUT", "Autriche", "Austria"),
+    ("IRL", "Irlande", "Irlanda"),
+    ("NZL", "Nouvelle-Zélande", "Nueva Zelandia"),
+    ("AUS", "Australie", "Australia"),
+];
+
+/// The state's name in `lang`: the table above for French and Spanish, the reference data's
+/// English name otherwise and as the fallback. Emails and letters both use it.
+pub fn state_name(lang: Lang, iso3: &str, english: &str) -> String {
+    let found = STATE_NAMES.iter().find(|(code, _, _)| *code == iso3);
+    match (lang, found) {
+        (Lang::Fr, Some((_, fr, _))) => (*fr).to_owned(),
+        (Lang::Es, Some((_, _, es))) => (*es).to_owned(),
+        _ => english.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

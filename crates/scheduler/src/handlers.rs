@@ -226,7 +226,7 @@ impl Handler for MeetingReminderHandler {
         }
         let ctx = outreach_mailer::context::MeetingReminder {
             recipient: p.recipient.clone(),
-            meeting: planner::meeting_info(tx, &m).await?,
+            meeting: planner::for_reader(planner::meeting_info(tx, &m).await?, &p.recipient),
             rule: p.rule,
             lead_minutes: p.lead_minutes,
         };
@@ -573,11 +573,12 @@ impl Handler for FollowUpDueHandler {
         if f.done_at.is_some() || f.due_on != p.due_on {
             return Ok(Outcome::Superseded);
         }
-        let state = state::Entity::find_by_id(f.iso3.clone())
+        let english = state::Entity::find_by_id(f.iso3.clone())
             .one(tx)
             .await?
             .map(|s| s.name)
             .unwrap_or_default();
+        let state = planner::state_for(&p.recipient, &f.iso3, &english);
         let ctx = FollowUpDue {
             recipient: p.recipient.clone(),
             follow_up_id: f.id,
@@ -630,11 +631,12 @@ impl Handler for GrantReportDueHandler {
             .await?
             .map(|o| o.name)
             .unwrap_or_default();
-        let state = state::Entity::find_by_id(g.iso3.clone())
+        let english = state::Entity::find_by_id(g.iso3.clone())
             .one(tx)
             .await?
             .map(|s| s.name)
             .unwrap_or_default();
+        let state = planner::state_for(&p.recipient, &g.iso3, &english);
         let ctx = GrantReportDue {
             recipient: p.recipient.clone(),
             organisation: org,
@@ -689,7 +691,7 @@ impl Handler for OutcomeMissingHandler {
         let end = m.starts_at + chrono::Duration::minutes(i64::from(m.duration_minutes));
         let c = OutcomeMissing {
             recipient: p.recipient.clone(),
-            meeting: planner::meeting_info(tx, &m).await?,
+            meeting: planner::for_reader(planner::meeting_info(tx, &m).await?, &p.recipient),
             days_since: (ctx.now - end).num_days(),
         };
         let value = serde_json::to_value(&c).map_err(|e| JobError::Permanent(e.to_string()))?;

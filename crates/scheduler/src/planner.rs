@@ -109,6 +109,19 @@ pub fn user_recipient(u: &user::Model) -> Option<Recipient> {
     })
 }
 
+/// A state's name in the recipient's language ("Népal" for a French reader).
+pub fn state_for(recipient: &Recipient, iso3: &str, english: &str) -> String {
+    let lang = outreach_mailer::locale::Lang::parse(&recipient.language)
+        .unwrap_or(outreach_mailer::locale::Lang::En);
+    outreach_mailer::locale::state_name(lang, iso3, english)
+}
+
+/// `info` as `recipient` reads it: the state named in their language.
+pub fn for_reader(mut info: MeetingInfo, recipient: &Recipient) -> MeetingInfo {
+    info.state = state_for(recipient, &info.iso3, &info.state);
+    info
+}
+
 /// A meeting as emails show it.
 ///
 /// # Errors
@@ -273,7 +286,7 @@ async fn notify_cancelled<C: ConnectionTrait>(db: &C, m: &meeting::Model) -> Res
         };
         let ctx = MeetingCancelled {
             recipient: recipient.clone(),
-            meeting: info.clone(),
+            meeting: for_reader(info.clone(), &recipient),
         };
         let sent = outbox::enqueue(
             db,

@@ -451,6 +451,19 @@ async fn only_the_latest_versions_reminders_are_sent_each_once(db: &TestDb) {
         .find(|m| m.recipient_email == "asha@example.org" && m.idempotency_key.contains("m-1d"))
         .unwrap();
     assert_eq!(asha_fr.language, "fr");
+    let fr: outreach_mailer::context::MeetingReminder =
+        serde_json::from_str(&asha_fr.context).unwrap();
+    assert_eq!(
+        fr.meeting.state, "Népal",
+        "a French reader reads the state's French name"
+    );
+    let owner = mails
+        .iter()
+        .find(|m| m.recipient_email == "tester@example.org")
+        .unwrap();
+    let en: outreach_mailer::context::MeetingReminder =
+        serde_json::from_str(&owner.context).unwrap();
+    assert_eq!(en.meeting.state, "Nepal");
     let ledger = outreach_scheduler::ledger::for_subject(&conn, "meeting", &id)
         .await
         .unwrap();
