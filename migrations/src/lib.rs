@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_jobs_and_outbox;
 mod m20261122_000005_letters;
+mod m20261122_000006_accounts;
 
 /// Applies the migrations in order.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_jobs_and_outbox::Migration),
             Box::new(m20261122_000005_letters::Migration),
+            Box::new(m20261122_000006_accounts::Migration),
         ]
     }
 }

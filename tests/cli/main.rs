@@ -747,3 +747,117 @@ db_test!(
     dead_letters,
     a_job_that_cannot_run_is_dead_lettered_with_its_error_and_can_be_retried
 );
+
+async fn serve_runs_the_app_until_sigterm_after_the_first_admin_is_created(db: &TestDb) {
+    use std::io::{BufRead, Write};
+    let mut add = Command::new(env!("CARGO_BIN_EXE_outreach"));
+    add.current_dir(db.dir.path())
+        .env("OUTREACH_CONFIG_DIR", db.dir.path().join("config"))
+        .env("OUTREACH_USER", "tester")
+        .env("OUTREACH_LOG", "warn")
+        .args([
+            "--database",
+            &db.url,
+            "user",
+            "add",
+            "admin",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = add.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough passphrase\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let short = {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_outreach"));
+        c.current_dir(db.dir.path())
+            .env("OUTREACH_CONFIG_DIR", db.dir.path().join("config"))
+            .args([
+                "--database",
+                &db.url,
+                "user",
+                "add",
+                "ana",
+                "--password-stdin",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut ch = c.spawn().unwrap();
+        ch.stdin.take().unwrap().write_all(b"short\n").unwrap();
+        ch.wait_with_output().unwrap()
+    };
+    assert!(!short.status.success());
+    assert!(
+        String::from_utf8_lossy(&short.stderr).contains("password: is shorter than 10 characters")
+    );
+
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_outreach"))
+        .current_dir(db.dir.path())
+        .env("OUTREACH_CONFIG_DIR", db.dir.path().join("config"))
+        .env("OUTREACH_LOG", "warn")
+        .args(["--database", &db.url, "serve", "--port", "0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(serve.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        if let Some(at) = line.find("http://") {
+            break line[at..].split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let health = reqwest_get(&format!("{url}/healthz")).await;
+    assert_eq!(health, (200, "ok".to_owned()));
+    let (status, _) = reqwest_get(&format!("{url}/api/v1/states")).await;
+    assert_eq!(status, 401);
+    std::process::Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
+    let status = serve.wait().unwrap();
+    assert!(
+        status.success(),
+        "serve should stop cleanly on SIGTERM: {status}"
+    );
+}
+db_test!(
+    serve,
+    serve_runs_the_app_until_sigterm_after_the_first_admin_is_created
+);
+
+/// A bare HTTP/1.1 GET over TCP: (status, body).
+async fn reqwest_get(url: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).await.unwrap();
+    let status: u16 = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}

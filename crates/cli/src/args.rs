@@ -192,6 +192,19 @@ pub enum Command {
         treaty: Option<String>,
     },
 
+    /// Serve the web app, with the scheduler and the mailer, in one process.
+    #[command(after_help = "Create the first account before you sign in:\n  \
+        echo 'a long passphrase' | outreach user add admin --role admin --password-stdin\n\n\
+        Examples:\n  outreach serve\n  outreach serve --bind 0.0.0.0 --port 8080")]
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+
     /// Run the scheduler daemon: meeting reminders, follow-up nudges, digests.
     #[command(
         after_help = "The daemon runs until Ctrl-C or SIGTERM, then finishes the jobs it is running and \
@@ -557,5 +570,8 @@ pub enum UserCommand {
         /// staff, coordinator or admin.
         #[arg(long)]
         role: Option<String>,
+        /// Read a password (10 characters or more) from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
     },
 }

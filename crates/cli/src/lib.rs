@@ -383,6 +383,16 @@ pub async fn run(cli: Cli) -> Result<()> {
             let rows = views::attention(&db, &treaty.code, app.actor.today()).await?;
             app.out.attention(&rows, &treaty.code, app.actor.today())
         }
+        Command::Serve { bind, port } => {
+            let ip: std::net::IpAddr = bind.parse().map_err(|_| {
+                anyhow::anyhow!("--bind: '{bind}' is not an IP address; use 127.0.0.1 or 0.0.0.0")
+            })?;
+            let db = app.db().await?;
+            outreach_web::serve(db, &app.settings, std::net::SocketAddr::new(ip, port))
+                .await
+                .context("Failed to serve")?;
+            Ok(())
+        }
         Command::Scheduler { once } => scheduler(&app, once).await,
         Command::Jobs {
             command,
@@ -433,8 +443,18 @@ pub async fn run(cli: Cli) -> Result<()> {
                     email,
                     time_zone,
                     role,
+                    password_stdin,
                 },
         } => {
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("Failed to read the password from standard input")?;
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                None
+            };
             let db = app.db().await?;
             let u = outreach_core::actor::upsert_user(
                 &db,
@@ -448,6 +468,9 @@ pub async fn run(cli: Cli) -> Result<()> {
                 },
             )
             .await?;
+            if let Some(p) = password {
+                outreach_web::set_password(&db, &app.actor, &u.handle, &p).await?;
+            }
             app.out.user_saved(&u)
         }
         Command::Users => {

@@ -60,6 +60,7 @@ pub async fn ensure_user<C: ConnectionTrait>(
         email: Set(None),
         time_zone: Set(zone.name().to_owned()),
         role: Set(Role::Staff.as_str().to_owned()),
+        password_hash: Set(None),
         created_at: Set(Utc::now()),
     }
     .insert(db)
@@ -174,6 +175,7 @@ pub async fn upsert_user(
                 email: Set(email),
                 time_zone: Set(zone.unwrap_or(actor.zone).name().to_owned()),
                 role: Set(role.unwrap_or(Role::Staff).as_str().to_owned()),
+                password_hash: Set(None),
                 created_at: Set(Utc::now()),
             }
             .insert(&tx)

@@ -12,6 +12,7 @@ pub mod meeting;
 pub mod meeting_participant;
 pub mod organisation;
 pub mod outbox;
+pub mod session;
 pub mod signal;
 pub mod state;
 pub mod treaty;

@@ -14,6 +14,8 @@ pub struct Model {
     pub email: Option<String>,
     pub time_zone: String,
     pub role: String,
+    /// argon2 PHC string; `None` until a password is set (the account cannot log in).
+    pub password_hash: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

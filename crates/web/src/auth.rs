@@ -1,0 +1,245 @@
+//! Accounts and sessions: argon2 password hashes, session tokens whose SHA-256 is all the
+//! database keeps, CSRF tokens per session, and a limit on failed sign-ins per handle.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::http::HeaderMap;
+use chrono::Utc;
+use outreach_core::domain::IanaZone;
+use outreach_core::entities::{session, user};
+use outreach_core::{Actor, Error as CoreError};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+
+pub const SESSION_COOKIE: &str = "outreach_session";
+pub const LOGIN_COOKIE: &str = "outreach_login";
+pub const SESSION_HOURS: i64 = 12;
+const MAX_FAILURES: u32 = 5;
+const LOCKOUT: Duration = Duration::from_secs(15 * 60);
+pub const MIN_PASSWORD: usize = 10;
+
+/// 32 random bytes, hex.
+pub fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    hex(&bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hash_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Compares two tokens in time that does not depend on where they differ.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && !a.is_empty()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The value of cookie `name`, if the request carries it.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// Sets (or replaces) a staff member's password.
+///
+/// # Errors
+/// [`CoreError::Invalid`] for a password shorter than 10 characters, [`CoreError::NotFound`]
+/// for an unknown handle.
+pub async fn set_password(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    handle: &str,
+    password: &str,
+) -> Result<(), CoreError> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(CoreError::invalid(
+            "password",
+            format!("is shorter than {MIN_PASSWORD} characters; choose a longer one"),
+        ));
+    }
+    let salt_bytes: [u8; 16] = rand::random();
+    let salt = SaltString::encode_b64(&salt_bytes)
+        .map_err(|e| CoreError::invalid("password", format!("cannot be salted: {e}")))?;
+    let hash = Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| CoreError::invalid("password", format!("cannot be hashed: {e}")))?
+        .to_string();
+    let tx = db.begin().await?;
+    let u = outreach_core::actor::require_user(&tx, "handle", handle).await?;
+    let id = u.id;
+    let mut active = u.into_active_model();
+    active.password_hash = Set(Some(hash));
+    active.update(&tx).await?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(id))
+        .exec(&tx)
+        .await?;
+    outreach_core::audit::record(
+        &tx,
+        &actor.handle,
+        "user.password",
+        "user",
+        &id.to_string(),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Checks a handle and password; on success opens a session and returns its cookie token.
+///
+/// # Errors
+/// Database errors.
+pub async fn login(
+    db: &DatabaseConnection,
+    handle: &str,
+    password: &str,
+) -> Result<Option<String>, sea_orm::DbErr> {
+    let Some(u) = user::Entity::find()
+        .filter(user::Column::Handle.eq(handle))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(stored) = u.password_hash.as_deref() else {
+        return Ok(None);
+    };
+    let ok = PasswordHash::new(stored)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false);
+    if !ok {
+        return Ok(None);
+    }
+    let token = random_token();
+    let now = Utc::now();
+    let tx = db.begin().await?;
+    session::ActiveModel {
+        token_hash: Set(hash_token(&token)),
+        user_id: Set(u.id),
+        csrf_token: Set(random_token()),
+        created_at: Set(now),
+        expires_at: Set(now + chrono::Duration::hours(SESSION_HOURS)),
+    }
+    .insert(&tx)
+    .await?;
+    outreach_core::audit::record(
+        &tx,
+        &u.handle,
+        "session.login",
+        "user",
+        &u.id.to_string(),
+        serde_json::json!({}),
+    )
+    .await
+    .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    tx.commit().await?;
+    Ok(Some(token))
+}
+
+/// The signed-in user of a request.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub handle: String,
+    pub role: String,
+    pub zone: IanaZone,
+    pub csrf_token: String,
+}
+
+/// The user whose live session the request's cookie names.
+pub async fn session(db: &DatabaseConnection, headers: &HeaderMap) -> Option<SessionUser> {
+    let token = cookie(headers, SESSION_COOKIE)?;
+    let s = session::Entity::find_by_id(hash_token(&token))
+        .one(db)
+        .await
+        .ok()??;
+    if s.expires_at <= Utc::now() {
+        return None;
+    }
+    let u = user::Entity::find_by_id(s.user_id).one(db).await.ok()??;
+    Some(SessionUser {
+        zone: IanaZone::parse("time_zone", &u.time_zone)
+            .or_else(|_| IanaZone::parse("time_zone", "UTC"))
+            .ok()?,
+        handle: u.handle,
+        role: u.role,
+        csrf_token: s.csrf_token,
+    })
+}
+
+/// Ends the request's session.
+///
+/// # Errors
+/// Database errors.
+pub async fn logout(db: &DatabaseConnection, headers: &HeaderMap) -> Result<(), sea_orm::DbErr> {
+    if let Some(token) = cookie(headers, SESSION_COOKIE) {
+        session::Entity::delete_by_id(hash_token(&token))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Failed sign-ins per handle: after 5 within 15 minutes, the handle waits out the 15 minutes.
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl LoginLimiter {
+    pub fn blocked(&self, handle: &str) -> bool {
+        let map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(handle)
+            .is_some_and(|(n, since)| *n >= MAX_FAILURES && since.elapsed() < LOCKOUT)
+    }
+
+    pub fn failed(&self, handle: &str) {
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = map.entry(handle.to_owned()).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= LOCKOUT {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+    }
+
+    pub fn succeeded(&self, handle: &str) {
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.remove(handle);
+    }
+}

@@ -1,0 +1,254 @@
+//! The web app's first slice against a real server on loopback, on SQLite and PostgreSQL:
+//! everything but health and sign-in needs a session, forms need their CSRF token, failed
+//! sign-ins are limited, and a signed-in user sees the dashboard and the states API.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use outreach_core::Actor;
+use outreach_core::actor::{UserInput, upsert_user};
+use outreach_core::domain::IanaZone;
+use outreach_testkit::{TestDb, db_test};
+use outreach_web::{AppState, bind, set_password};
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+
+struct Running {
+    base: String,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+async fn start(db: &TestDb) -> Running {
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    let admin = Actor::new("admin", IanaZone::parse("tz", "UTC").unwrap()).unwrap();
+    upsert_user(
+        &conn,
+        &admin,
+        &UserInput {
+            handle: "maria".into(),
+            role: Some("coordinator".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    set_password(&conn, &admin, "maria", "correct horse battery")
+        .await
+        .unwrap();
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let app = Arc::new(AppState::new(conn, "APMBC").unwrap());
+    let (addr, _) = bind(app, "127.0.0.1:0".parse().unwrap(), rx).await.unwrap();
+    Running {
+        base: format!("http://{addr}"),
+        stop,
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The CSRF token in a page's hidden field.
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    html[at..at + 64].to_owned()
+}
+
+async fn sign_in(c: &reqwest::Client, base: &str, password: &str) -> reqwest::Response {
+    let page = c
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    c.post(format!("{base}/login"))
+        .form(&[
+            ("handle", "maria"),
+            ("password", password),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn every_route_but_health_and_login_needs_a_session(db: &TestDb) {
+    let app = start(db).await;
+    let c = client();
+    assert_eq!(
+        c.get(format!("{}/healthz", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        c.get(format!("{}/readyz", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let home = c.get(format!("{}/", app.base)).send().await.unwrap();
+    assert_eq!(home.status(), StatusCode::SEE_OTHER);
+    assert_eq!(home.headers()["location"], "/login");
+    let api = c
+        .get(format!("{}/api/v1/states", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = api.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthenticated");
+    // A forged session cookie is no session.
+    let forged = c
+        .get(format!("{}/", app.base))
+        .header("cookie", "outreach_session=00ff")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::SEE_OTHER);
+    app.stop.send(true).unwrap();
+}
+db_test!(
+    sessions_required,
+    every_route_but_health_and_login_needs_a_session
+);
+
+async fn a_signed_in_coordinator_sees_the_dashboard_and_the_states_api(db: &TestDb) {
+    let app = start(db).await;
+    let c = client();
+    let wrong = sign_in(&c, &app.base, "not the password").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("The handle or the password is not right.")
+    );
+
+    let ok = sign_in(&c, &app.base, "correct horse battery").await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER, "{:?}", ok.text().await);
+    let page = c.get(format!("{}/", app.base)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Nepal (NPL)"), "{html}");
+    assert!(html.contains("states not party to the APMBC"), "{html}");
+    assert!(html.contains("maria (coordinator)"));
+
+    let states: serde_json::Value = c
+        .get(format!(
+            "{}/api/v1/states?status=not-party&at=2022-06-20",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(states.as_array().unwrap().len(), 33);
+    let bad = c
+        .get(format!("{}/api/v1/states?at=yesterday", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = bad.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_date");
+
+    // Signing out needs the session's CSRF token.
+    let refused = c
+        .post(format!("{}/logout", app.base))
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let csrf = csrf_of(&html);
+    let out = c
+        .post(format!("{}/logout", app.base))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        c.get(format!("{}/", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    app.stop.send(true).unwrap();
+}
+db_test!(
+    dashboard,
+    a_signed_in_coordinator_sees_the_dashboard_and_the_states_api
+);
+
+async fn a_sign_in_without_its_token_or_after_five_failures_is_refused(db: &TestDb) {
+    let app = start(db).await;
+    let c = client();
+    let no_token = c
+        .post(format!("{}/login", app.base))
+        .form(&[("handle", "maria"), ("password", "correct horse battery")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), StatusCode::FORBIDDEN);
+    for _ in 0..5 {
+        assert_eq!(
+            sign_in(&c, &app.base, "guess").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let locked = sign_in(&c, &app.base, "correct horse battery").await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    app.stop.send(true).unwrap();
+}
+db_test!(
+    login_limits,
+    a_sign_in_without_its_token_or_after_five_failures_is_refused
+);
+
+async fn short_passwords_and_unknown_handles_are_refused(db: &TestDb) {
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    let admin = Actor::new("admin", IanaZone::parse("tz", "UTC").unwrap()).unwrap();
+    let err = set_password(&conn, &admin, "nobody", "long enough password")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no staff member matches 'nobody'"), "{err}");
+    upsert_user(
+        &conn,
+        &admin,
+        &UserInput {
+            handle: "ana".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let err = set_password(&conn, &admin, "ana", "short")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("password: is shorter than 10 characters"),
+        "{err}"
+    );
+}
+db_test!(passwords, short_passwords_and_unknown_handles_are_refused);
