@@ -9,6 +9,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_jobs_and_outbox;
 mod m20261122_000005_letters;
 mod m20261122_000006_accounts;
+mod m20261201_000007_tokens;
 
 /// Applies the migrations in order.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_jobs_and_outbox::Migration),
             Box::new(m20261122_000005_letters::Migration),
             Box::new(m20261122_000006_accounts::Migration),
+            Box::new(m20261201_000007_tokens::Migration),
         ]
     }
 }

@@ -181,6 +181,9 @@ impl fmt::Display for StateCode {
 pub struct IanaZone(Tz);
 
 impl IanaZone {
+    /// Coordinated Universal Time, the zone of an account that set none.
+    pub const UTC: Self = Self(Tz::UTC);
+
     /// # Errors
     /// [`Error::Invalid`] naming `field`, with the closest zone names when there are any.
     pub fn parse(field: &str, given: &str) -> Result<Self> {

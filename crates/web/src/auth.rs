@@ -9,7 +9,6 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::http::HeaderMap;
 use chrono::Utc;
-use outreach_core::domain::IanaZone;
 use outreach_core::entities::{session, user};
 use outreach_core::{Actor, Error as CoreError};
 use sea_orm::{
@@ -35,7 +34,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn hash_token(token: &str) -> String {
+/// The SHA-256 of a token, hex: what the database keeps instead of the token.
+pub fn hash_token(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
@@ -164,34 +164,14 @@ pub async fn login(
     Ok(Some(token))
 }
 
-/// The signed-in user of a request.
-#[derive(Debug, Clone)]
-pub struct SessionUser {
-    pub handle: String,
-    pub role: String,
-    pub zone: IanaZone,
-    pub csrf_token: String,
-}
-
-/// The user whose live session the request's cookie names.
-pub async fn session(db: &DatabaseConnection, headers: &HeaderMap) -> Option<SessionUser> {
+/// The live session the request's cookie names.
+pub async fn session(db: &DatabaseConnection, headers: &HeaderMap) -> Option<session::Model> {
     let token = cookie(headers, SESSION_COOKIE)?;
     let s = session::Entity::find_by_id(hash_token(&token))
         .one(db)
         .await
         .ok()??;
-    if s.expires_at <= Utc::now() {
-        return None;
-    }
-    let u = user::Entity::find_by_id(s.user_id).one(db).await.ok()??;
-    Some(SessionUser {
-        zone: IanaZone::parse("time_zone", &u.time_zone)
-            .or_else(|_| IanaZone::parse("time_zone", "UTC"))
-            .ok()?,
-        handle: u.handle,
-        role: u.role,
-        csrf_token: s.csrf_token,
-    })
+    (s.expires_at > Utc::now()).then_some(s)
 }
 
 /// Ends the request's session.
@@ -242,4 +222,43 @@ impl LoginLimiter {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.remove(handle);
     }
+}
+
+/// Issues a token of `kind` ("api" or "calendar") named `name` for user `user_id`, recording it
+/// in the audit log; returns the secret, which is shown once and never stored.
+///
+/// # Errors
+/// Database errors.
+pub async fn issue_token(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    user_id: uuid::Uuid,
+    kind: &str,
+    name: &str,
+) -> Result<String, CoreError> {
+    let secret = random_token();
+    let hash = hash_token(&secret);
+    let tx = db.begin().await?;
+    outreach_core::entities::token::ActiveModel {
+        token_hash: Set(hash.clone()),
+        user_id: Set(user_id),
+        kind: Set(kind.to_owned()),
+        name: Set(name.to_owned()),
+        created_at: Set(Utc::now()),
+        last_used_at: Set(None),
+    }
+    .insert(&tx)
+    .await?;
+    outreach_core::audit::record(
+        &tx,
+        &actor.handle,
+        &format!("token.{kind}.create"),
+        "user",
+        &user_id.to_string(),
+        // The first 8 characters of the hash name the token in the log; the secret never appears.
+        serde_json::json!({ "name": name, "token": &hash[..8] }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(secret)
 }

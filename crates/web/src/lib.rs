@@ -1,34 +1,55 @@
 //! outreach web: the app campaign staff open every morning. Pages are server-rendered from
 //! `templates/web/` (compiled in, HTML-escaped by handlebars); a JSON API under `/api/v1` serves
-//! scripts. Every route but `/healthz`, `/readyz` and `/login` requires a session; every form
-//! carries a CSRF token; passwords are argon2 hashes; sessions live in the database.
+//! scripts. Every route but `/healthz`, `/readyz`, `/login` and the secret calendar feed requires
+//! a session (pages redirect to `/login`, the API answers 401); every form carries a CSRF token;
+//! passwords are argon2 hashes; sessions live in the database. `serve` runs the app beside the
+//! scheduler and the mailer in one process.
 //!
-//! This is the first slice of the web app: accounts, sessions, the dashboard of states not party
-//! and `/api/v1/states`. `serve` runs it beside the scheduler and the mailer in one process.
+//! Each part of the app is a module with its own `routes()`: [`dashboard`], [`state`],
+//! [`engagements`], [`meetings`], [`feed`], [`letters`], [`mail`], [`admin`], [`account`],
+//! [`api`].
 
+pub mod account;
+pub mod admin;
+pub mod api;
 pub mod auth;
+pub mod ctx;
+pub mod dashboard;
+pub mod engagements;
+pub mod error;
+pub mod feed;
+pub mod letters;
+pub mod mail;
+pub mod meetings;
+pub mod state;
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::extract::{Form, Query, State};
+use axum::Router;
+use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use handlebars::Handlebars;
 use outreach_core::config::Settings;
-use outreach_core::domain::parse_date;
-use outreach_core::status::StatusFilter;
-use outreach_core::{states, views};
+use outreach_scheduler::Workflows;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Deserialize;
 use tokio::sync::watch;
 
 pub use auth::set_password;
-use auth::{LOGIN_COOKIE, SESSION_COOKIE, SessionUser};
+pub use ctx::{ApiUser, Role, User};
+pub use error::{ApiError, ApiResult, PageResult, WebError};
 
-/// Errors of the web crate.
+use auth::{LOGIN_COOKIE, SESSION_COOKIE};
+
+mod compiled {
+    include!(concat!(env!("OUT_DIR"), "/web_templates.rs"));
+}
+
+/// Errors of starting the web app.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
@@ -52,34 +73,63 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// The default treaty (settings `treaty`).
     pub treaty: String,
+    pub settings: Settings,
+    /// The meeting and follow-up rules, as the scheduler reads them.
+    pub workflows: Workflows,
+    /// The folder `config/` and `templates/` are read from.
+    pub base: PathBuf,
     pages: Handlebars<'static>,
     limiter: auth::LoginLimiter,
 }
 
 impl AppState {
     /// # Errors
+    /// [`Error::Templates`] if a page template does not parse, [`Error::Scheduler`] for a broken
+    /// workflows file.
+    pub fn new(db: DatabaseConnection, settings: &Settings, base: &Path) -> Result<Self> {
+        let workflows = Workflows::load(&base.join(&settings.scheduler.workflows_file))?;
+        Self::with_workflows(db, settings, base, workflows)
+    }
+
+    /// As [`AppState::new`], with the workflows given.
+    ///
+    /// # Errors
     /// [`Error::Templates`] if a page template does not parse.
-    pub fn new(db: DatabaseConnection, treaty: &str) -> Result<Self> {
+    pub fn with_workflows(
+        db: DatabaseConnection,
+        settings: &Settings,
+        base: &Path,
+        workflows: Workflows,
+    ) -> Result<Self> {
         let mut pages = Handlebars::new();
         pages.set_strict_mode(true);
-        for (name, text) in [
-            ("login", include_str!("../../../templates/web/login.hbs")),
-            (
-                "dashboard",
-                include_str!("../../../templates/web/dashboard.hbs"),
-            ),
-        ] {
+        for (name, text) in compiled::TEMPLATES {
             pages
-                .register_template_string(name, text)
-                .map_err(|e| Error::Templates(format!("{name}: {e}")))?;
+                .register_template_string(name, *text)
+                .map_err(|e| Error::Templates(format!("templates/web/{name}.hbs: {e}")))?;
         }
         Ok(Self {
             db,
-            treaty: treaty.to_owned(),
+            treaty: settings.treaty.clone(),
+            settings: settings.clone(),
+            workflows,
+            base: base.to_owned(),
             pages,
             limiter: auth::LoginLimiter::default(),
         })
+    }
+
+    /// Renders page `name` with `data` (an object), adding `me` (the user: handle, role, csrf,
+    /// zone, is_coordinator, is_admin) and `treaty` for the layout.
+    pub fn render(&self, user: &User, name: &str, mut data: serde_json::Value) -> Response {
+        if let Some(obj) = data.as_object_mut() {
+            obj.insert("me".into(), user.page_data());
+            obj.entry("treaty")
+                .or_insert_with(|| serde_json::Value::String(self.treaty.clone()));
+        }
+        self.page(name, &data)
     }
 
     fn page(&self, name: &str, data: &serde_json::Value) -> Response {
@@ -104,9 +154,33 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(readyz))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
-        .route("/", get(dashboard))
-        .route("/api/v1/states", get(api_states))
+        .merge(dashboard::routes())
+        .merge(state::routes())
+        .merge(engagements::routes())
+        .merge(meetings::routes())
+        .merge(feed::routes())
+        .merge(letters::routes())
+        .merge(mail::routes())
+        .merge(admin::routes())
+        .merge(account::routes())
+        .merge(api::routes())
+        .fallback(not_found)
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Millis),
+                ),
+        )
         .with_state(state)
+}
+
+async fn not_found(_user: User) -> Response {
+    WebError::NotFound("There is no such page.".into()).into_response()
 }
 
 async fn healthz() -> &'static str {
@@ -135,7 +209,7 @@ async fn login_page(State(app): State<Arc<AppState>>) -> Response {
     let token = auth::random_token();
     let mut res = app.page(
         "login",
-        &serde_json::json!({ "csrf": token, "handle": "", "error": null }),
+        &serde_json::json!({ "csrf": token, "handle": "", "error": null, "me": null }),
     );
     res.headers_mut().append(
         header::SET_COOKIE,
@@ -193,7 +267,7 @@ async fn login(
             let mut res = app.page(
                 "login",
                 &serde_json::json!({
-                    "csrf": form.csrf, "handle": handle,
+                    "csrf": form.csrf, "handle": handle, "me": null,
                     "error": "The handle or the password is not right.",
                 }),
             );
@@ -211,121 +285,27 @@ async fn login(
     }
 }
 
+/// A form whose only field is its CSRF token (buttons that act on the URL's record).
 #[derive(Debug, Deserialize)]
-struct CsrfForm {
+pub struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub csrf: String,
 }
 
 async fn logout(
     State(app): State<Arc<AppState>>,
+    user: User,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
-) -> Response {
-    let Some(user) = auth::session(&app.db, &headers).await else {
-        return Redirect::to("/login").into_response();
-    };
-    if !auth::same(&user.csrf_token, &form.csrf) {
-        return (
-            StatusCode::FORBIDDEN,
-            "The form was not sent from this site.",
-        )
-            .into_response();
-    }
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
     if let Err(e) = auth::logout(&app.db, &headers).await {
         tracing::error!(error = %e, "sign-out failed");
     }
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut()
         .append(header::SET_COOKIE, cookie_header(SESSION_COOKIE, "", 0));
-    res
-}
-
-async fn dashboard(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let Some(user) = auth::session(&app.db, &headers).await else {
-        return Redirect::to("/login").into_response();
-    };
-    match dashboard_page(&app, &user).await {
-        Ok(res) => res,
-        Err(e) => {
-            tracing::error!(error = %e, "dashboard failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The dashboard could not be built; try again.",
-            )
-                .into_response()
-        }
-    }
-}
-
-async fn dashboard_page(app: &AppState, user: &SessionUser) -> Result<Response> {
-    let today = user.zone.local(chrono::Utc::now()).date_naive();
-    let rows = views::attention(&app.db, &app.treaty, today).await?;
-    let data = serde_json::json!({
-        "user": user.handle, "role": user.role, "csrf": user.csrf_token,
-        "treaty": app.treaty, "today": today.to_string(), "count": rows.len(),
-        "rows": rows.iter().map(|r| serde_json::json!({
-            "iso3": r.iso3, "name": r.name, "status": r.status.label(),
-            "last_engagement": r.last_engagement.map(|d| d.to_string()),
-            "days": r.days_since_last_engagement,
-            "next_meeting": r.next_meeting.as_ref().map(|m| format!("{} {} ({})", m.local_start, m.time_zone, m.title)),
-            "grantees": r.grantees.join(", "),
-            "open_follow_ups": r.open_follow_ups,
-        })).collect::<Vec<_>>(),
-    });
-    Ok(app.page("dashboard", &data))
-}
-
-#[derive(Debug, Deserialize)]
-struct StatesQuery {
-    treaty: Option<String>,
-    status: Option<String>,
-    at: Option<String>,
-}
-
-fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        Json(serde_json::json!({ "error": { "code": code, "message": message } })),
-    )
-        .into_response()
-}
-
-async fn api_states(
-    State(app): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Query(q): Query<StatesQuery>,
-) -> Response {
-    let Some(user) = auth::session(&app.db, &headers).await else {
-        return api_error(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in first");
-    };
-    let filter = match StatusFilter::parse(q.status.as_deref().unwrap_or("all")) {
-        Ok(f) => f,
-        Err(e) => return api_error(StatusCode::BAD_REQUEST, "invalid_status", &e.to_string()),
-    };
-    let at = match q.at.as_deref() {
-        Some(d) => match parse_date("at", d) {
-            Ok(d) => d,
-            Err(e) => return api_error(StatusCode::BAD_REQUEST, "invalid_date", &e.to_string()),
-        },
-        None => user.zone.local(chrono::Utc::now()).date_naive(),
-    };
-    let treaty =
-        match states::resolve_treaty(&app.db, q.treaty.as_deref().unwrap_or(&app.treaty)).await {
-            Ok(t) => t,
-            Err(e) => return api_error(StatusCode::BAD_REQUEST, "invalid_treaty", &e.to_string()),
-        };
-    match states::by_status(&app.db, &treaty.code, filter, at).await {
-        Ok(rows) => Json(rows).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "states query failed");
-            api_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the query failed; try again",
-            )
-        }
-    }
+    Ok(res)
 }
 
 /// Serves the app on `addr` until `shutdown` turns true; returns the address it bound.
@@ -365,9 +345,9 @@ pub async fn bind(
 /// Start-up errors (address taken, broken templates or workflows).
 pub async fn serve(db: DatabaseConnection, settings: &Settings, addr: SocketAddr) -> Result<()> {
     let shutdown = outreach_scheduler::daemon::shutdown_on_signals();
-    let (daemon, mailer) =
-        outreach_scheduler::service::build(db.clone(), settings, std::path::Path::new("."))?;
-    let app = Arc::new(AppState::new(db.clone(), &settings.treaty)?);
+    let base = Path::new(".");
+    let (daemon, mailer) = outreach_scheduler::service::build(db.clone(), settings, base)?;
+    let app = Arc::new(AppState::new(db.clone(), settings, base)?);
     let (local, web) = bind(app, addr, shutdown.clone()).await?;
     eprintln!("outreach is serving on http://{local} (Ctrl-C to stop)");
     outreach_scheduler::service::run(db, daemon, mailer, shutdown).await?;

@@ -4,80 +4,18 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+mod common;
 
+use common::{client, csrf_of, start};
 use outreach_core::Actor;
 use outreach_core::actor::{UserInput, upsert_user};
 use outreach_core::domain::IanaZone;
 use outreach_testkit::{TestDb, db_test};
-use outreach_web::{AppState, bind, set_password};
+use outreach_web::set_password;
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
-
-struct Running {
-    base: String,
-    stop: tokio::sync::watch::Sender<bool>,
-}
-
-async fn start(db: &TestDb) -> Running {
-    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
-    let admin = Actor::new("admin", IanaZone::parse("tz", "UTC").unwrap()).unwrap();
-    upsert_user(
-        &conn,
-        &admin,
-        &UserInput {
-            handle: "maria".into(),
-            role: Some("coordinator".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    set_password(&conn, &admin, "maria", "correct horse battery")
-        .await
-        .unwrap();
-    let (stop, rx) = tokio::sync::watch::channel(false);
-    let app = Arc::new(AppState::new(conn, "APMBC").unwrap());
-    let (addr, _) = bind(app, "127.0.0.1:0".parse().unwrap(), rx).await.unwrap();
-    Running {
-        base: format!("http://{addr}"),
-        stop,
-    }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// The CSRF token in a page's hidden field.
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
-    html[at..at + 64].to_owned()
-}
 
 async fn sign_in(c: &reqwest::Client, base: &str, password: &str) -> reqwest::Response {
-    let page = c
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_of(&page);
-    c.post(format!("{base}/login"))
-        .form(&[
-            ("handle", "maria"),
-            ("password", password),
-            ("csrf", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap()
+    common::sign_in(c, base, "maria", password).await
 }
 
 async fn every_route_but_health_and_login_needs_a_session(db: &TestDb) {
@@ -143,7 +81,10 @@ async fn a_signed_in_coordinator_sees_the_dashboard_and_the_states_api(db: &Test
     let page = c.get(format!("{}/", app.base)).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
-    assert!(html.contains("Nepal (NPL)"), "{html}");
+    assert!(
+        html.contains("<a href=\"/states/NPL\">Nepal</a> (NPL)"),
+        "{html}"
+    );
     assert!(html.contains("states not party to the APMBC"), "{html}");
     assert!(html.contains("maria (coordinator)"));
 
@@ -166,7 +107,8 @@ async fn a_signed_in_coordinator_sees_the_dashboard_and_the_states_api(db: &Test
         .unwrap();
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = bad.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "invalid_date");
+    assert_eq!(body["error"]["code"], "invalid");
+    assert_eq!(body["error"]["field"], "at");
 
     // Signing out needs the session's CSRF token.
     let refused = c

@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod session;
 pub mod signal;
 pub mod state;
+pub mod token;
 pub mod treaty;
 pub mod treaty_event;
 pub mod undeliverable_address;
