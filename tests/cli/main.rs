@@ -861,3 +861,57 @@ async fn reqwest_get(url: &str) -> (u16, String) {
         .unwrap_or_default();
     (status, body)
 }
+
+async fn serve_on_a_fresh_database_makes_the_acting_handle_the_first_admin(db: &TestDb) {
+    use std::io::BufRead;
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_outreach"))
+            .current_dir(db.dir.path())
+            .env("OUTREACH_CONFIG_DIR", db.dir.path().join("config"))
+            .env("OUTREACH_USER", "lead")
+            .env("OUTREACH_LOG", "warn")
+            .args(["--database", &db.url, "serve", "--port", "0"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Reads stderr up to the address line; returns the lines before it.
+    let until_address = |serve: &mut std::process::Child| {
+        let mut lines = std::io::BufReader::new(serve.stderr.take().unwrap()).lines();
+        let mut before = Vec::new();
+        loop {
+            let line = lines.next().expect("serve printed its address").unwrap();
+            if line.contains("http://") {
+                break before;
+            }
+            before.push(line);
+        }
+    };
+    let stop = |serve: &mut std::process::Child| {
+        std::process::Command::new("kill")
+            .args(["-TERM", &serve.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(serve.wait().unwrap().success());
+    };
+    let mut first = start();
+    let said = until_address(&mut first).join("\n");
+    stop(&mut first);
+    assert!(said.contains("'lead' is now an admin"), "{said}");
+    let password = said
+        .split("with the password ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap();
+    assert_eq!(password.len(), 20, "{said}");
+
+    // The second start finds an account that can sign in and says nothing of the kind.
+    let mut second = start();
+    let said = until_address(&mut second).join("\n");
+    stop(&mut second);
+    assert!(!said.contains("now an admin"), "{said}");
+}
+db_test!(
+    serve_first_admin,
+    serve_on_a_fresh_database_makes_the_acting_handle_the_first_admin
+);

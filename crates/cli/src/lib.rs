@@ -388,9 +388,14 @@ pub async fn run(cli: Cli) -> Result<()> {
                 anyhow::anyhow!("--bind: '{bind}' is not an IP address; use 127.0.0.1 or 0.0.0.0")
             })?;
             let db = app.db().await?;
-            outreach_web::serve(db, &app.settings, std::net::SocketAddr::new(ip, port))
-                .await
-                .context("Failed to serve")?;
+            outreach_web::serve(
+                db,
+                &app.settings,
+                &app.actor,
+                std::net::SocketAddr::new(ip, port),
+            )
+            .await
+            .context("Failed to serve")?;
             Ok(())
         }
         Command::Scheduler { once } => scheduler(&app, once).await,

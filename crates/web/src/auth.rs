@@ -262,3 +262,36 @@ pub async fn issue_token(
     tx.commit().await?;
     Ok(secret)
 }
+
+/// On a database where no account can sign in yet (a fresh install), makes the acting handle an
+/// admin with a random 20-character password and returns that password, to be shown once.
+/// Returns `None` when some account already has a password.
+///
+/// # Errors
+/// Database errors, or an acting handle the accounts table refuses.
+pub async fn first_admin(
+    db: &DatabaseConnection,
+    actor: &Actor,
+) -> Result<Option<String>, CoreError> {
+    use sea_orm::PaginatorTrait;
+    let usable = user::Entity::find()
+        .filter(user::Column::PasswordHash.is_not_null())
+        .count(db)
+        .await?;
+    if usable > 0 {
+        return Ok(None);
+    }
+    outreach_core::actor::upsert_user(
+        db,
+        actor,
+        &outreach_core::actor::UserInput {
+            handle: actor.handle.clone(),
+            role: Some("admin".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let password: String = random_token().chars().take(20).collect();
+    set_password(db, actor, &actor.handle, &password).await?;
+    Ok(Some(password))
+}

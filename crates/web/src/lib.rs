@@ -152,6 +152,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        // Browsers ask for it on every page; answered without a session so the request is not
+        // redirected to the sign-in page (which would replace the sign-in form's token).
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .merge(dashboard::routes())
@@ -205,8 +208,12 @@ fn cookie_header(name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-async fn login_page(State(app): State<Arc<AppState>>) -> Response {
-    let token = auth::random_token();
+async fn login_page(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    // Keep the token of a sign-in page already open in another tab (or one the browser loaded
+    // again behind the user's back), so submitting that page still works.
+    let token = auth::cookie(&headers, LOGIN_COOKIE)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(auth::random_token);
     let mut res = app.page(
         "login",
         &serde_json::json!({ "csrf": token, "handle": "", "error": null, "me": null }),
@@ -339,13 +346,27 @@ pub async fn bind(
 }
 
 /// `outreach serve`: the web app, the scheduler and the mailer in one process on one database,
-/// until SIGINT or SIGTERM.
+/// until SIGINT or SIGTERM. On a fresh database the acting handle becomes the first admin, with
+/// a password printed once.
 ///
 /// # Errors
 /// Start-up errors (address taken, broken templates or workflows).
-pub async fn serve(db: DatabaseConnection, settings: &Settings, addr: SocketAddr) -> Result<()> {
+pub async fn serve(
+    db: DatabaseConnection,
+    settings: &Settings,
+    actor: &outreach_core::Actor,
+    addr: SocketAddr,
+) -> Result<()> {
     let shutdown = outreach_scheduler::daemon::shutdown_on_signals();
     let base = Path::new(".");
+    if let Some(password) = auth::first_admin(&db, actor).await? {
+        eprintln!(
+            "No account could sign in yet, so '{handle}' is now an admin.\n\
+             Sign in as '{handle}' with the password {password}\n\
+             (shown once; change it on the Account page, and add your colleagues on the Users page).",
+            handle = actor.handle
+        );
+    }
     let (daemon, mailer) = outreach_scheduler::service::build(db.clone(), settings, base)?;
     let app = Arc::new(AppState::new(db.clone(), settings, base)?);
     let (local, web) = bind(app, addr, shutdown.clone()).await?;

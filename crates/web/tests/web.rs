@@ -194,3 +194,33 @@ async fn short_passwords_and_unknown_handles_are_refused(db: &TestDb) {
     );
 }
 db_test!(passwords, short_passwords_and_unknown_handles_are_refused);
+
+async fn a_fresh_database_gets_one_first_admin_who_can_sign_in(db: &TestDb) {
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    let me = Actor::new("lead", IanaZone::UTC).unwrap();
+    let password = outreach_web::auth::first_admin(&conn, &me)
+        .await
+        .unwrap()
+        .expect("a fresh database gets a first admin");
+    assert_eq!(password.len(), 20);
+    // Once an account can sign in, nobody else is made admin.
+    let other = Actor::new("someone", IanaZone::UTC).unwrap();
+    assert!(
+        outreach_web::auth::first_admin(&conn, &other)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let token = outreach_web::auth::login(&conn, "lead", &password)
+        .await
+        .unwrap();
+    assert!(token.is_some(), "the printed password signs in");
+    let users = outreach_core::actor::users(&conn).await.unwrap();
+    let lead = users.iter().find(|u| u.handle == "lead").unwrap();
+    assert_eq!(lead.role, "admin");
+    assert!(!users.iter().any(|u| u.handle == "someone"));
+}
+db_test!(
+    first_admin,
+    a_fresh_database_gets_one_first_admin_who_can_sign_in
+);
