@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -189,18 +190,61 @@ pub async fn log_in<C: ConnectionTrait>(
 /// # Errors
 /// Database errors.
 pub async fn for_state<C: ConnectionTrait>(db: &C, iso3: &str) -> Result<Vec<EngagementView>> {
+    newest_for_state(db, iso3, None).await
+}
+
+/// How many engagements a state has (for "N more" under a shortened timeline).
+///
+/// # Errors
+/// Database errors.
+pub async fn count_for_state<C: ConnectionTrait>(db: &C, iso3: &str) -> Result<u64> {
+    Ok(engagement::Entity::find()
+        .filter(engagement::Column::Iso3.eq(iso3))
+        .count(db)
+        .await?)
+}
+
+/// A state's newest `limit` engagements (all of them with `None`), newest first, with their
+/// participants' names.
+///
+/// # Errors
+/// Database errors.
+pub async fn newest_for_state<C: ConnectionTrait>(
+    db: &C,
+    iso3: &str,
+    limit: Option<u64>,
+) -> Result<Vec<EngagementView>> {
     let rows = engagement::Entity::find()
         .filter(engagement::Column::Iso3.eq(iso3))
         .order_by_desc(engagement::Column::OccurredOn)
         .order_by_desc(engagement::Column::Id)
+        .limit(limit)
         .all(db)
         .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|e| e.id).collect();
-    let parts = engagement_participant::Entity::find()
-        .filter(engagement_participant::Column::EngagementId.is_in(ids))
+    // The participants of exactly these engagements: by their ids when there are few, else by
+    // the state (a list of tens of thousands of ids would pass the databases' parameter limits).
+    let parts = engagement_participant::Entity::find();
+    let parts = if rows.len() <= 1000 {
+        parts.filter(engagement_participant::Column::EngagementId.is_in(rows.iter().map(|e| e.id)))
+    } else {
+        parts.filter(
+            engagement_participant::Column::EngagementId.in_subquery(
+                Query::select()
+                    .column(engagement::Column::Id)
+                    .from(engagement::Entity)
+                    .and_where(engagement::Column::Iso3.eq(iso3))
+                    .to_owned(),
+            ),
+        )
+    };
+    let mut by_engagement: HashMap<Uuid, Vec<engagement_participant::Model>> = HashMap::new();
+    for p in parts
         .order_by_asc(engagement_participant::Column::Id)
         .all(db)
-        .await?;
+        .await?
+    {
+        by_engagement.entry(p.engagement_id).or_default().push(p);
+    }
     let contacts: HashMap<Uuid, String> = contact::Entity::find()
         .all(db)
         .await?
@@ -216,9 +260,10 @@ pub async fn for_state<C: ConnectionTrait>(db: &C, iso3: &str) -> Result<Vec<Eng
     Ok(rows
         .into_iter()
         .map(|e| EngagementView {
-            participants: parts
-                .iter()
-                .filter(|p| p.engagement_id == e.id)
+            participants: by_engagement
+                .remove(&e.id)
+                .unwrap_or_default()
+                .into_iter()
                 .filter_map(|p| {
                     p.user_id
                         .and_then(|u| users.get(&u).cloned())

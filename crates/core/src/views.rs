@@ -5,14 +5,14 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::directory::{self, GrantView};
 use crate::domain::{IanaZone, MeetingStatus};
 use crate::engagements::{self, EngagementView};
-use crate::entities::{engagement, grant, meeting, organisation, state, treaty_event};
+use crate::entities::{grant, meeting, organisation, state, treaty_event};
 use crate::error::Result;
 use crate::followups::{self, FollowUpView};
 use crate::meetings::{self, MeetingView};
@@ -240,21 +240,7 @@ pub async fn attention<C: ConnectionTrait>(
     today: NaiveDate,
 ) -> Result<Vec<AttentionRow>> {
     let outside = crate::states::by_status(db, treaty, StatusFilter::NotParty, today).await?;
-    let mut last: HashMap<String, (NaiveDate, String)> = HashMap::new();
-    let rows: Vec<(String, NaiveDate, String)> = engagement::Entity::find()
-        .select_only()
-        .column(engagement::Column::Iso3)
-        .column(engagement::Column::OccurredOn)
-        .column(engagement::Column::Kind)
-        .into_tuple()
-        .all(db)
-        .await?;
-    for (iso3, date, kind) in rows {
-        let entry = last.entry(iso3).or_insert((date, kind.clone()));
-        if date > entry.0 {
-            *entry = (date, kind);
-        }
-    }
+    let mut last = last_engagements(db).await?;
     let mut next: HashMap<String, NextMeeting> = HashMap::new();
     let upcoming = meeting::Entity::find()
         .filter(meeting::Column::Status.eq(MeetingStatus::Planned.as_str()))
@@ -303,11 +289,11 @@ pub async fn attention<C: ConnectionTrait>(
     let mut out: Vec<AttentionRow> = outside
         .into_iter()
         .map(|s| {
-            let l = last.get(&s.iso3);
+            let l = last.remove(&s.iso3);
             AttentionRow {
-                last_engagement: l.map(|x| x.0),
-                last_engagement_kind: l.map(|x| x.1.clone()),
-                days_since_last_engagement: l.map(|x| (today - x.0).num_days()),
+                last_engagement: l.as_ref().map(|x| x.0),
+                days_since_last_engagement: l.as_ref().map(|x| (today - x.0).num_days()),
+                last_engagement_kind: l.map(|x| x.1),
                 next_meeting: next.remove(&s.iso3),
                 grantees: grantees.remove(&s.iso3).unwrap_or_default(),
                 open_follow_ups: open.iter().filter(|f| f.iso3 == s.iso3).count(),
@@ -325,5 +311,31 @@ pub async fn attention<C: ConnectionTrait>(
         let key = |r: &AttentionRow| r.days_since_last_engagement.unwrap_or(i64::MAX);
         key(b).cmp(&key(a)).then_with(|| a.name.cmp(&b.name))
     });
+    Ok(out)
+}
+
+/// Each engaged state's newest engagement date, with the kind of the engagement logged last on
+/// that date. The database finds them through the `(iso3, occurred_on)` index, one short lookup
+/// per state, instead of sending every engagement ever logged.
+async fn last_engagements<C: ConnectionTrait>(
+    db: &C,
+) -> Result<HashMap<String, (NaiveDate, String)>> {
+    let sql = "SELECT x.iso3 AS iso3, x.d AS d, \
+         (SELECT e.kind FROM engagements e WHERE e.iso3 = x.iso3 AND e.occurred_on = x.d \
+          ORDER BY e.id DESC LIMIT 1) AS kind \
+         FROM (SELECT s.iso3 AS iso3, \
+               (SELECT MAX(e.occurred_on) FROM engagements e WHERE e.iso3 = s.iso3) AS d \
+               FROM states s) x \
+         WHERE x.d IS NOT NULL";
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in rows {
+        let iso3: String = r.try_get("", "iso3")?;
+        let date: NaiveDate = r.try_get("", "d")?;
+        let kind: Option<String> = r.try_get("", "kind")?;
+        out.insert(iso3, (date, kind.unwrap_or_default()));
+    }
     Ok(out)
 }
