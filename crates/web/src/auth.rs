@@ -109,15 +109,15 @@ pub async fn set_password(
     Ok(())
 }
 
-/// Checks a handle and password; on success opens a session and returns its cookie token.
+/// The account whose handle and password these are, if they are right.
 ///
 /// # Errors
 /// Database errors.
-pub async fn login(
+pub async fn verify_password(
     db: &DatabaseConnection,
     handle: &str,
     password: &str,
-) -> Result<Option<String>, sea_orm::DbErr> {
+) -> Result<Option<user::Model>, sea_orm::DbErr> {
     let Some(u) = user::Entity::find()
         .filter(user::Column::Handle.eq(handle))
         .one(db)
@@ -135,9 +135,21 @@ pub async fn login(
                 .is_ok()
         })
         .unwrap_or(false);
-    if !ok {
+    Ok(ok.then_some(u))
+}
+
+/// Checks a handle and password; on success opens a session and returns its cookie token.
+///
+/// # Errors
+/// Database errors.
+pub async fn login(
+    db: &DatabaseConnection,
+    handle: &str,
+    password: &str,
+) -> Result<Option<String>, sea_orm::DbErr> {
+    let Some(u) = verify_password(db, handle, password).await? else {
         return Ok(None);
-    }
+    };
     let token = random_token();
     let now = Utc::now();
     let tx = db.begin().await?;
@@ -294,4 +306,82 @@ pub async fn first_admin(
     let password: String = random_token().chars().take(20).collect();
     set_password(db, actor, &actor.handle, &password).await?;
     Ok(Some(password))
+}
+
+/// A user's tokens of `kind`, newest first.
+///
+/// # Errors
+/// Database errors.
+pub async fn tokens_of(
+    db: &DatabaseConnection,
+    user_id: uuid::Uuid,
+    kind: &str,
+) -> Result<Vec<outreach_core::entities::token::Model>, sea_orm::DbErr> {
+    use outreach_core::entities::token;
+    use sea_orm::QueryOrder;
+    token::Entity::find()
+        .filter(token::Column::UserId.eq(user_id))
+        .filter(token::Column::Kind.eq(kind))
+        .order_by_desc(token::Column::CreatedAt)
+        .all(db)
+        .await
+}
+
+/// Revokes user `user_id`'s tokens of `kind`: the one whose hash starts with `prefix` (at least
+/// 8 hex digits, as the account page shows them), or all of them when `prefix` is `None`. One
+/// transaction with an audit record per token; returns how many were revoked.
+///
+/// # Errors
+/// [`CoreError::NotFound`] when `prefix` names none of the user's tokens; database errors.
+pub async fn revoke_tokens(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    user_id: uuid::Uuid,
+    kind: &str,
+    prefix: Option<&str>,
+) -> Result<usize, CoreError> {
+    use outreach_core::entities::token;
+    let tx = db.begin().await?;
+    let all = token::Entity::find()
+        .filter(token::Column::UserId.eq(user_id))
+        .filter(token::Column::Kind.eq(kind))
+        .all(&tx)
+        .await?;
+    let chosen: Vec<token::Model> = match prefix {
+        None => all,
+        Some(p) => {
+            let p = p.trim().to_lowercase();
+            let found: Vec<token::Model> = if p.len() >= 8 {
+                all.into_iter()
+                    .filter(|t| t.token_hash.starts_with(&p))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            if found.is_empty() {
+                return Err(CoreError::not_found(
+                    "token",
+                    p,
+                    "; the account page lists your tokens",
+                ));
+            }
+            found
+        }
+    };
+    for t in &chosen {
+        token::Entity::delete_by_id(t.token_hash.clone())
+            .exec(&tx)
+            .await?;
+        outreach_core::audit::record(
+            &tx,
+            &actor.handle,
+            &format!("token.{kind}.revoke"),
+            "user",
+            &user_id.to_string(),
+            serde_json::json!({ "name": t.name, "token": &t.token_hash[..8] }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(chosen.len())
 }
