@@ -68,6 +68,20 @@ macro_rules! email_templates {
             )),*]
         }
 
+        fn dispatch_sample(r: &Renderer<'_>, name: &str, language: &str) -> Result<RenderedEmail> {
+            match name {
+                $($name => {
+                    let mut ctx = $ty::sample();
+                    ctx.recipient.language = language.to_owned();
+                    r.render_context(language, &ctx)
+                })*
+                other => Err(Error::Render(format!(
+                    "there is no email template `{other}`; templates are {}",
+                    [$($name),*].join(", ")
+                ))),
+            }
+        }
+
         fn dispatch(r: &Renderer<'_>, row: &outbox::Model) -> Result<RenderedEmail> {
             match row.template.as_str() {
                 $($name => r.render_typed::<$ty>(row),)*
@@ -148,6 +162,16 @@ impl Renderer<'_> {
             ics,
             ics_method,
         })
+    }
+
+    /// Renders template `name` in `language` with its context type's sample value (a meeting in
+    /// Kathmandu, a follow-up for Nepal...), the recipient reading that language: what the web
+    /// app's template previews show.
+    ///
+    /// # Errors
+    /// [`Error::Render`] for an unknown template or a language the template lacks.
+    pub fn preview(&self, name: &str, language: &str) -> Result<RenderedEmail> {
+        dispatch_sample(self, name, language)
     }
 
     fn render_typed<T: EmailContext>(&self, row: &outbox::Model) -> Result<RenderedEmail> {

@@ -1,11 +1,503 @@
-//! (to be built)
+//! Letters: the list of drafts, drafting one from a template for a state, reading a letter with
+//! its versions, editing it, the review steps (submit, approve: coordinators and admins only,
+//! mark sent) and export to Markdown, HTML or Word. Everything goes through
+//! `outreach_letters::drafts` and `outreach_letters::export`, as the CLI does.
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use outreach_core::status::StatusFilter;
+use outreach_letters::drafts::{self, DraftRequest, LetterStatus, LetterView};
+use outreach_letters::export::{self, Format};
+use serde::Deserialize;
+use serde_json::json;
 
-use crate::AppState;
+use crate::{AppState, CsrfForm, PageResult, Role, User, WebError};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
+        .route("/letters", get(list).post(create))
+        .route("/letters/new", get(new_form))
+        .route("/letters/{id}", get(show))
+        .route("/letters/{id}/edit", post(edit))
+        .route("/letters/{id}/submit", post(submit))
+        .route("/letters/{id}/approve", post(approve))
+        .route("/letters/{id}/send", post(mark_sent))
+        .route("/letters/{id}/export", get(export_letter))
+}
+
+/// A letters-library error as the web app answers it: core errors keep their status, records
+/// missing for a template are a problem with the state chosen, anything else is internal.
+pub(crate) fn letters_error(e: outreach_letters::Error) -> WebError {
+    use outreach_letters::Error as L;
+    match e {
+        L::Core(c) => c.into(),
+        L::Database(d) => d.into(),
+        e @ L::MissingFields { .. } => WebError::invalid("state", e.to_string()),
+        other => WebError::Internal(other.to_string()),
+    }
+}
+
+/// The form field a drafting error belongs to, if it belongs to one.
+fn draft_field(e: &outreach_letters::Error) -> Option<&'static str> {
+    use outreach_core::Error as C;
+    use outreach_letters::Error as L;
+    match e {
+        L::MissingFields { .. } | L::Core(C::UnknownState { .. }) => Some("state"),
+        L::Core(C::NotFound { what, .. } | C::Ambiguous { what, .. }) if *what == "contact" => {
+            Some("to")
+        }
+        L::Core(C::Invalid { field, .. }) => match field.trim_start_matches('-') {
+            "template" => Some("template"),
+            "lang" | "language" => Some("lang"),
+            "state" => Some("state"),
+            "to" | "contact" | "recipient" => Some("to"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The message of a drafting error without the field prefix the CLI shows.
+fn draft_message(e: &outreach_letters::Error) -> String {
+    match e {
+        outreach_letters::Error::Core(outreach_core::Error::Invalid { message, .. }) => {
+            message.clone()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn when(user: &User, at: chrono::DateTime<chrono::Utc>) -> String {
+    user.zone.local(at).format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn template_value(name: &str) -> String {
+    name.replace('_', "-")
+}
+
+fn same_template(given: &str, name: &str) -> bool {
+    given.trim().to_lowercase().replace('-', "_") == name
+}
+
+const STATUSES: [&str; 5] = ["draft", "in_review", "approved", "sent", "exported"];
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    state: String,
+}
+
+async fn list(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    let mut errors = json!({ "status": null, "state": null });
+    let status = if q.status.trim().is_empty() || q.status.trim() == "all" {
+        None
+    } else {
+        match LetterStatus::parse("status", &q.status) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                errors["status"] = json!(invalid_message(&e));
+                None
+            }
+        }
+    };
+    let state = if q.state.trim().is_empty() {
+        None
+    } else {
+        match outreach_core::states::resolve(&app.db, &q.state).await {
+            Ok(s) => Some(s.iso3),
+            Err(e @ outreach_core::Error::UnknownState { .. }) => {
+                errors["state"] = json!(e.to_string());
+                None
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let failed = !errors["status"].is_null() || !errors["state"].is_null();
+    let rows = if failed {
+        Vec::new()
+    } else {
+        drafts::list(&app.db, status.map(LetterStatus::as_str))
+            .await
+            .map_err(letters_error)?
+            .into_iter()
+            .filter(|l| state.as_deref().is_none_or(|s| l.iso3 == s))
+            .collect()
+    };
+    let chosen = status.map_or("", LetterStatus::as_str);
+    let data = json!({
+        "count": rows.len(),
+        "filter_status": q.status, "filter_state": q.state, "errors": errors,
+        "statuses": STATUSES.iter().map(|s| json!({ "value": s, "selected": *s == chosen })).collect::<Vec<_>>(),
+        "rows": rows.iter().map(|l| json!({
+            "id": l.id.to_string(), "short_id": l.short_id, "status": l.status,
+            "template": l.template, "language": l.language, "iso3": l.iso3, "state": l.state,
+            "recipient": l.recipient, "version": l.version, "updated": when(&user, l.updated_at),
+        })).collect::<Vec<_>>(),
+    });
+    let mut res = app.render(&user, "letters", data);
+    if failed {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(res)
+}
+
+fn invalid_message(e: &outreach_core::Error) -> String {
+    match e {
+        outreach_core::Error::Invalid { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// What the drafting form was given (all kept on an error).
+#[derive(Debug, Default, Deserialize)]
+struct DraftForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    template: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    lang: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct NewQuery {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    template: String,
+}
+
+async fn new_form(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Query(q): Query<NewQuery>,
+) -> PageResult {
+    let form = DraftForm {
+        template: q.template,
+        state: q.state,
+        ..DraftForm::default()
+    };
+    form_page(&app, &user, &form, None, None).await
+}
+
+/// The drafting form with `form`'s values and, if given, the error beside `field`.
+async fn form_page(
+    app: &AppState,
+    user: &User,
+    form: &DraftForm,
+    field: Option<&str>,
+    message: Option<String>,
+) -> PageResult {
+    let templates = app.letters.templates.list();
+    let chosen = templates
+        .iter()
+        .find(|t| same_template(&form.template, &t.name))
+        .or_else(|| templates.first());
+    let languages = chosen.map(|t| t.languages.clone()).unwrap_or_default();
+    let lang = form.lang.trim().to_lowercase();
+    // The contacts of the state typed, when it is one: the recipient list to pick from.
+    let contacts = match outreach_core::states::resolve(&app.db, &form.state).await {
+        Ok(s) => outreach_core::directory::contacts(&app.db, Some(&s.iso3)).await?,
+        Err(_) => Vec::new(),
+    };
+    let states =
+        outreach_core::states::by_status(&app.db, &app.treaty, StatusFilter::All, user.today())
+            .await?;
+    let mut errors =
+        json!({ "template": null, "state": null, "to": null, "lang": null, "form": null });
+    if let Some(m) = message {
+        errors[field.unwrap_or("form")] = json!(m);
+    }
+    let data = json!({
+        "errors": errors,
+        "templates": templates.iter().map(|t| json!({
+            "value": template_value(&t.name), "title": t.title, "description": t.description,
+            "audience": t.audience, "languages": t.languages.join(", "),
+            "selected": chosen.is_some_and(|c| c.name == t.name),
+        })).collect::<Vec<_>>(),
+        "languages": languages.iter().map(|l| json!({ "value": l, "selected": *l == lang })).collect::<Vec<_>>(),
+        "state": form.state, "to": form.to,
+        "states": states.iter().map(|s| json!({ "iso3": s.iso3, "name": s.name })).collect::<Vec<_>>(),
+        "contacts": contacts.iter().map(|c| json!({
+            "value": c.email.clone().unwrap_or_else(|| c.name.clone()),
+            "label": match (&c.title, &c.role) {
+                (Some(t), _) | (None, Some(t)) => format!("{} ({t})", c.name),
+                (None, None) => c.name.clone(),
+            },
+        })).collect::<Vec<_>>(),
+    });
+    let mut res = app.render(user, "letter_new", data);
+    if field.is_some() || !errors["form"].is_null() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(res)
+}
+
+async fn create(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Form(form): Form<DraftForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    // Checked here first so the message names the field even before the database is asked.
+    let empty = [
+        ("template", form.template.trim(), "choose a letter template"),
+        (
+            "state",
+            form.state.trim(),
+            "give the state the letter is about: its ISO3 code (NPL) or its name (Nepal)",
+        ),
+    ];
+    if let Some((field, _, message)) = empty.iter().find(|(_, v, _)| v.is_empty()) {
+        return form_page(&app, &user, &form, Some(field), Some((*message).to_owned())).await;
+    }
+    let optional = |s: &str| {
+        let s = s.trim();
+        (!s.is_empty()).then(|| s.to_owned())
+    };
+    let req = DraftRequest {
+        template: form.template.trim().to_owned(),
+        state: form.state.trim().to_owned(),
+        to: optional(&form.to),
+        lang: optional(&form.lang),
+    };
+    match drafts::draft(&app.db, &user.actor, &app.letters, &req).await {
+        Ok(view) => Ok(Redirect::to(&format!("/letters/{}", view.id)).into_response()),
+        Err(e) => match draft_field(&e) {
+            Some(field) => {
+                form_page(&app, &user, &form, Some(field), Some(draft_message(&e))).await
+            }
+            None => Err(letters_error(e)),
+        },
+    }
+}
+
+/// The values of the edit form, kept when it is refused.
+#[derive(Debug, Default, Deserialize)]
+struct EditForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    note: String,
+}
+
+fn letter_page(
+    app: &AppState,
+    user: &User,
+    l: &LetterView,
+    edit: Option<&EditForm>,
+    body_error: Option<String>,
+) -> Response {
+    let status = LetterStatus::parse("status", &l.status).ok();
+    let editable = !matches!(status, Some(LetterStatus::Sent | LetterStatus::Exported));
+    let data = json!({
+        "id": l.id.to_string(), "short_id": l.short_id, "template": l.template,
+        "language": l.language, "iso3": l.iso3, "state": l.state, "recipient": l.recipient,
+        "organisation": l.recipient_organisation, "status": l.status, "version": l.version,
+        "subject": l.subject, "body": l.body, "created_by": l.created_by,
+        "created": when(user, l.created_at), "updated": when(user, l.updated_at),
+        "approved": l.approved_by.as_ref().map(|by| json!({
+            "by": by,
+            "at": l.approved_at.map(|a| when(user, a)).unwrap_or_default(),
+            "version": l.approved_version,
+        })),
+        "sent": l.sent_at.map(|a| when(user, a)),
+        "exported": l.exported_at.map(|a| when(user, a)),
+        "can_edit": editable,
+        "can_submit": status == Some(LetterStatus::Draft),
+        "can_approve": status == Some(LetterStatus::InReview) && user.role >= Role::Coordinator,
+        "awaits_approval": status == Some(LetterStatus::InReview) && user.role < Role::Coordinator,
+        "can_send": matches!(status, Some(LetterStatus::Approved | LetterStatus::Exported)),
+        "edit": {
+            "subject": edit.map_or(l.subject.as_str(), |e| e.subject.as_str()),
+            "body": edit.map_or(l.body.as_str(), |e| e.body.as_str()),
+            "note": edit.map_or("", |e| e.note.as_str()),
+        },
+        "errors": { "body": body_error },
+        "versions": l.versions.iter().rev().map(|v| json!({
+            "version": v.version, "author": v.author, "note": v.note,
+            "when": when(user, v.created_at), "subject": v.subject, "body": v.body,
+            "current": v.version == l.version,
+        })).collect::<Vec<_>>(),
+    });
+    let mut res = app.render(user, "letter", data);
+    if body_error.is_some() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
+async fn show(State(app): State<Arc<AppState>>, user: User, Path(id): Path<String>) -> PageResult {
+    let l = drafts::show(&app.db, &id).await.map_err(letters_error)?;
+    Ok(letter_page(&app, &user, &l, None, None))
+}
+
+async fn edit(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Path(id): Path<String>,
+    Form(form): Form<EditForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    fn optional(s: &str) -> Option<&str> {
+        let s = s.trim();
+        (!s.is_empty()).then_some(s)
+    }
+    match drafts::edit(
+        &app.db,
+        &user.actor,
+        &id,
+        optional(&form.subject),
+        &form.body,
+        optional(&form.note),
+    )
+    .await
+    {
+        Ok(l) => Ok(Redirect::to(&format!("/letters/{}", l.id)).into_response()),
+        Err(outreach_letters::Error::Core(outreach_core::Error::Invalid { field, .. }))
+            if field == "body" =>
+        {
+            let l = drafts::show(&app.db, &id).await.map_err(letters_error)?;
+            Ok(letter_page(
+                &app,
+                &user,
+                &l,
+                Some(&form),
+                Some(
+                    "The text is empty; write the whole letter (it replaces the current version)."
+                        .into(),
+                ),
+            ))
+        }
+        Err(e) => Err(letters_error(e)),
+    }
+}
+
+async fn submit(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    let l = drafts::submit(&app.db, &user.actor, &id)
+        .await
+        .map_err(letters_error)?;
+    Ok(Redirect::to(&format!("/letters/{}", l.id)).into_response())
+}
+
+async fn approve(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Coordinator, "approve letters")?;
+    let l = drafts::approve(&app.db, &user.actor, &id)
+        .await
+        .map_err(letters_error)?;
+    Ok(Redirect::to(&format!("/letters/{}", l.id)).into_response())
+}
+
+async fn mark_sent(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    let l = drafts::mark_sent(&app.db, &user.actor, &id)
+        .await
+        .map_err(letters_error)?;
+    Ok(Redirect::to(&format!("/letters/{}", l.id)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ExportQuery {
+    #[serde(default)]
+    format: String,
+}
+
+fn content_type(format: Format) -> &'static str {
+    match format {
+        Format::Markdown => "text/markdown; charset=utf-8",
+        Format::Html => "text/html; charset=utf-8",
+        Format::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    }
+}
+
+/// The letter's current version as a file; an approved letter becomes exported (as with
+/// `outreach letter export`), other letters keep their status (an export of a draft is a preview).
+async fn export_letter(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Path(id): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> PageResult {
+    let given = if q.format.trim().is_empty() {
+        "md"
+    } else {
+        q.format.as_str()
+    };
+    let format = Format::parse(given).map_err(|_| {
+        WebError::invalid(
+            "format",
+            format!("'{given}' is not an export format; use md, html or docx"),
+        )
+    })?;
+    // Render first: an export that cannot be produced leaves the letter as it was.
+    let current = drafts::show(&app.db, &id).await.map_err(letters_error)?;
+    let bytes = export::render(&current, &app.letters.settings, format).map_err(letters_error)?;
+    drafts::record_export(&app.db, &user.actor, &id, format.extension())
+        .await
+        .map_err(letters_error)?;
+    let file = format!("letter-{}.{}", current.short_id, format.extension());
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type(format).to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drafting_errors_name_their_form_field() {
+        let lang: outreach_letters::Error =
+            outreach_core::Error::invalid("--lang", "letters are written in en, fr or es").into();
+        assert_eq!(draft_field(&lang), Some("lang"));
+        assert_eq!(draft_message(&lang), "letters are written in en, fr or es");
+        let contact: outreach_letters::Error =
+            outreach_core::Error::not_found("contact", "nobody", "").into();
+        assert_eq!(draft_field(&contact), Some("to"));
+    }
 }

@@ -80,6 +80,10 @@ pub struct AppState {
     pub workflows: Workflows,
     /// The folder `config/` and `templates/` are read from.
     pub base: PathBuf,
+    /// The letter templates, letterhead and sender, loaded and checked once at start.
+    pub letters: outreach_letters::drafts::Letters,
+    /// The email templates, loaded and checked once at start (template previews).
+    pub mail_templates: outreach_mailer::Templates,
     pages: Handlebars<'static>,
     limiter: auth::LoginLimiter,
 }
@@ -96,7 +100,7 @@ impl AppState {
     /// As [`AppState::new`], with the workflows given.
     ///
     /// # Errors
-    /// [`Error::Templates`] if a page template does not parse.
+    /// [`Error::Templates`] if a page, letter or email template does not parse.
     pub fn with_workflows(
         db: DatabaseConnection,
         settings: &Settings,
@@ -110,8 +114,21 @@ impl AppState {
                 .register_template_string(name, *text)
                 .map_err(|e| Error::Templates(format!("templates/web/{name}.hbs: {e}")))?;
         }
+        let letters = outreach_letters::drafts::Letters {
+            templates: outreach_letters::templates::LetterTemplates::load(
+                &base.join(&settings.letters.templates_dir),
+            )
+            .map_err(|e| Error::Templates(e.to_string()))?,
+            settings: settings.letters.clone(),
+            treaty: settings.treaty.clone(),
+        };
+        let mail_templates =
+            outreach_mailer::Templates::load(&base.join(&settings.mail.templates_dir))
+                .map_err(|e| Error::Templates(e.to_string()))?;
         Ok(Self {
             db,
+            letters,
+            mail_templates,
             treaty: settings.treaty.clone(),
             settings: settings.clone(),
             workflows,
