@@ -182,6 +182,20 @@ pub async fn schedule_in<C: ConnectionTrait>(
     actor: &Actor,
     input: &MeetingInput,
 ) -> Result<MeetingView> {
+    schedule_for_in(tx, actor, None, input).await
+}
+
+/// As [`schedule_in`], with the meeting owned by the staff member `owner` (a handle; the actor
+/// when absent or empty), who must exist.
+///
+/// # Errors
+/// As [`schedule`]; [`Error::Invalid`] on `owner` for an unknown handle.
+pub async fn schedule_for_in<C: ConnectionTrait>(
+    tx: &C,
+    actor: &Actor,
+    owner: Option<&str>,
+    input: &MeetingInput,
+) -> Result<MeetingView> {
     let st = crate::states::resolve(tx, &input.state).await?;
     let title = required_text("title", &input.title, 200)?;
     let zone = match input.tz.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -202,7 +216,15 @@ pub async fn schedule_in<C: ConnectionTrait>(
             contacts.push(c);
         }
     }
-    let owner = ensure_user(tx, &actor.handle, actor.zone).await?;
+    let owner = match owner.map(str::trim).filter(|h| !h.is_empty() && *h != actor.handle) {
+        Some(handle) => crate::actor::find_user(tx, handle).await?.ok_or_else(|| {
+            Error::invalid(
+                "owner",
+                format!("no staff member has the handle '{handle}'; give a staff handle, or leave it empty to own the meeting yourself"),
+            )
+        })?,
+        None => ensure_user(tx, &actor.handle, actor.zone).await?,
+    };
     let now = Utc::now();
     let model = meeting::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -453,4 +475,32 @@ pub async fn list<C: ConnectionTrait>(
 pub async fn show<C: ConnectionTrait>(db: &C, reader: IanaZone, id: &str) -> Result<MeetingView> {
     let m = find(db, id).await?;
     view_one(db, reader, m).await
+}
+
+/// The meetings a staff member owns or takes part in, starting at `since` or later, by start time.
+///
+/// # Errors
+/// Database errors.
+pub async fn for_user<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Vec<meeting::Model>> {
+    let taking_part: Vec<Uuid> = meeting_participant::Entity::find()
+        .filter(meeting_participant::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| p.meeting_id)
+        .collect();
+    Ok(meeting::Entity::find()
+        .filter(meeting::Column::StartsAt.gte(since))
+        .filter(
+            sea_orm::Condition::any()
+                .add(meeting::Column::OwnerId.eq(user_id))
+                .add(meeting::Column::Id.is_in(taking_part)),
+        )
+        .order_by_asc(meeting::Column::StartsAt)
+        .all(db)
+        .await?)
 }

@@ -16,6 +16,8 @@ pub struct LedgerLine {
     pub kind: String,
     pub rule: Option<String>,
     pub recipient: Option<String>,
+    /// The recipient's IANA zone, when the job names one (reminders do).
+    pub time_zone: Option<String>,
     pub run_at: DateTime<Utc>,
     /// planned, superseded, cancelled, sent, failed, queued for delivery...
     pub state: String,
@@ -64,11 +66,15 @@ pub async fn for_subject<C: ConnectionTrait>(
             ("done", None) => ("done".to_owned(), None),
             (other, _) => (other.to_owned(), j.last_error.clone()),
         };
+        let time_zone = serde_json::from_str::<serde_json::Value>(&j.payload)
+            .ok()
+            .and_then(|p| p["recipient"]["time_zone"].as_str().map(str::to_owned));
         out.push(LedgerLine {
             job_id: j.id,
             kind: j.kind,
             rule: j.rule,
             recipient: j.recipient,
+            time_zone,
             run_at: j.run_at,
             state,
             reason,
@@ -83,6 +89,7 @@ pub async fn for_subject<C: ConnectionTrait>(
                 kind: m.template.clone(),
                 rule: None,
                 recipient: Some(m.recipient_email.clone()),
+                time_zone: None,
                 run_at: m.next_attempt_at,
                 state: m.status.clone(),
                 reason: m.last_error.clone(),

@@ -327,8 +327,23 @@ pub async fn schedule_meeting(
     actor: &Actor,
     input: &MeetingInput,
 ) -> Result<(MeetingView, PlanReport)> {
+    schedule_meeting_for(db, wf, actor, None, input).await
+}
+
+/// As [`schedule_meeting`], with the meeting owned by the staff member `owner` (a handle; the
+/// actor when absent).
+///
+/// # Errors
+/// As [`outreach_core::meetings::schedule_for_in`].
+pub async fn schedule_meeting_for(
+    db: &DatabaseConnection,
+    wf: &Workflows,
+    actor: &Actor,
+    owner: Option<&str>,
+    input: &MeetingInput,
+) -> Result<(MeetingView, PlanReport)> {
     let tx = db.begin().await?;
-    let view = meetings::schedule_in(&tx, actor, input).await?;
+    let view = meetings::schedule_for_in(&tx, actor, owner, input).await?;
     let m = load_meeting(&tx, view.id).await?;
     let report = plan_meeting(&tx, wf, &m, Utc::now()).await?;
     tx.commit().await?;

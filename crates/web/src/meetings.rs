@@ -1,11 +1,616 @@
-//! (to be built)
+//! Meetings: the list (upcoming and recent), a calendar of one week, the form that schedules one,
+//! and each meeting's page with its reminders and what became of them (planned, sent,
+//! superseded, cancelled, failed and why), where it is rescheduled, cancelled or marked held.
+//!
+//! Writes go through the scheduler's planner, which plans the reminders in the same transaction
+//! as the change; times are typed in the meeting's own zone and shown in it and in the user's.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use outreach_core::domain::{EngagementKind, IanaZone, MeetingStatus, Stance};
+use outreach_core::entities::state;
+use outreach_core::meetings::{self, MeetingInput, MeetingView};
+use outreach_scheduler::{ledger, planner};
+use sea_orm::{EntityTrait, QueryOrder};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
-use crate::AppState;
+use crate::{AppState, PageResult, User, WebError};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
+        .route("/meetings", get(list).post(create))
+        .route("/meetings/week", get(week))
+        .route("/meetings/new", get(new_form))
+        .route("/meetings/{id}", get(show))
+        .route("/meetings/{id}/reschedule", post(reschedule))
+        .route("/meetings/{id}/cancel", post(cancel))
+        .route("/meetings/{id}/held", post(held))
+}
+
+/// Time zones offered as suggestions in the forms (any IANA zone is accepted).
+const COMMON_ZONES: &[&str] = &[
+    "UTC",
+    "Europe/Geneva",
+    "Europe/Paris",
+    "Europe/London",
+    "Europe/Brussels",
+    "Europe/Vienna",
+    "America/New_York",
+    "America/Bogota",
+    "America/Sao_Paulo",
+    "Africa/Nairobi",
+    "Africa/Lagos",
+    "Africa/Johannesburg",
+    "Africa/Cairo",
+    "Asia/Kathmandu",
+    "Asia/Kolkata",
+    "Asia/Bangkok",
+    "Asia/Jakarta",
+    "Asia/Tokyo",
+    "Asia/Dubai",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+];
+
+/// A scheduler error as the web answers it: the core error inside, so a bad field is a 400 that
+/// names the field, not an internal error.
+fn from_scheduler(e: outreach_scheduler::Error) -> WebError {
+    match e {
+        outreach_scheduler::Error::Core(c) => WebError::Core(c),
+        other => WebError::Scheduler(other),
+    }
+}
+
+/// The form field a library error is about, with the message to show beside it; `None` for
+/// errors that are not the user's input (shown as an error page).
+fn field_error(e: &WebError) -> Option<(String, String)> {
+    use outreach_core::Error as C;
+    let (field, message) = match e {
+        WebError::Core(C::Invalid { field, message }) | WebError::Invalid { field, message } => {
+            (field.as_str(), message.clone())
+        }
+        WebError::Core(C::UnknownState { .. }) => ("state", e.to_string()),
+        WebError::Core(C::NotFound {
+            what: "contact", ..
+        })
+        | WebError::Core(C::Ambiguous {
+            what: "contact", ..
+        }) => ("participants", e.to_string()),
+        WebError::Core(C::Conflict(m)) => ("form", m.clone()),
+        _ => return None,
+    };
+    let field = match field {
+        "at" => "start",
+        "tz" => "time_zone",
+        "place" => "location",
+        "with" => "participants",
+        "date" => "form",
+        other => other,
+    };
+    Some((field.to_owned(), message))
+}
+
+/// `{field: null}` for each field, with the given errors filled in (strict templates need every
+/// key present).
+fn errors_for(fields: &[&str], errors: &[(String, String)]) -> Value {
+    let mut map = serde_json::Map::new();
+    for f in fields {
+        map.insert((*f).to_owned(), Value::Null);
+    }
+    for (f, m) in errors {
+        map.insert(f.clone(), Value::String(m.clone()));
+    }
+    Value::Object(map)
+}
+
+fn zone_of(name: &str) -> IanaZone {
+    IanaZone::parse("time_zone", name).unwrap_or(IanaZone::UTC)
+}
+
+fn fmt_in(zone: IanaZone, at: DateTime<Utc>) -> String {
+    zone.local(at).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A meeting as the pages show it.
+fn meeting_data(m: &MeetingView, user: &User) -> Value {
+    let zone = zone_of(&m.time_zone);
+    let end = m.starts_at + Duration::minutes(i64::from(m.duration_minutes));
+    let other_zone = m.time_zone != user.zone.name();
+    json!({
+        "id": m.id.to_string(),
+        "short_id": outreach_core::ids::short(m.id),
+        "iso3": m.iso3,
+        "state": m.state,
+        "subject": m.title,
+        "status": m.status,
+        "is_planned": m.status == MeetingStatus::Planned.as_str(),
+        "version": m.version,
+        "time_zone": m.time_zone,
+        "local_start": m.local_start,
+        "local_end": fmt_in(zone, end),
+        "start_input": zone.local(m.starts_at).format("%Y-%m-%dT%H:%M").to_string(),
+        "user_start": if other_zone { Some(m.reader_start.clone()) } else { None },
+        "user_end": if other_zone { Some(fmt_in(user.zone, end)) } else { None },
+        "user_zone": user.zone.name(),
+        "user_date": user.zone.local(m.starts_at).date_naive().to_string(),
+        "utc_start": m.starts_at.format("%Y-%m-%d %H:%M").to_string(),
+        "duration_minutes": m.duration_minutes,
+        "place": m.place,
+        "owner": m.owner,
+        "participants": m.participants.join(", "),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+async fn resolve_state(app: &AppState, given: Option<&str>) -> PageResult<Option<state::Model>> {
+    match given.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Ok(Some(outreach_core::states::resolve(&app.db, s).await?)),
+        None => Ok(None),
+    }
+}
+
+/// `GET /meetings`: upcoming meetings first (soonest first), then recent ones (latest first).
+async fn list(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    let st = resolve_state(&app, q.state.as_deref()).await?;
+    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(MeetingStatus::parse("status", s)?.as_str()),
+        None => None,
+    };
+    let rows = meetings::list(
+        &app.db,
+        user.zone,
+        false,
+        st.as_ref().map(|s| s.iso3.as_str()),
+    )
+    .await?;
+    let now = Utc::now();
+    let recent_from = now - Duration::days(90);
+    let rows: Vec<&MeetingView> = rows
+        .iter()
+        .filter(|m| status.is_none_or(|s| m.status == s))
+        .collect();
+    let upcoming: Vec<Value> = rows
+        .iter()
+        .filter(|m| m.starts_at >= now)
+        .map(|m| meeting_data(m, &user))
+        .collect();
+    let recent: Vec<Value> = rows
+        .iter()
+        .rev()
+        .filter(|m| m.starts_at < now && m.starts_at >= recent_from)
+        .map(|m| meeting_data(m, &user))
+        .collect();
+    let statuses: Vec<Value> = MeetingStatus::ALL
+        .iter()
+        .map(|s| json!({ "value": s.as_str(), "selected": Some(s.as_str()) == status }))
+        .collect();
+    Ok(app.render(
+        &user,
+        "meetings",
+        json!({
+            "upcoming": upcoming,
+            "recent": recent,
+            "filter_state": st.as_ref().map(|s| s.iso3.clone()).unwrap_or_default(),
+            "filter_state_name": st.as_ref().map(|s| s.name.clone()),
+            "statuses": statuses,
+            "filtered": st.is_some() || status.is_some(),
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct WeekQuery {
+    #[serde(default)]
+    start: Option<String>,
+}
+
+/// `GET /meetings/week`: the week holding `start` (default today), Monday first, each meeting
+/// on the day it starts in the user's zone.
+async fn week(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Query(q): Query<WeekQuery>,
+) -> PageResult {
+    let day = match q.start.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => outreach_core::domain::parse_date("start", s)?,
+        None => user.today(),
+    };
+    let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
+    let sunday = monday + Duration::days(6);
+    let rows = meetings::list(&app.db, user.zone, false, None).await?;
+    let mut by_day: BTreeMap<NaiveDate, Vec<Value>> = BTreeMap::new();
+    for m in &rows {
+        let local = user.zone.local(m.starts_at);
+        let d = local.date_naive();
+        if d >= monday && d <= sunday {
+            let mut v = meeting_data(m, &user);
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("time".into(), json!(local.format("%H:%M").to_string()));
+            }
+            by_day.entry(d).or_default().push(v);
+        }
+    }
+    let today = user.today();
+    let days: Vec<Value> = (0..7)
+        .map(|i| {
+            let d = monday + Duration::days(i);
+            json!({
+                "date": d.to_string(),
+                "label": d.format("%a %-d %b").to_string(),
+                "is_today": d == today,
+                "meetings": by_day.remove(&d).unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(app.render(
+        &user,
+        "meetings_week",
+        json!({
+            "monday": monday.to_string(),
+            "sunday": sunday.to_string(),
+            "prev": (monday - Duration::days(7)).to_string(),
+            "next": (monday + Duration::days(7)).to_string(),
+            "this_week": today.to_string(),
+            "days": days,
+        }),
+    ))
+}
+
+/// What the scheduling form carries; every value is kept when the form comes back with an error.
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct MeetingForm {
+    #[serde(default, skip_serializing)]
+    csrf: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    time_zone: String,
+    #[serde(default)]
+    duration: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    participants: String,
+    #[serde(default)]
+    owner: String,
+}
+
+const MEETING_FIELDS: &[&str] = &[
+    "form",
+    "state",
+    "title",
+    "start",
+    "time_zone",
+    "duration",
+    "location",
+    "participants",
+    "owner",
+];
+
+async fn meeting_form(
+    app: &AppState,
+    user: &User,
+    form: &MeetingForm,
+    errors: &[(String, String)],
+) -> PageResult {
+    let states = state::Entity::find()
+        .order_by_asc(state::Column::Name)
+        .all(&app.db)
+        .await?;
+    let chosen = outreach_core::states::resolve_in(&states, &form.state).ok();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut res = app.render(
+        user,
+        "meeting_new",
+        json!({
+            "form": form,
+            "errors": errors_for(MEETING_FIELDS, errors),
+            "states": states.iter().map(|s| json!({
+                "iso3": s.iso3, "name": s.name, "zone": s.capital_tz, "capital": s.capital,
+            })).collect::<Vec<_>>(),
+            "default_zone": chosen.map(|s| json!({
+                "zone": s.capital_tz, "capital": s.capital, "state": s.name,
+            })),
+            "zones": COMMON_ZONES,
+        }),
+    );
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+#[derive(Debug, Deserialize)]
+struct NewQuery {
+    #[serde(default)]
+    state: Option<String>,
+}
+
+/// `GET /meetings/new[?state=ISO3]`.
+async fn new_form(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Query(q): Query<NewQuery>,
+) -> PageResult {
+    let form = MeetingForm {
+        state: q.state.unwrap_or_default().trim().to_uppercase(),
+        duration: "1h".into(),
+        owner: user.handle.clone(),
+        ..MeetingForm::default()
+    };
+    meeting_form(&app, &user, &form, &[]).await
+}
+
+fn optional(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// `POST /meetings`: schedules the meeting and plans its reminders, then shows it.
+async fn create(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Form(form): Form<MeetingForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    let mut missing = Vec::new();
+    if form.state.trim().is_empty() {
+        missing.push((
+            "state".to_owned(),
+            "Choose the state the meeting is with, by name or ISO3 code (such as NPL).".to_owned(),
+        ));
+    }
+    if form.title.trim().is_empty() {
+        missing.push((
+            "title".to_owned(),
+            "Give the meeting a title, such as \"Meeting with the Foreign Ministry\".".to_owned(),
+        ));
+    }
+    if form.start.trim().is_empty() {
+        missing.push((
+            "start".to_owned(),
+            "Give the date and time the meeting starts, in its own time zone.".to_owned(),
+        ));
+    }
+    if !missing.is_empty() {
+        return meeting_form(&app, &user, &form, &missing).await;
+    }
+    let input = MeetingInput {
+        state: form.state.trim().to_owned(),
+        title: form.title.clone(),
+        at: form.start.clone(),
+        tz: optional(&form.time_zone),
+        duration: optional(&form.duration),
+        place: optional(&form.location),
+        with: form
+            .participants
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    };
+    let owner = optional(&form.owner);
+    match planner::schedule_meeting_for(
+        &app.db,
+        &app.workflows,
+        &user.actor,
+        owner.as_deref(),
+        &input,
+    )
+    .await
+    .map_err(from_scheduler)
+    {
+        Ok((m, _)) => Ok(Redirect::to(&format!("/meetings/{}", m.id)).into_response()),
+        Err(e) => match field_error(&e) {
+            Some(fe) => meeting_form(&app, &user, &form, &[fe]).await,
+            None => Err(e),
+        },
+    }
+}
+
+/// What the meeting page's forms carry.
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct ActionForm {
+    #[serde(default, skip_serializing)]
+    csrf: String,
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    time_zone: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    stance: String,
+}
+
+const ACTION_FIELDS: &[&str] = &["form", "start", "time_zone", "kind", "outcome", "stance"];
+
+/// The meeting page; `typed` and `errors` when a form on it came back with an error.
+async fn meeting_page(
+    app: &AppState,
+    user: &User,
+    id: &str,
+    typed: Option<&ActionForm>,
+    errors: &[(String, String)],
+) -> PageResult {
+    let m = meetings::show(&app.db, user.zone, id).await?;
+    let data = meeting_data(&m, user);
+    let zone = zone_of(&m.time_zone);
+    let lines = ledger::for_subject(&app.db, "meeting", &m.id.to_string())
+        .await
+        .map_err(from_scheduler)?;
+    let reminders: Vec<Value> = lines
+        .iter()
+        .map(|l| {
+            let rz = l.time_zone.as_deref().map_or(zone, zone_of);
+            json!({
+                "rule": l.rule.clone().unwrap_or_else(|| l.kind.replace('_', " ")),
+                "recipient": l.recipient,
+                "due_local": fmt_in(rz, l.run_at),
+                "due_zone": rz.name(),
+                "due_utc": l.run_at.format("%Y-%m-%d %H:%M").to_string(),
+                "state": l.state,
+                "reason": l.reason,
+                "attempts": l.attempts,
+            })
+        })
+        .collect();
+    let form = match typed {
+        Some(f) => json!({
+            "start": f.start, "time_zone": f.time_zone, "kind": f.kind,
+            "outcome": f.outcome, "stance": f.stance,
+        }),
+        None => json!({
+            "start": data["start_input"], "time_zone": m.time_zone,
+            "kind": EngagementKind::CapitalMeeting.as_str(), "outcome": "", "stance": "",
+        }),
+    };
+    let kind_sel = form["kind"]
+        .as_str()
+        .and_then(|k| EngagementKind::parse("kind", k).ok());
+    let stance_sel = form["stance"]
+        .as_str()
+        .and_then(|k| Stance::parse("stance", k).ok());
+    let mut res = app.render(
+        user,
+        "meeting",
+        json!({
+            "m": data,
+            "reminders": reminders,
+            "form": form,
+            "errors": errors_for(ACTION_FIELDS, errors),
+            "zones": COMMON_ZONES,
+            "kinds": EngagementKind::ALL.iter().map(|k| json!({
+                "value": k.as_str(), "label": k.as_str().replace('_', " "), "selected": Some(*k) == kind_sel,
+            })).collect::<Vec<_>>(),
+            "stances": Stance::ALL.iter().map(|s| json!({
+                "value": s.as_str(), "selected": Some(*s) == stance_sel,
+            })).collect::<Vec<_>>(),
+            "started": m.starts_at <= Utc::now(),
+        }),
+    );
+    if !errors.is_empty() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(res)
+}
+
+/// `GET /meetings/{id}` (the full id or its last characters).
+async fn show(State(app): State<Arc<AppState>>, user: User, Path(id): Path<String>) -> PageResult {
+    meeting_page(&app, &user, &id, None, &[]).await
+}
+
+/// The answer to a form on the meeting page: back to the page, or the page again with the error
+/// beside its field.
+async fn after_action<T>(
+    app: &AppState,
+    user: &User,
+    id: &str,
+    form: &ActionForm,
+    done: Result<T, WebError>,
+) -> PageResult {
+    match done {
+        Ok(_) => {
+            let m = meetings::find(&app.db, id).await?;
+            Ok(Redirect::to(&format!("/meetings/{}", m.id)).into_response())
+        }
+        Err(e) => match field_error(&e) {
+            Some(fe) => meeting_page(app, user, id, Some(form), &[fe]).await,
+            None => Err(e),
+        },
+    }
+}
+
+/// `POST /meetings/{id}/reschedule`: a new local start (in `time_zone`, or the meeting's zone).
+async fn reschedule(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    let done = if form.start.trim().is_empty() {
+        Err(WebError::invalid(
+            "start",
+            "Give the new date and time the meeting starts, in its own time zone.",
+        ))
+    } else {
+        planner::reschedule_meeting(
+            &app.db,
+            &app.workflows,
+            &user.actor,
+            &id,
+            &form.start,
+            optional(&form.time_zone).as_deref(),
+        )
+        .await
+        .map_err(from_scheduler)
+    };
+    after_action(&app, &user, &id, &form, done).await
+}
+
+/// `POST /meetings/{id}/cancel`: cancels the meeting and its reminders.
+async fn cancel(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    let done = planner::cancel_meeting(&app.db, &app.workflows, &user.actor, &id)
+        .await
+        .map_err(from_scheduler);
+    after_action(&app, &user, &id, &form, done).await
+}
+
+/// `POST /meetings/{id}/held`: marks it held and logs the engagement with its outcome.
+async fn held(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    let kind = optional(&form.kind)
+        .unwrap_or_else(|| EngagementKind::CapitalMeeting.as_str().to_owned())
+        .replace('_', "-");
+    let done = meetings::held(
+        &app.db,
+        &user.actor,
+        &id,
+        &kind,
+        optional(&form.outcome).as_deref(),
+        optional(&form.stance).as_deref(),
+    )
+    .await
+    .map_err(WebError::from);
+    after_action(&app, &user, &id, &form, done).await
 }
