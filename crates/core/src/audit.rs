@@ -3,7 +3,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::entities::audit_log;
@@ -45,4 +46,33 @@ pub async fn recent<C: ConnectionTrait>(db: &C, limit: u64) -> Result<Vec<audit_
         .limit(limit)
         .all(db)
         .await?)
+}
+
+/// One page of the audit log, newest first, of one actor and/or one action when given, and the
+/// number of records that match.
+///
+/// # Errors
+/// Database errors.
+pub async fn search<C: ConnectionTrait>(
+    db: &C,
+    actor: Option<&str>,
+    action: Option<&str>,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<audit_log::Model>, u64)> {
+    let mut q = audit_log::Entity::find();
+    if let Some(a) = actor.map(str::trim).filter(|a| !a.is_empty()) {
+        q = q.filter(audit_log::Column::Actor.eq(a));
+    }
+    if let Some(a) = action.map(str::trim).filter(|a| !a.is_empty()) {
+        q = q.filter(audit_log::Column::Action.eq(a));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q
+        .order_by_desc(audit_log::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((rows, total))
 }

@@ -185,6 +185,57 @@ pub async fn log_in<C: ConnectionTrait>(
     insert(tx, actor, input).await
 }
 
+/// Adds staff members (by handle) as participants of an engagement inside the caller's
+/// transaction, with an audit record; the logging actor, already a participant, is skipped.
+///
+/// # Errors
+/// [`Error::Invalid`] naming `participants` for an unknown handle; nothing is written then.
+pub async fn add_staff_in<C: ConnectionTrait>(
+    tx: &C,
+    actor: &Actor,
+    engagement_id: Uuid,
+    handles: &[String],
+) -> Result<Vec<String>> {
+    let mut added: Vec<user::Model> = Vec::new();
+    for h in handles {
+        let h = h.trim();
+        if h.is_empty() || h == actor.handle || added.iter().any(|u| u.handle == h) {
+            continue;
+        }
+        let u = crate::actor::find_user(tx, h).await?.ok_or_else(|| {
+            Error::invalid(
+                "participants",
+                format!("no contact or staff member matches '{h}'"),
+            )
+        })?;
+        added.push(u);
+    }
+    if added.is_empty() {
+        return Ok(Vec::new());
+    }
+    for u in &added {
+        engagement_participant::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            engagement_id: Set(engagement_id),
+            contact_id: Set(None),
+            user_id: Set(Some(u.id)),
+        }
+        .insert(tx)
+        .await?;
+    }
+    let handles: Vec<String> = added.into_iter().map(|u| u.handle).collect();
+    audit::record(
+        tx,
+        &actor.handle,
+        "engagement.participants",
+        "engagement",
+        &engagement_id.to_string(),
+        serde_json::json!({ "staff": handles }),
+    )
+    .await?;
+    Ok(handles)
+}
+
 /// A state's engagements, newest first.
 ///
 /// # Errors

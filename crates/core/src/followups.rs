@@ -74,7 +74,12 @@ pub async fn add(
     Ok(out)
 }
 
-pub(crate) async fn add_in<C: ConnectionTrait>(
+/// Adds a follow-up inside the caller's transaction, with its audit record (the `*_in`
+/// pattern): an engagement logged with its follow-up is written in one transaction.
+///
+/// # Errors
+/// As [`add`].
+pub async fn add_in<C: ConnectionTrait>(
     tx: &C,
     actor: &Actor,
     input: &FollowUpInput,

@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -115,4 +115,46 @@ pub async fn for_state<C: ConnectionTrait>(db: &C, iso3: &str) -> Result<Vec<Sig
         .into_iter()
         .map(Into::into)
         .collect())
+}
+
+/// Signals at a glance, per state: how many were observed up to `at`, and the latest one's
+/// kind and date.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignalGlance {
+    pub count: usize,
+    pub latest_kind: String,
+    pub latest_date: NaiveDate,
+}
+
+/// Every state's [`SignalGlance`] as of `at`, by ISO3; states without signals are absent.
+///
+/// # Errors
+/// Database errors.
+pub async fn at_a_glance<C: ConnectionTrait>(
+    db: &C,
+    at: NaiveDate,
+) -> Result<std::collections::HashMap<String, SignalGlance>> {
+    let rows: Vec<(String, NaiveDate, String)> = signal::Entity::find()
+        .select_only()
+        .column(signal::Column::Iso3)
+        .column(signal::Column::ObservedOn)
+        .column(signal::Column::Kind)
+        .filter(signal::Column::ObservedOn.lte(at))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out: std::collections::HashMap<String, SignalGlance> = std::collections::HashMap::new();
+    for (iso3, date, kind) in rows {
+        let g = out.entry(iso3).or_insert_with(|| SignalGlance {
+            count: 0,
+            latest_kind: kind.clone(),
+            latest_date: date,
+        });
+        g.count += 1;
+        if date > g.latest_date {
+            g.latest_date = date;
+            g.latest_kind = kind;
+        }
+    }
+    Ok(out)
 }

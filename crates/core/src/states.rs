@@ -91,6 +91,17 @@ pub async fn resolve_treaty<C: ConnectionTrait>(db: &C, given: &str) -> Result<t
     })
 }
 
+/// The treaties in the database, by code.
+///
+/// # Errors
+/// Database errors.
+pub async fn treaties<C: ConnectionTrait>(db: &C) -> Result<Vec<treaty::Model>> {
+    Ok(treaty::Entity::find()
+        .order_by_asc(treaty::Column::Code)
+        .all(db)
+        .await?)
+}
+
 /// One state with its derived status.
 #[derive(Debug, Clone, Serialize)]
 pub struct StateStatus {

@@ -1,11 +1,269 @@
-//! (to be built)
+//! For admins: the audit log (newest first, by actor and action, 100 a page) and the accounts
+//! (add a user, change a role or zone, set a password). Every change goes through the library,
+//! which writes its audit record in the same transaction.
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use outreach_core::actor::{self, UserInput};
+use outreach_core::{Error as CoreError, audit};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-use crate::AppState;
+use crate::dashboard::{enc, message_of};
+use crate::{AppState, PageResult, Role, User};
+
+/// Audit records a page.
+const PAGE: u64 = 100;
+
+const ROLES: [&str; 3] = ["staff", "coordinator", "admin"];
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
+        .route("/audit", get(audit_page))
+        .route("/users", get(users_page).post(save_user))
+        .route("/users/password", post(save_password))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AuditQuery {
+    actor: Option<String>,
+    action: Option<String>,
+    page: Option<String>,
+}
+
+async fn audit_page(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Query(q): Query<AuditQuery>,
+) -> PageResult<Response> {
+    user.require(Role::Admin, "read the audit log")?;
+    let actor_f = q.actor.unwrap_or_default().trim().to_owned();
+    let action_f = q.action.unwrap_or_default().trim().to_owned();
+    let page = q
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<u64>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    let (rows, total) = audit::search(
+        &app.db,
+        Some(&actor_f),
+        Some(&action_f),
+        (page - 1).saturating_mul(PAGE),
+        PAGE,
+    )
+    .await?;
+    let pages = total.div_ceil(PAGE).max(1);
+    let link = |p: u64| {
+        let mut parts = Vec::new();
+        if !actor_f.is_empty() {
+            parts.push(format!("actor={}", enc(&actor_f)));
+        }
+        if !action_f.is_empty() {
+            parts.push(format!("action={}", enc(&action_f)));
+        }
+        parts.push(format!("page={p}"));
+        format!("/audit?{}", parts.join("&"))
+    };
+    let data = json!({
+        "actor": actor_f, "action": action_f,
+        "page": page, "pages": pages, "total": total,
+        "prev": (page > 1).then(|| link(page - 1)),
+        "next": (page < pages).then(|| link(page + 1)),
+        "rows": rows.iter().map(|r| json!({
+            "at": r.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            "actor": r.actor, "action": r.action, "entity": r.entity,
+            "entity_id": r.entity_id, "detail": r.detail,
+        })).collect::<Vec<_>>(),
+    });
+    Ok(app.render(&user, "audit", data))
+}
+
+/// The add-or-change form, as typed.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(default)]
+struct UserForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    handle: String,
+    name: String,
+    email: String,
+    role: String,
+    time_zone: String,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(default)]
+struct PasswordForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    handle: String,
+    #[serde(skip_serializing)]
+    password: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct UsersQuery {
+    saved: Option<String>,
+    password: Option<String>,
+}
+
+struct UsersPage {
+    user_form: UserForm,
+    password_form: PasswordForm,
+    errors: serde_json::Value,
+    notice: Option<String>,
+}
+
+async fn render_users(app: &AppState, user: &User, p: UsersPage) -> PageResult<Response> {
+    let accounts = actor::users(&app.db).await?;
+    let data = json!({
+        "user_form": p.user_form,
+        "password_form": p.password_form,
+        "errors": p.errors,
+        "notice": p.notice,
+        "roles": ["staff", "coordinator", "admin"],
+        "accounts": accounts.iter().map(|u| json!({
+            "handle": u.handle, "name": u.name, "email": u.email, "role": u.role,
+            "time_zone": u.time_zone, "has_password": u.password_hash.is_some(),
+            "roles": ROLES.iter().map(|r| json!({
+                "value": r, "selected": *r == u.role,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    });
+    Ok(app.render(user, "users", data))
+}
+
+fn no_errors() -> serde_json::Value {
+    json!({
+        "handle": null, "name": null, "email": null, "role": null, "time_zone": null,
+        "password_handle": null, "password": null, "general": null,
+    })
+}
+
+async fn users_page(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Query(q): Query<UsersQuery>,
+) -> PageResult<Response> {
+    user.require(Role::Admin, "manage users")?;
+    let notice = match (q.saved, q.password) {
+        (Some(h), _) => Some(format!("Saved {h}.")),
+        (_, Some(h)) => Some(format!(
+            "Password set for {h}; their other sessions were ended."
+        )),
+        _ => None,
+    };
+    render_users(
+        &app,
+        &user,
+        UsersPage {
+            user_form: UserForm {
+                role: "staff".into(),
+                ..Default::default()
+            },
+            password_form: PasswordForm::default(),
+            errors: no_errors(),
+            notice,
+        },
+    )
+    .await
+}
+
+fn user_field(e: &CoreError) -> &'static str {
+    match e {
+        CoreError::Invalid { field, .. } => match field.as_str() {
+            "name" => "name",
+            "email" => "email",
+            "role" => "role",
+            "time_zone" => "time_zone",
+            _ => "handle",
+        },
+        _ => "general",
+    }
+}
+
+async fn save_user(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Form(form): Form<UserForm>,
+) -> PageResult<Response> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Admin, "manage users")?;
+    let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let input = UserInput {
+        handle: form.handle.trim().to_owned(),
+        name: opt(&form.name),
+        email: opt(&form.email),
+        time_zone: opt(&form.time_zone),
+        role: opt(&form.role),
+    };
+    match actor::upsert_user(&app.db, &user.actor, &input).await {
+        Ok(u) => Ok(Redirect::to(&format!("/users?saved={}", enc(&u.handle))).into_response()),
+        Err(CoreError::Database(e)) => Err(e.into()),
+        Err(e) => {
+            let mut errors = no_errors();
+            errors[user_field(&e)] = json!(message_of(&e));
+            let mut res = render_users(
+                &app,
+                &user,
+                UsersPage {
+                    user_form: form,
+                    password_form: PasswordForm::default(),
+                    errors,
+                    notice: None,
+                },
+            )
+            .await?;
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+    }
+}
+
+async fn save_password(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Form(form): Form<PasswordForm>,
+) -> PageResult<Response> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Admin, "set passwords")?;
+    let handle = form.handle.trim().to_owned();
+    match crate::set_password(&app.db, &user.actor, &handle, &form.password).await {
+        Ok(()) => Ok(Redirect::to(&format!("/users?password={}", enc(&handle))).into_response()),
+        Err(CoreError::Database(e)) => Err(e.into()),
+        Err(e) => {
+            let mut errors = no_errors();
+            let field = match &e {
+                CoreError::Invalid { field, .. } if field == "password" => "password",
+                _ => "password_handle",
+            };
+            let message = match &e {
+                CoreError::Invalid { .. } => format!("The password {}", message_of(&e)),
+                other => other.to_string(),
+            };
+            errors[field] = json!(message);
+            let mut res = render_users(
+                &app,
+                &user,
+                UsersPage {
+                    user_form: UserForm {
+                        role: "staff".into(),
+                        ..Default::default()
+                    },
+                    password_form: form,
+                    errors,
+                    notice: None,
+                },
+            )
+            .await?;
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+    }
 }

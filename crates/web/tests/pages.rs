@@ -1,0 +1,563 @@
+//! The dashboard, a state's page, logging an engagement, and the admin pages, against a real
+//! server on loopback, on SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{get, post_form, signed_in, start};
+use outreach_core::Actor;
+use outreach_core::directory::{ContactInput, add_contact};
+use outreach_core::domain::IanaZone;
+use outreach_core::engagements;
+use outreach_testkit::{TestDb, db_test};
+use reqwest::StatusCode;
+
+const SCRIPT: &str = "<script>alert(1)</script>";
+const DROP: &str = "'); DROP TABLE engagements; --";
+
+fn rows(html: &str) -> usize {
+    html.matches("class=\"state-row\"").count()
+}
+
+/// The text of the element with `id`, up to the end of its section (or the page).
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} in {html}"));
+    let rest = &html[start..];
+    let end = rest.find("</section>").unwrap_or(rest.len());
+    &rest[..end]
+}
+
+async fn the_dashboard_sorts_filters_and_shows_a_date(db: &TestDb) {
+    let app = start(db).await;
+    let (c, _) = signed_in(&app.base, "sam").await;
+
+    let (status, html) = get(&c, &app.base, "/?at=2022-06-20").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rows(&html), 33, "{html}");
+    assert!(html.contains("33 states not party to the APMBC on 2022-06-20"));
+    // The column headers sort, keeping the other filters.
+    assert!(
+        html.contains("href=\"/?sort&#x3D;name&amp;at&#x3D;2022-06-20\""),
+        "{html}"
+    );
+    assert!(html.contains("<a href=\"/states/NPL\">Nepal</a> (NPL)"));
+
+    let (_, one) = get(&c, &app.base, "/?q=nepal&at=2022-06-20").await;
+    assert_eq!(rows(&one), 1, "{one}");
+    assert!(one.contains("id=\"row-NPL\""));
+    let (_, by_code) = get(&c, &app.base, "/?q=npl&at=2022-06-20").await;
+    assert_eq!(rows(&by_code), 1);
+
+    // Sorted by name: alphabetical order of the rows.
+    let (_, sorted) = get(&c, &app.base, "/?sort=name&at=2022-06-20").await;
+    let names: Vec<&str> = sorted
+        .split("class=\"state-row\"")
+        .skip(1)
+        .map(|r| {
+            let a = r.find("\">").unwrap() + 2;
+            let a = r[a..].find("\">").unwrap() + a + 2;
+            &r[a..a + r[a..].find("</a>").unwrap()]
+        })
+        .collect();
+    assert_eq!(names.len(), 33);
+    let mut expected = names.clone();
+    expected.sort_unstable();
+    assert_eq!(names, expected);
+
+    // Status filter: signatories only are fewer than all, and every row says signatory.
+    let (_, sig) = get(&c, &app.base, "/?status=signatory&at=2022-06-20").await;
+    assert!(rows(&sig) < 33);
+    assert_eq!(
+        rows(&sig),
+        sig.matches("class=\"pill status-signatory\"").count()
+    );
+
+    // A bad date is shown beside its field; the page still opens on today.
+    let (status, bad) = get(&c, &app.base, "/?at=yesterday").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(bad.contains("id=\"err-at\""), "{bad}");
+    assert!(bad.contains("value=\"yesterday\""));
+    // An unknown treaty too.
+    let (status, bad) = get(&c, &app.base, "/?treaty=NOPE").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(bad.contains("id=\"err-treaty\""), "{bad}");
+    // Another treaty from the selector.
+    let (status, ccm) = get(&c, &app.base, "/?treaty=CCM&at=2022-06-20").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ccm.contains("states not party to the CCM"), "{ccm}");
+}
+db_test!(dashboard, the_dashboard_sorts_filters_and_shows_a_date);
+
+async fn the_state_page_has_its_sections_and_canonical_url(db: &TestDb) {
+    let app = start(db).await;
+    let (c, _) = signed_in(&app.base, "sam").await;
+    let (status, html) = get(&c, &app.base, "/states/NPL").await;
+    assert_eq!(status, StatusCode::OK);
+    for id in [
+        "status-history",
+        "signals",
+        "contacts",
+        "grantees",
+        "timeline",
+        "meetings",
+        "follow-ups",
+        "letters",
+    ] {
+        assert!(html.contains(&format!("<section id=\"{id}\">")), "no #{id}");
+    }
+    assert!(html.contains("Nepal (NPL)"));
+    assert!(html.contains("href=\"/engagements/new?state=NPL\""));
+    assert!(html.contains("href=\"/meetings/new?state=NPL\""));
+    assert!(!html.contains("id=\"notice\""));
+    // Nepal is not party to the APMBC: no events under it, so the history says so.
+    assert!(section(&html, "status-history").contains("APMBC"));
+
+    for alias in ["npl", "Nepal", "NP"] {
+        let res = c
+            .get(format!("{}/states/{alias}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{alias}");
+        assert_eq!(res.headers()["location"], "/states/NPL");
+    }
+    let (status, html) = get(&c, &app.base, "/states/NEP").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("did you mean NPL (Nepal)"), "{html}");
+}
+db_test!(
+    state_page,
+    the_state_page_has_its_sections_and_canonical_url
+);
+
+async fn an_embassy_visit_logged_through_the_form_shows_on_nepals_page(db: &TestDb) {
+    let app = start(db).await;
+    let (c, csrf) = signed_in(&app.base, "maria").await;
+    let (status, form) = get(&c, &app.base, "/engagements/new?state=npl").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("id=\"engagement-form\""));
+    assert!(form.contains("name=\"state\" value=\"NPL\""), "{form}");
+    assert!(form.contains("name=\"follow_up_owner\" value=\"maria\""));
+    assert!(form.contains("id=\"engagement-submit\""));
+
+    // Search as you type finds staff and contacts.
+    let found: serde_json::Value = c
+        .get(format!("{}/search/participants?q=sa", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["value"] == "sam"),
+        "{found}"
+    );
+
+    let (status, location, body) = post_form(
+        &c,
+        &app.base,
+        "/engagements",
+        &[
+            ("csrf", csrf.as_str()),
+            ("state", "Nepal"),
+            ("kind", "embassy_visit"),
+            ("date", "2026-01-15"),
+            ("participants", "sam"),
+            ("summary", "Met the ambassador about the Mine Ban Treaty"),
+            ("outcome", "Will raise it with the ministry"),
+            ("stance", "open"),
+            ("follow_up", "Send the accession kit"),
+            ("follow_up_due", "2026-02-01"),
+            ("follow_up_owner", "sam"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(location.as_deref(), Some("/states/NPL?logged=1"));
+
+    let (_, html) = get(&c, &app.base, "/states/NPL?logged=1").await;
+    assert!(html.contains("<p class=\"notice\" id=\"notice\">Engagement logged.</p>"));
+    let timeline = section(&html, "timeline");
+    assert!(timeline.contains("2026-01-15"), "{timeline}");
+    assert!(timeline.contains("embassy visit"));
+    assert!(timeline.contains("Met the ambassador about the Mine Ban Treaty"));
+    assert!(timeline.contains("Will raise it with the ministry"));
+    assert!(timeline.contains("With maria, sam"), "{timeline}");
+    let follow = section(&html, "follow-ups");
+    assert!(follow.contains("Send the accession kit"), "{follow}");
+    assert!(follow.contains("2026-02-01"));
+    assert!(follow.contains("sam"));
+
+    // The admin sees its audit record.
+    let (admin, _) = signed_in(&app.base, "ada").await;
+    let (status, audit) = get(&admin, &app.base, "/audit?action=engagement.log").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(audit.matches("class=\"audit-row\"").count(), 1, "{audit}");
+    assert!(audit.contains("maria"));
+    assert!(audit.contains("NPL"));
+    let (_, by_actor) = get(&admin, &app.base, "/audit?actor=maria").await;
+    for action in ["engagement.log", "engagement.participants", "follow_up.add"] {
+        assert!(by_actor.contains(action), "{action}: {by_actor}");
+    }
+    let (_, nobody) = get(&admin, &app.base, "/audit?actor=nobody").await;
+    assert_eq!(nobody.matches("class=\"audit-row\"").count(), 0);
+}
+db_test!(
+    log_engagement,
+    an_embassy_visit_logged_through_the_form_shows_on_nepals_page
+);
+
+async fn a_bad_value_comes_back_beside_its_field_with_nothing_written(db: &TestDb) {
+    let app = start(db).await;
+    let (c, csrf) = signed_in(&app.base, "maria").await;
+    let typed = "We met the deputy minister; keep this text";
+    let (status, _, html) = post_form(
+        &c,
+        &app.base,
+        "/engagements",
+        &[
+            ("csrf", csrf.as_str()),
+            ("state", "NEP"),
+            ("kind", "embassy_visit"),
+            ("date", "2026-01-15"),
+            ("participants", ""),
+            ("summary", typed),
+            ("outcome", "Positive"),
+            ("stance", "supportive"),
+            ("follow_up", ""),
+            ("follow_up_due", ""),
+            ("follow_up_owner", "maria"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let at = html.find("id=\"err-state\"").expect("error beside state");
+    assert!(html[at..].contains("did you mean NPL"), "{html}");
+    assert!(html.contains(typed), "summary kept");
+    assert!(html.contains(">Positive</textarea>"), "outcome kept");
+    assert!(
+        html.contains("value=\"supportive\" selected"),
+        "stance kept"
+    );
+    assert!(html.contains("value=\"NEP\""), "state kept");
+    assert!(
+        engagements::for_state(&app.db, "NPL")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // An unknown contact and a bad follow-up owner: each beside its field, still nothing written.
+    let (status, _, html) = post_form(
+        &c,
+        &app.base,
+        "/engagements",
+        &[
+            ("csrf", csrf.as_str()),
+            ("state", "NPL"),
+            ("kind", "call"),
+            ("date", "2026-01-15"),
+            ("participants", "Nobody Known"),
+            ("summary", typed),
+            ("follow_up", "Call back"),
+            ("follow_up_owner", "nobody"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"err-follow_up_owner\""), "{html}");
+    let (status, _, html) = post_form(
+        &c,
+        &app.base,
+        "/engagements",
+        &[
+            ("csrf", csrf.as_str()),
+            ("state", "NPL"),
+            ("kind", "call"),
+            ("date", "2026-01-15"),
+            ("participants", "Nobody Known"),
+            ("summary", typed),
+            ("follow_up", "Call back"),
+            ("follow_up_owner", "maria"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let at = html.find("id=\"err-participants\"").expect("{html}");
+    assert!(html[at..].contains("Nobody Known"));
+    assert!(html.contains("value=\"Call back\""));
+    // A date in the future, caught by the core after the pre-checks.
+    let (status, _, html) = post_form(
+        &c,
+        &app.base,
+        "/engagements",
+        &[
+            ("csrf", csrf.as_str()),
+            ("state", "NPL"),
+            ("kind", "call"),
+            ("date", "2999-01-01"),
+            ("summary", typed),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"err-date\""), "{html}");
+    assert!(
+        engagements::for_state(&app.db, "NPL")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        outreach_core::followups::list(&app.db, chrono::Utc::now().date_naive(), true, None, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+db_test!(
+    validation,
+    a_bad_value_comes_back_beside_its_field_with_nothing_written
+);
+
+async fn injection_in_every_shown_field_is_stored_and_shown_inert(db: &TestDb) {
+    let app = start(db).await;
+    let admin = Actor::new("admin", IanaZone::UTC).unwrap();
+    add_contact(
+        &app.db,
+        &admin,
+        &ContactInput {
+            name: SCRIPT.into(),
+            state: Some("NPL".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (c, csrf) = signed_in(&app.base, "sam").await;
+    let (status, _, body) = post_form(
+        &c,
+        &app.base,
+        "/engagements",
+        &[
+            ("csrf", csrf.as_str()),
+            ("state", "NPL"),
+            ("kind", "statement"),
+            ("date", "2026-01-10"),
+            ("participants", SCRIPT),
+            ("summary", SCRIPT),
+            ("outcome", DROP),
+            ("follow_up", DROP),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let stored = engagements::for_state(&app.db, "NPL").await.unwrap();
+    assert_eq!(stored.len(), 1, "the engagements table is still there");
+    assert_eq!(stored[0].summary, SCRIPT);
+    assert_eq!(stored[0].outcome.as_deref(), Some(DROP));
+    assert!(stored[0].participants.contains(&SCRIPT.to_owned()));
+
+    let (_, html) = get(&c, &app.base, "/states/NPL").await;
+    assert!(!html.contains(SCRIPT), "{html}");
+    let timeline = section(&html, "timeline");
+    assert!(
+        timeline.contains("<p class=\"summary\">&lt;script&gt;alert(1)&lt;/script&gt;</p>"),
+        "{timeline}"
+    );
+    assert!(timeline.contains("With sam, &lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(
+        timeline.contains("&#x27;); DROP TABLE engagements; --"),
+        "{timeline}"
+    );
+    assert!(section(&html, "follow-ups").contains("&#x27;); DROP TABLE engagements; --"));
+    assert!(section(&html, "contacts").contains("&lt;script&gt;"));
+
+    // Shown back inert on a failed form too.
+    let (status, _, html) = post_form(
+        &c,
+        &app.base,
+        "/engagements",
+        &[
+            ("csrf", csrf.as_str()),
+            ("state", SCRIPT),
+            ("kind", "statement"),
+            ("summary", SCRIPT),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!html.contains(SCRIPT), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // And on the dashboard's search box.
+    let (_, html) = get(&c, &app.base, "/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+    assert!(!html.contains(SCRIPT));
+}
+db_test!(
+    injection,
+    injection_in_every_shown_field_is_stored_and_shown_inert
+);
+
+async fn staff_are_refused_the_admin_pages_and_forms_need_their_token(db: &TestDb) {
+    let app = start(db).await;
+    let (sam, sam_csrf) = signed_in(&app.base, "sam").await;
+    for path in ["/audit", "/users"] {
+        let (status, html) = get(&sam, &app.base, path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert!(html.contains("you are signed in as sam (staff)"), "{html}");
+    }
+    let (status, _, _) = post_form(
+        &sam,
+        &app.base,
+        "/users",
+        &[
+            ("csrf", sam_csrf.as_str()),
+            ("handle", "sam"),
+            ("role", "admin"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (coord, _) = signed_in(&app.base, "maria").await;
+    assert_eq!(
+        get(&coord, &app.base, "/audit").await.0,
+        StatusCode::FORBIDDEN
+    );
+
+    // A form posted without its token is refused and writes nothing.
+    let (status, _, _) = post_form(
+        &sam,
+        &app.base,
+        "/engagements",
+        &[("state", "NPL"), ("kind", "call"), ("summary", "no token")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = post_form(
+        &sam,
+        &app.base,
+        "/engagements",
+        &[
+            ("csrf", "forged"),
+            ("state", "NPL"),
+            ("kind", "call"),
+            ("summary", "forged token"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        engagements::for_state(&app.db, "NPL")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The admin sees the accounts, changes a role, adds a user and sets a password.
+    let (ada, csrf) = signed_in(&app.base, "ada").await;
+    let (status, html) = get(&ada, &app.base, "/users").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"user-sam\""));
+    assert!(html.contains("sam@example.org"));
+    let (status, _, _) = post_form(
+        &ada,
+        &app.base,
+        "/users",
+        &[("handle", "sam"), ("role", "admin")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no token");
+    let (status, location, _) = post_form(
+        &ada,
+        &app.base,
+        "/users",
+        &[
+            ("csrf", csrf.as_str()),
+            ("handle", "sam"),
+            ("role", "coordinator"),
+            ("time_zone", "Asia/Kathmandu"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/users?saved=sam"));
+    let sam_row = outreach_core::actor::find_user(&app.db, "sam")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sam_row.role, "coordinator");
+    assert_eq!(sam_row.time_zone, "Asia/Kathmandu");
+    assert_eq!(sam_row.email.as_deref(), Some("sam@example.org"));
+
+    let (status, _, html) = post_form(
+        &ada,
+        &app.base,
+        "/users",
+        &[
+            ("csrf", csrf.as_str()),
+            ("handle", "lena"),
+            ("name", "Lena <b>Ko</b>"),
+            ("email", "not an email"),
+            ("role", "staff"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"err-email\""), "{html}");
+    assert!(
+        html.contains("value=\"Lena &lt;b&gt;Ko&lt;/b&gt;\""),
+        "{html}"
+    );
+    assert!(
+        outreach_core::actor::find_user(&app.db, "lena")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let (status, _, html) = post_form(
+        &ada,
+        &app.base,
+        "/users/password",
+        &[
+            ("csrf", csrf.as_str()),
+            ("handle", "sam"),
+            ("password", "short"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"err-password\""), "{html}");
+    let (status, location, _) = post_form(
+        &ada,
+        &app.base,
+        "/users/password",
+        &[
+            ("csrf", csrf.as_str()),
+            ("handle", "sam"),
+            ("password", "a brand new password"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/users?password=sam"));
+    let fresh = common::client();
+    let res = common::sign_in(&fresh, &app.base, "sam", "a brand new password").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let (_, audit) = get(&ada, &app.base, "/audit?actor=ada").await;
+    assert!(audit.contains("user.save"), "{audit}");
+    assert!(audit.contains("Asia/Kathmandu"));
+}
+db_test!(
+    admin_pages,
+    staff_are_refused_the_admin_pages_and_forms_need_their_token
+);
