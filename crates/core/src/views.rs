@@ -83,6 +83,8 @@ pub struct StateProfile {
     pub organisations: Vec<OrganisationView>,
     pub contacts: Vec<ContactView>,
     pub engagements: Vec<EngagementView>,
+    /// Every engagement of the state, also those a shortened timeline leaves out.
+    pub engagement_count: u64,
     pub last_engagement: Option<NaiveDate>,
     pub days_since_last_engagement: Option<i64>,
     pub next_meeting: Option<MeetingView>,
@@ -101,6 +103,24 @@ pub async fn profile<C: ConnectionTrait>(
     at: NaiveDate,
     reader: IanaZone,
     today: NaiveDate,
+) -> Result<StateProfile> {
+    profile_with(db, st, treaty, at, reader, today, None).await
+}
+
+/// As [`profile`], with at most `timeline` engagements (the newest) in the profile's timeline;
+/// `engagement_count` still counts them all. A page uses this: a busy state has tens of
+/// thousands.
+///
+/// # Errors
+/// Database errors.
+pub async fn profile_with<C: ConnectionTrait>(
+    db: &C,
+    st: state::Model,
+    treaty: &str,
+    at: NaiveDate,
+    reader: IanaZone,
+    today: NaiveDate,
+    timeline: Option<u64>,
 ) -> Result<StateProfile> {
     let events = treaty_event::Entity::find()
         .filter(treaty_event::Column::Iso3.eq(st.iso3.clone()))
@@ -163,7 +183,17 @@ pub async fn profile<C: ConnectionTrait>(
             languages: c.languages,
         })
         .collect();
-    let engagements = engagements::for_state(db, &st.iso3).await?;
+    let (engagements, engagement_count) = match timeline {
+        Some(limit) => (
+            engagements::newest_for_state(db, &st.iso3, Some(limit)).await?,
+            engagements::count_for_state(db, &st.iso3).await?,
+        ),
+        None => {
+            let all = engagements::for_state(db, &st.iso3).await?;
+            let n = all.len() as u64;
+            (all, n)
+        }
+    };
     let last_engagement = engagements.iter().map(|e| e.date).max();
     let upcoming_meetings = meetings::list(db, reader, true, Some(&st.iso3)).await?;
     Ok(StateProfile {
@@ -186,6 +216,7 @@ pub async fn profile<C: ConnectionTrait>(
             .collect(),
         contacts,
         engagements,
+        engagement_count,
         status: current.status,
         in_force: current.in_force,
         party_since: current.party_since,

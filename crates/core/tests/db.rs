@@ -521,6 +521,21 @@ async fn an_embassy_visit_logged_for_nepal_appears_in_its_profile_with_its_parti
     assert_eq!(profile.last_engagement, Some(visit_on));
     assert_eq!(profile.days_since_last_engagement, Some(20));
     assert!(profile.contacts.iter().any(|c| c.id == sita.id));
+    assert_eq!(profile.engagement_count, 2);
+
+    // A page's shortened timeline keeps the newest, and still counts them all.
+    let npl = states::resolve(&conn, "NPL").await.unwrap();
+    let short = views::profile_with(&conn, npl, "APMBC", today, me.zone, today, Some(1))
+        .await
+        .unwrap();
+    assert_eq!(short.engagements.len(), 1);
+    assert_eq!(short.engagements[0].id, logged.id);
+    assert_eq!(
+        short.engagements[0].participants,
+        vec!["tester", "Sita Sharma"]
+    );
+    assert_eq!(short.engagement_count, 2);
+    assert_eq!(short.last_engagement, Some(visit_on));
 
     let participants = engagement_participant::Entity::find()
         .filter(engagement_participant::Column::EngagementId.eq(logged.id))

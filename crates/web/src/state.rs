@@ -17,6 +17,9 @@ use serde_json::json;
 use crate::dashboard::{enc, message_of};
 use crate::{AppState, PageResult, User, WebError};
 
+/// How many engagements the state page shows, newest first.
+const TIMELINE: u64 = 200;
+
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/states/{key}", get(state_page))
 }
@@ -73,7 +76,7 @@ async fn state_page(
             }
         },
     };
-    let p = views::profile(&app.db, st, &treaty, at, user.zone, today).await?;
+    let p = views::profile_with(&app.db, st, &treaty, at, user.zone, today, Some(TIMELINE)).await?;
     let all_meetings = meetings::list(&app.db, user.zone, false, Some(&p.iso3)).await?;
     let letters: Vec<_> = outreach_letters::drafts::list(&app.db, None)
         .await
@@ -120,6 +123,9 @@ async fn state_page(
             "amount": g.amount, "currency": g.currency, "purpose": g.purpose,
             "reports_due": g.reports_due.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
         })).collect::<Vec<_>>(),
+        "engagement_count": p.engagement_count,
+        "shown": p.engagements.len(),
+        "timeline_cut": p.engagement_count > p.engagements.len() as u64,
         "engagements": p.engagements.iter().map(|e| json!({
             "id": e.id, "date": e.date.to_string(), "kind": words(&e.kind),
             "participants": e.participants.join(", "), "summary": e.summary,
