@@ -280,8 +280,7 @@ async fn reset_calendar(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     user.check_csrf(&form.csrf)?;
-    let had = auth::revoke_tokens(&app.db, &user.actor, user.id, "calendar", None).await?;
-    let secret = auth::issue_token(&app.db, &user.actor, user.id, "calendar", "calendar").await?;
+    let (had, secret) = auth::reset_calendar(&app.db, &user.actor, user.id).await?;
     let notice = if had > 0 {
         "Your calendar feed has a new URL; the old one no longer works. Copy it now: it is shown only once."
     } else {

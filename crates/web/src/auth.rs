@@ -12,8 +12,8 @@ use chrono::Utc;
 use outreach_core::entities::{session, user};
 use outreach_core::{Actor, Error as CoreError};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -248,9 +248,22 @@ pub async fn issue_token(
     kind: &str,
     name: &str,
 ) -> Result<String, CoreError> {
+    let tx = db.begin().await?;
+    let secret = issue_token_in(&tx, actor, user_id, kind, name).await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+/// As [`issue_token`], inside the caller's transaction.
+async fn issue_token_in<C: ConnectionTrait>(
+    tx: &C,
+    actor: &Actor,
+    user_id: uuid::Uuid,
+    kind: &str,
+    name: &str,
+) -> Result<String, CoreError> {
     let secret = random_token();
     let hash = hash_token(&secret);
-    let tx = db.begin().await?;
     outreach_core::entities::token::ActiveModel {
         token_hash: Set(hash.clone()),
         user_id: Set(user_id),
@@ -259,10 +272,10 @@ pub async fn issue_token(
         created_at: Set(Utc::now()),
         last_used_at: Set(None),
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
     outreach_core::audit::record(
-        &tx,
+        tx,
         &actor.handle,
         &format!("token.{kind}.create"),
         "user",
@@ -271,8 +284,25 @@ pub async fn issue_token(
         serde_json::json!({ "name": name, "token": &hash[..8] }),
     )
     .await?;
-    tx.commit().await?;
     Ok(secret)
+}
+
+/// Replaces the user's calendar feed URL: every old one is revoked and a new secret issued, in
+/// one transaction (a failure leaves the old URL working). Returns how many were revoked and the
+/// new secret.
+///
+/// # Errors
+/// Database errors.
+pub async fn reset_calendar(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    user_id: uuid::Uuid,
+) -> Result<(usize, String), CoreError> {
+    let tx = db.begin().await?;
+    let revoked = revoke_tokens_in(&tx, actor, user_id, "calendar", None).await?;
+    let secret = issue_token_in(&tx, actor, user_id, "calendar", "calendar").await?;
+    tx.commit().await?;
+    Ok((revoked, secret))
 }
 
 /// On a database where no account can sign in yet (a fresh install), makes the acting handle an
@@ -340,12 +370,25 @@ pub async fn revoke_tokens(
     kind: &str,
     prefix: Option<&str>,
 ) -> Result<usize, CoreError> {
-    use outreach_core::entities::token;
     let tx = db.begin().await?;
+    let n = revoke_tokens_in(&tx, actor, user_id, kind, prefix).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// As [`revoke_tokens`], inside the caller's transaction.
+async fn revoke_tokens_in<C: ConnectionTrait>(
+    tx: &C,
+    actor: &Actor,
+    user_id: uuid::Uuid,
+    kind: &str,
+    prefix: Option<&str>,
+) -> Result<usize, CoreError> {
+    use outreach_core::entities::token;
     let all = token::Entity::find()
         .filter(token::Column::UserId.eq(user_id))
         .filter(token::Column::Kind.eq(kind))
-        .all(&tx)
+        .all(tx)
         .await?;
     let chosen: Vec<token::Model> = match prefix {
         None => all,
@@ -370,10 +413,10 @@ pub async fn revoke_tokens(
     };
     for t in &chosen {
         token::Entity::delete_by_id(t.token_hash.clone())
-            .exec(&tx)
+            .exec(tx)
             .await?;
         outreach_core::audit::record(
-            &tx,
+            tx,
             &actor.handle,
             &format!("token.{kind}.revoke"),
             "user",
@@ -382,6 +425,5 @@ pub async fn revoke_tokens(
         )
         .await?;
     }
-    tx.commit().await?;
     Ok(chosen.len())
 }
