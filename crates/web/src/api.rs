@@ -21,7 +21,7 @@ use outreach_core::followups::{self, FollowUpInput};
 use outreach_core::meetings::{self, MeetingInput};
 use outreach_core::status::StatusFilter;
 use outreach_core::{audit, states, views};
-use outreach_letters::drafts::{self, DraftRequest, Letters};
+use outreach_letters::drafts::{self, DraftRequest};
 use outreach_scheduler::planner;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -48,6 +48,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/meetings/{id}", get(show_meeting))
         .route("/api/v1/meetings/{id}/reschedule", post(reschedule_meeting))
         .route("/api/v1/meetings/{id}/cancel", post(cancel_meeting))
+        .route("/api/v1/meetings/{id}/held", post(meeting_held))
         .route(
             "/api/v1/follow-ups",
             get(list_follow_ups).post(add_follow_up),
@@ -57,7 +58,11 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/letters/{id}", get(show_letter))
         .route("/api/v1/letters/{id}/submit", post(submit_letter))
         .route("/api/v1/letters/{id}/approve", post(approve_letter))
+        .route("/api/v1/letters/{id}/edit", post(edit_letter))
+        .route("/api/v1/letters/{id}/send", post(letter_sent))
+        .route("/api/v1/letters/{id}/export", post(export_letter))
         .route("/api/v1/outbox", get(outbox))
+        .route("/api/v1/outbox/{id}/requeue", post(requeue))
         .route("/api/v1/audit", get(audit_log))
 }
 
@@ -227,16 +232,6 @@ async fn treaty_code(app: &AppState, given: Option<&str>) -> Result<String, ApiE
         .await
         .map_err(core)?
         .code)
-}
-
-/// The letter templates, read from the app's `templates/` folder (or the built-in ones).
-fn letters(app: &AppState) -> Result<Letters, ApiError> {
-    let mut settings = app.settings.letters.clone();
-    let dir = std::path::Path::new(&settings.templates_dir);
-    if dir.is_relative() {
-        settings.templates_dir = app.base.join(dir).to_string_lossy().into_owned();
-    }
-    Letters::load(&settings, &app.settings.treaty).map_err(letters_err)
 }
 
 async fn openapi(ApiUser(_user): ApiUser) -> Response {
@@ -527,6 +522,46 @@ async fn cancel_meeting(
     Ok(ok(meeting_with_reminders(&app, &view, Some(plan)).await?))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Held {
+    kind: Option<String>,
+    outcome: Option<String>,
+    stance: Option<String>,
+}
+
+/// Marks a meeting held and logs its engagement (a capital meeting unless `kind` says otherwise);
+/// its reminders still waiting are cancelled.
+async fn meeting_held(
+    ApiUser(user): ApiUser,
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Body(b): Body<Held>,
+) -> ApiResult<Response> {
+    let kind = b
+        .kind
+        .filter(|k| !k.trim().is_empty())
+        .unwrap_or_else(|| "capital-meeting".to_owned());
+    let (view, engagement) = meetings::held(
+        &app.db,
+        &user.actor,
+        &id,
+        &kind,
+        b.outcome.as_deref(),
+        b.stance.as_deref(),
+    )
+    .await
+    .map_err(core)?;
+    let mut v = meeting_with_reminders(&app, &view, None).await?;
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert(
+            "engagement".into(),
+            serde_json::to_value(engagement).unwrap_or_default(),
+        );
+    }
+    Ok(ok(v))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Follow-ups
 
@@ -637,11 +672,10 @@ async fn draft_letter(
     State(app): State<Arc<AppState>>,
     Body(b): Body<NewLetter>,
 ) -> ApiResult<Response> {
-    let l = letters(&app)?;
     let view = drafts::draft(
         &app.db,
         &user.actor,
-        &l,
+        &app.letters,
         &DraftRequest {
             template: b.template,
             state: b.state,
@@ -683,6 +717,67 @@ async fn approve_letter(
         .map_err(letters_err)?))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LetterEdit {
+    subject: Option<String>,
+    body: String,
+    note: Option<String>,
+}
+
+/// A new version of the letter's text (the whole text; the subject is kept when absent).
+async fn edit_letter(
+    ApiUser(user): ApiUser,
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Body(b): Body<LetterEdit>,
+) -> ApiResult<Response> {
+    let subject = b
+        .subject
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let note = b.note.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    Ok(ok(drafts::edit(
+        &app.db,
+        &user.actor,
+        &id,
+        subject,
+        &b.body,
+        note,
+    )
+    .await
+    .map_err(letters_err)?))
+}
+
+async fn letter_sent(
+    ApiUser(user): ApiUser,
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    Ok(ok(drafts::mark_sent(&app.db, &user.actor, &id)
+        .await
+        .map_err(letters_err)?))
+}
+
+#[derive(Debug, Deserialize)]
+struct ExportQuery {
+    #[serde(default)]
+    format: String,
+}
+
+/// The letter's current version as a file (Markdown unless `?format=` says html or docx). An
+/// approved letter becomes exported; other letters keep their status (a preview). A POST, since it
+/// is recorded.
+async fn export_letter(
+    ApiUser(user): ApiUser,
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Q(q): Q<ExportQuery>,
+) -> ApiResult<Response> {
+    Ok(crate::letters::export_file(&app, &user.actor, &id, &q.format).await?)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Mail and audit
 
@@ -703,6 +798,22 @@ async fn outbox(
         &app.db,
         Some(status.as_deref().unwrap_or("all")),
         limit,
+    )
+    .await
+    .map_err(mailer)?))
+}
+
+/// Puts a failed message back in the queue (coordinators and admins).
+async fn requeue(
+    ApiUser(user): ApiUser,
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    user.require(Role::Coordinator, "requeue messages")?;
+    Ok(ok(outreach_mailer::ledger::requeue(
+        &app.db,
+        &user.actor.handle,
+        &id,
     )
     .await
     .map_err(mailer)?))

@@ -62,13 +62,52 @@ fn draft_field(e: &outreach_letters::Error) -> Option<&'static str> {
     }
 }
 
-/// The message of a drafting error without the field prefix the CLI shows.
+/// The message of a drafting error without the field prefix the CLI shows, and with what is
+/// missing said in terms of the web app's pages rather than commands.
 fn draft_message(e: &outreach_letters::Error) -> String {
     match e {
         outreach_letters::Error::Core(outreach_core::Error::Invalid { message, .. }) => {
             message.clone()
         }
+        outreach_letters::Error::MissingFields {
+            template,
+            state,
+            missing,
+        } => format!(
+            "Cannot draft {} for {state}: {}. Nothing was written.",
+            template.replace('_', " "),
+            missing
+                .iter()
+                .map(|(field, hint)| web_hint(field, hint))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
         other => other.to_string(),
+    }
+}
+
+/// How to supply a field a letter template needs, from the web app.
+fn web_hint(field: &str, cli_hint: &str) -> String {
+    match field {
+        "recipient.name" => "there is nobody to write to: choose a contact under To, or add a \
+            contact at the embassy or ministry on the state's page (Add a contact)"
+            .to_owned(),
+        "partner.organisation" => "no local partner is recorded: add the local ICBL member on the \
+            state's page (Add an organisation, kind icbl member)"
+            .to_owned(),
+        "partner.contact" => "nobody is recorded at the local partner: add a contact at the \
+            partner organisation on the state's page (Add a contact)"
+            .to_owned(),
+        "engagements" => {
+            "no engagement is logged yet: log one first (Log an engagement)".to_owned()
+        }
+        "meeting" => "no meeting with the state is recorded: mark the meeting held on its page, \
+            or log it as an engagement"
+            .to_owned(),
+        "occasion" => "no statement or policy step is recorded: log it first as an engagement of \
+            kind statement"
+            .to_owned(),
+        _ => format!("{field} ({cli_hint})"),
     }
 }
 
@@ -454,10 +493,20 @@ async fn export_letter(
     Path(id): Path<String>,
     Query(q): Query<ExportQuery>,
 ) -> PageResult {
-    let given = if q.format.trim().is_empty() {
-        "md"
-    } else {
-        q.format.as_str()
+    export_file(&app, &user.actor, &id, &q.format).await
+}
+
+/// Renders letter `id` in the format `given` (md when empty) and records the export; the page
+/// and the API both answer with this.
+pub(crate) async fn export_file(
+    app: &AppState,
+    actor: &outreach_core::Actor,
+    id: &str,
+    given: &str,
+) -> Result<Response, WebError> {
+    let given = match given.trim() {
+        "" => "md",
+        g => g,
     };
     let format = Format::parse(given).map_err(|_| {
         WebError::invalid(
@@ -466,9 +515,9 @@ async fn export_letter(
         )
     })?;
     // Render first: an export that cannot be produced leaves the letter as it was.
-    let current = drafts::show(&app.db, &id).await.map_err(letters_error)?;
+    let current = drafts::show(&app.db, id).await.map_err(letters_error)?;
     let bytes = export::render(&current, &app.letters.settings, format).map_err(letters_error)?;
-    drafts::record_export(&app.db, &user.actor, &id, format.extension())
+    drafts::record_export(&app.db, actor, id, format.extension())
         .await
         .map_err(letters_error)?;
     let file = format!("letter-{}.{}", current.short_id, format.extension());
@@ -499,5 +548,35 @@ mod tests {
         let contact: outreach_letters::Error =
             outreach_core::Error::not_found("contact", "nobody", "").into();
         assert_eq!(draft_field(&contact), Some("to"));
+    }
+
+    #[test]
+    fn missing_records_are_explained_without_commands() {
+        let missing = outreach_letters::Error::MissingFields {
+            template: "joint_approach".into(),
+            state: "Nepal (NPL)".into(),
+            missing: [
+                "recipient.name",
+                "partner.organisation",
+                "partner.contact",
+                "engagements",
+                "meeting",
+                "occasion",
+            ]
+            .iter()
+            .map(|f| ((*f).to_owned(), format!("run `outreach something` for {f}")))
+            .collect(),
+        };
+        assert_eq!(draft_field(&missing), Some("state"));
+        let message = draft_message(&missing);
+        assert!(message.starts_with("Cannot draft joint approach for Nepal (NPL): "));
+        assert!(message.contains("Add a contact"), "{message}");
+        assert!(!message.contains("outreach "), "{message}");
+        let other = outreach_letters::Error::MissingFields {
+            template: "call_to_join".into(),
+            state: "Finland (FIN)".into(),
+            missing: vec![("state.years_outside".into(), "FIN is already party".into())],
+        };
+        assert!(draft_message(&other).contains("state.years_outside (FIN is already party)"));
     }
 }

@@ -134,7 +134,12 @@ async fn every_api_route_answers_401_without_auth_and_is_documented_check(db: &T
         ("get", "/api/v1/letters/{id}"),
         ("post", "/api/v1/letters/{id}/submit"),
         ("post", "/api/v1/letters/{id}/approve"),
+        ("post", "/api/v1/letters/{id}/edit"),
+        ("post", "/api/v1/letters/{id}/send"),
+        ("post", "/api/v1/letters/{id}/export"),
+        ("post", "/api/v1/meetings/{id}/held"),
         ("get", "/api/v1/outbox"),
+        ("post", "/api/v1/outbox/{id}/requeue"),
         ("get", "/api/v1/audit"),
     ] {
         assert!(
@@ -425,6 +430,99 @@ async fn staff_cannot_approve_a_letter_and_a_coordinator_can_check(db: &TestDb) 
     let (status, list) = api_get(&app.base, &sam, "/api/v1/letters?status=approved").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list.as_array().unwrap().len(), 1);
+
+    // An edit makes a new version and sends the letter back to draft; an empty text is refused.
+    let (status, empty) = api_post(
+        &app.base,
+        &sam,
+        &format!("/api/v1/letters/{id}/edit"),
+        json!({"body": "  "}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{empty}");
+    assert_eq!(empty["error"]["field"], "body");
+    let (status, edited) = api_post(
+        &app.base,
+        &sam,
+        &format!("/api/v1/letters/{id}/edit"),
+        json!({"body": format!("{}\n\nP.S. {SCRIPT}", approved["body"].as_str().unwrap()),
+               "note": "added a postscript"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["status"], "draft");
+    assert_eq!(edited["version"], 2);
+    assert_eq!(
+        edited["subject"], approved["subject"],
+        "the subject is kept"
+    );
+    assert!(edited["body"].as_str().unwrap().ends_with(SCRIPT));
+    for step in ["submit", "approve"] {
+        let (status, v) = api_post(
+            &app.base,
+            &maria,
+            &format!("/api/v1/letters/{id}/{step}"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{step}: {v}");
+    }
+    // Export: a file with its name; an approved letter becomes exported.
+    let res = client()
+        .post(format!(
+            "{}/api/v1/letters/{id}/export?format=html",
+            app.base
+        ))
+        .bearer_auth(&sam)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let headers = res.headers().clone();
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("letter-{id}.html"))
+    );
+    let html = res.text().await.unwrap();
+    assert!(html.contains("P.S. &lt;script&gt;"), "{html}");
+    let (status, bad) = api_post(
+        &app.base,
+        &sam,
+        &format!("/api/v1/letters/{id}/export?format=pdf"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad["error"]["field"], "format");
+    let (_, shown) = api_get(&app.base, &sam, &format!("/api/v1/letters/{id}")).await;
+    assert_eq!(shown["status"], "exported", "{shown}");
+    let (status, sent) = api_post(
+        &app.base,
+        &sam,
+        &format!("/api/v1/letters/{id}/send"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    assert_eq!(sent["status"], "sent");
+    assert!(sent["sent_at"].is_string());
+    // A letter that left the office cannot be edited.
+    let (status, refused) = api_post(
+        &app.base,
+        &sam,
+        &format!("/api/v1/letters/{id}/edit"),
+        json!({"body": "Something else"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
     // An unknown letter is a 404 in the error shape.
     let (status, missing) = api_get(&app.base, &sam, "/api/v1/letters/ffffffff").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
@@ -642,6 +740,54 @@ async fn meetings_and_follow_ups_through_the_api_check(db: &TestDb) {
     .await;
     assert_eq!(status, StatusCode::OK, "{cancelled}");
     assert_eq!(cancelled["status"], "cancelled");
+    // A cancelled meeting cannot be marked held; a planned one can, which logs its engagement
+    // and cancels the reminders still waiting.
+    let (status, refused) = api_post(
+        &app.base,
+        &token,
+        &format!("/api/v1/meetings/{id}/held"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%d");
+    let (_, second) = api_post(
+        &app.base,
+        &token,
+        "/api/v1/meetings",
+        json!({"state": "NPL", "title": "Military dialogue", "at": format!("{yesterday} 09:00")}),
+    )
+    .await;
+    let second_id = second["id"].as_str().unwrap().to_owned();
+    let (status, bad) = api_post(
+        &app.base,
+        &token,
+        &format!("/api/v1/meetings/{second_id}/held"),
+        json!({"stance": "keen"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["error"]["field"], "stance", "{bad}");
+    let (status, held) = api_post(
+        &app.base,
+        &token,
+        &format!("/api/v1/meetings/{second_id}/held"),
+        json!({"kind": "military-dialogue", "outcome": "Agreed to meet again", "stance": "open"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{held}");
+    assert_eq!(held["status"], "held");
+    assert_eq!(held["engagement"]["kind"], "military_dialogue", "{held}");
+    assert_eq!(held["engagement"]["outcome"], "Agreed to meet again");
+    assert!(held["reminders"].is_array(), "{held}");
+    let (_, timeline) = api_get(&app.base, &token, "/api/v1/engagements?state=NPL").await;
+    assert!(
+        timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["outcome"] == "Agreed to meet again")
+    );
 
     let (status, f) = api_post(
         &app.base,

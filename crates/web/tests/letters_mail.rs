@@ -200,21 +200,38 @@ async fn staff_cannot_approve(db: &TestDb) {
 }
 db_test!(staff_refused, staff_cannot_approve);
 
+/// Posts the drafting form: template, state, to and language; returns the status and the page.
+async fn draft(
+    c: &reqwest::Client,
+    base: &str,
+    csrf: &str,
+    [template, state, to, lang]: [&str; 4],
+) -> (StatusCode, String) {
+    let form = [
+        ("csrf", csrf),
+        ("template", template),
+        ("state", state),
+        ("to", to),
+        ("lang", lang),
+    ];
+    let (status, _, page) = post_form(c, base, "/letters", &form).await;
+    (status, page)
+}
+
 async fn bad_input_is_refused_beside_its_field(db: &TestDb) {
     let app = start(db).await;
     with_demo(&app.db).await;
     let (c, csrf) = signed_in(&app.base, "maria").await;
 
-    let (status, _, page) = post_form(
+    let (status, page) = draft(
         &c,
         &app.base,
-        "/letters",
-        &[
-            ("csrf", csrf.as_str()),
-            ("template", "begging-letter"),
-            ("state", "NPL"),
-            ("to", "ingrid@embassy-demo.example.org"),
-            ("lang", "fr"),
+        &csrf,
+        [
+            "begging-letter",
+            "NPL",
+            "ingrid@embassy-demo.example.org",
+            "fr",
         ],
     )
     .await;
@@ -224,19 +241,7 @@ async fn bad_input_is_refused_beside_its_field(db: &TestDb) {
     assert!(page.contains("value=\"NPL\""), "the state typed is kept");
     assert!(page.contains("value=\"ingrid@embassy-demo.example.org\""));
 
-    let (status, _, page) = post_form(
-        &c,
-        &app.base,
-        "/letters",
-        &[
-            ("csrf", csrf.as_str()),
-            ("template", "call-to-join"),
-            ("state", "Atlantis"),
-            ("to", ""),
-            ("lang", "es"),
-        ],
-    )
-    .await;
+    let (status, page) = draft(&c, &app.base, &csrf, ["call-to-join", "Atlantis", "", "es"]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("id=\"err-state\""), "{page}");
     assert!(page.contains("Atlantis is not a state code or name"));
@@ -244,33 +249,30 @@ async fn bad_input_is_refused_beside_its_field(db: &TestDb) {
     assert!(page.contains("<option value=\"call-to-join\" selected"));
     assert!(page.contains("<option value=\"es\" selected"));
 
-    let (status, _, page) = post_form(
-        &c,
-        &app.base,
-        "/letters",
-        &[
-            ("csrf", csrf.as_str()),
-            ("template", "joint-approach"),
-            ("state", ""),
-            ("to", ""),
-            ("lang", ""),
-        ],
-    )
-    .await;
+    let (status, page) = draft(&c, &app.base, &csrf, ["joint-approach", "", "", ""]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("id=\"err-state\""));
 
-    let (status, _, page) = post_form(
+    // A state whose records lack what the template needs: the message says what to add, in the
+    // web app's words, not the command line's.
+    let (status, page) = draft(&c, &app.base, &csrf, ["joint-approach", "EGY", "", "en"]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    let at = page.find("id=\"err-state\"").unwrap();
+    let message = &page[at..at + page[at..].find("</").unwrap()];
+    assert!(
+        message.contains("Cannot draft joint approach for Egypt"),
+        "{message}"
+    );
+    assert!(message.contains("Add a contact"), "{message}");
+    assert!(message.contains("Add an organisation"), "{message}");
+    assert!(message.contains("Log an engagement"), "{message}");
+    assert!(!message.contains("outreach "), "{message}");
+
+    let (status, page) = draft(
         &c,
         &app.base,
-        "/letters",
-        &[
-            ("csrf", csrf.as_str()),
-            ("template", "joint-approach"),
-            ("state", "NPL"),
-            ("to", "nobody-at-all"),
-            ("lang", ""),
-        ],
+        &csrf,
+        ["joint-approach", "NPL", "nobody-at-all", ""],
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -490,6 +492,40 @@ async fn the_outbox_lists_and_requeues(db: &TestDb) {
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body.contains("only failed messages can be requeued"));
+
+    // The same through the API (a cookie session, so with the CSRF header): staff are refused,
+    // a coordinator puts the message back in the queue.
+    let row = outbox::Entity::find_by_id(failed)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut active: outbox::ActiveModel = row.into();
+    active.status = Set("failed".into());
+    active.update(&app.db).await.unwrap();
+    let url = format!("{}/api/v1/outbox/{failed_short}/requeue", app.base);
+    let res = sam
+        .post(&url)
+        .header("X-CSRF-Token", &sam_csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = maria
+        .post(&url)
+        .header("X-CSRF-Token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let done: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(done["entry"]["status"], "queued", "{done}");
+    let row = outbox::Entity::find_by_id(failed)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, "queued");
 }
 db_test!(outbox_requeue, the_outbox_lists_and_requeues);
 
