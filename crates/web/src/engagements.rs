@@ -302,6 +302,9 @@ fn core_failure(
 struct SearchQuery {
     #[serde(default)]
     q: String,
+    /// `contacts` leaves staff out (meeting participants are contacts).
+    #[serde(default)]
+    only: String,
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -322,7 +325,8 @@ async fn search_participants(
     if needle.is_empty() {
         return Ok(Json(out).into_response());
     }
-    for u in actor::users(&app.db).await? {
+    let staff = q.only.trim() != "contacts";
+    for u in actor::users(&app.db).await?.into_iter().filter(|_| staff) {
         if out.len() >= 10 {
             break;
         }

@@ -2,26 +2,37 @@
 //! grantees, the engagement timeline, meetings, open follow-ups and letters. A name or a
 //! lower-case code redirects to the canonical `/states/{ISO3}`; an unknown one is a 404 that
 //! suggests the nearest states.
+//!
+//! The page also takes what staff learn on the way: a contact or an organisation in the state
+//! (`POST /states/{ISO3}/contacts`, `/organisations`; a refused form comes back with the message
+//! beside its field and everything typed kept), and a follow-up done (`POST /follow-ups/{id}/done`).
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{Form, Path, Query, RawQuery, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use outreach_core::domain::parse_date;
-use outreach_core::{meetings, states, views};
-use serde::Deserialize;
-use serde_json::json;
+use axum::routing::{get, post};
+use outreach_core::directory::{self, ContactInput, OrganisationInput};
+use outreach_core::domain::{OrganisationKind, parse_date};
+use outreach_core::entities::state;
+use outreach_core::{followups, meetings, states, views};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use crate::dashboard::{enc, message_of};
-use crate::{AppState, PageResult, User, WebError};
+use crate::{AppState, CsrfForm, PageResult, User, WebError};
 
 /// How many engagements the state page shows, newest first.
 const TIMELINE: u64 = 200;
 
 pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/states/{key}", get(state_page))
+    Router::new()
+        .route("/states/{key}", get(state_page))
+        .route("/states/{key}/contacts", post(add_contact))
+        .route("/states/{key}/organisations", post(add_organisation))
+        .route("/follow-ups/{id}/done", post(follow_up_done))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -29,10 +40,72 @@ struct StateQuery {
     at: Option<String>,
     treaty: Option<String>,
     logged: Option<String>,
+    added: Option<String>,
+    done: Option<String>,
+}
+
+/// A contact to add, as typed; kept when the form is refused.
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct ContactForm {
+    #[serde(default, skip_serializing)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    organisation: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    languages: String,
+    #[serde(default)]
+    phone: String,
+}
+
+/// An organisation to add, as typed; kept when the form is refused.
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct OrganisationForm {
+    #[serde(default, skip_serializing)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    website: String,
+}
+
+/// A refused form to show again: which one, what was typed and the message beside its field.
+struct Refused {
+    form: &'static str,
+    values: Value,
+    field: String,
+    message: String,
+}
+
+fn optional(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
 }
 
 fn words(s: &str) -> String {
     s.replace('_', " ")
+}
+
+/// The state `key` names (ISO3, ISO2 or name, any case); a 404 suggesting the nearest otherwise.
+async fn resolve(app: &AppState, key: &str) -> Result<state::Model, WebError> {
+    match states::resolve(&app.db, key).await {
+        Ok(st) => Ok(st),
+        Err(e @ outreach_core::Error::UnknownState { .. }) => {
+            Err(WebError::NotFound(e.to_string()))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn state_page(
@@ -42,13 +115,7 @@ async fn state_page(
     Query(query): Query<StateQuery>,
     RawQuery(raw): RawQuery,
 ) -> PageResult<Response> {
-    let st = match states::resolve(&app.db, &key).await {
-        Ok(st) => st,
-        Err(e @ outreach_core::Error::UnknownState { .. }) => {
-            return Err(WebError::NotFound(e.to_string()));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let st = resolve(&app, &key).await?;
     if st.iso3 != key {
         let to = match raw.filter(|r| !r.is_empty()) {
             Some(r) => format!("/states/{}?{r}", enc(&st.iso3)),
@@ -56,6 +123,16 @@ async fn state_page(
         };
         return Ok(Redirect::to(&to).into_response());
     }
+    render(&app, &user, st, &query, None).await
+}
+
+async fn render(
+    app: &AppState,
+    user: &User,
+    st: state::Model,
+    query: &StateQuery,
+    refused: Option<Refused>,
+) -> PageResult<Response> {
     let today = user.today();
     let mut errors = json!({ "at": null, "treaty": null });
     let at_given = query.at.clone().unwrap_or_default();
@@ -85,7 +162,63 @@ async fn state_page(
         .filter(|l| l.iso3 == p.iso3)
         .collect();
 
-    let data = json!({
+    let notice = match (query.added.as_deref(), query.done.as_deref()) {
+        (Some("contact"), _) => Some("Contact added."),
+        (Some("organisation"), _) => Some("Organisation added."),
+        (_, Some("1")) => Some("Follow-up marked done."),
+        _ => None,
+    };
+    // Every field is present (strict templates): typed values and the message of a refused form.
+    let form_of = |add: &AddForm, blank: Value| {
+        let mut errors = serde_json::Map::new();
+        for f in add.fields {
+            errors.insert((*f).to_owned(), Value::Null);
+        }
+        match &refused {
+            Some(r) if r.form == add.form => {
+                errors.insert(r.field.clone(), json!(r.message));
+                json!({ "open": true, "values": r.values, "errors": errors })
+            }
+            _ => json!({ "open": false, "values": blank, "errors": errors }),
+        }
+    };
+    let add_contact = form_of(
+        &CONTACT,
+        serde_json::to_value(ContactForm::default()).unwrap_or_default(),
+    );
+    let add_organisation = form_of(
+        &ORGANISATION,
+        serde_json::to_value(OrganisationForm::default()).unwrap_or_default(),
+    );
+    let chosen_org = add_contact["values"]["organisation"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let chosen_kind = add_organisation["values"]["kind"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let organisation_kinds: Vec<Value> = OrganisationKind::ALL
+        .iter()
+        .map(|k| {
+            let value = k.as_str().replace('_', "-");
+            let selected = value == chosen_kind.replace('_', "-");
+            json!({ "value": value, "label": words(k.as_str()), "selected": selected })
+        })
+        .collect();
+    let organisation_choices: Vec<Value> = p
+        .organisations
+        .iter()
+        .map(|o| json!({ "id": o.id, "name": o.name, "selected": o.id.to_string() == chosen_org }))
+        .collect();
+    let forms = json!({
+        "notice": notice,
+        "add_contact": add_contact,
+        "add_organisation": add_organisation,
+        "organisation_kinds": organisation_kinds,
+        "organisation_choices": organisation_choices,
+    });
+    let mut data = json!({
         "iso3": p.iso3, "iso2": p.iso2, "name": p.name, "official_name": p.official_name,
         "capital": p.capital, "capital_tz": p.capital_tz,
         "region": p.un_region, "subregion": p.un_subregion,
@@ -139,7 +272,7 @@ async fn state_page(
             "place": m.place, "owner": m.owner,
         })).collect::<Vec<_>>(),
         "follow_ups": p.open_follow_ups.iter().map(|f| json!({
-            "description": f.description, "owner": f.owner, "due_on": f.due_on.to_string(),
+            "id": f.id, "description": f.description, "owner": f.owner, "due_on": f.due_on.to_string(),
             "overdue": f.overdue,
         })).collect::<Vec<_>>(),
         "letters": letters.iter().map(|l| json!({
@@ -148,5 +281,138 @@ async fn state_page(
             "updated": l.updated_at.format("%Y-%m-%d").to_string(),
         })).collect::<Vec<_>>(),
     });
-    Ok(app.render(&user, "state", data))
+    if let (Some(data), Value::Object(forms)) = (data.as_object_mut(), forms) {
+        data.extend(forms);
+    }
+    let mut res = app.render(user, "state", data);
+    if refused.is_some() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(res)
+}
+
+/// One of the state page's forms: its name, its fields and what a duplicate is told.
+struct AddForm {
+    form: &'static str,
+    fields: &'static [&'static str],
+    duplicate: &'static str,
+}
+
+const CONTACT: AddForm = AddForm {
+    form: "contact",
+    fields: &[
+        "name",
+        "title",
+        "role",
+        "organisation",
+        "email",
+        "languages",
+        "phone",
+    ],
+    duplicate: "This contact is already recorded (the same email, or the same name at the same \
+                organisation); see the list above.",
+};
+
+const ORGANISATION: AddForm = AddForm {
+    form: "organisation",
+    fields: &["name", "kind", "email", "website"],
+    duplicate: "An organisation of this name is already recorded in this state; see the list above.",
+};
+
+/// Shows the state page again with the refused form open, or passes on an error no field owns.
+async fn refuse(
+    app: &AppState,
+    user: &User,
+    st: state::Model,
+    add: &AddForm,
+    values: Value,
+    e: outreach_core::Error,
+) -> PageResult<Response> {
+    use outreach_core::Error as C;
+    let (field, message) = match &e {
+        C::Invalid { field, message } if add.fields.contains(&field.trim_start_matches('-')) => {
+            (field.trim_start_matches('-').to_owned(), message.clone())
+        }
+        C::Conflict(_) => ("name".to_owned(), add.duplicate.to_owned()),
+        _ => return Err(e.into()),
+    };
+    let refused = Refused {
+        form: add.form,
+        values,
+        field,
+        message,
+    };
+    render(app, user, st, &StateQuery::default(), Some(refused)).await
+}
+
+async fn add_contact(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Path(key): Path<String>,
+    Form(form): Form<ContactForm>,
+) -> PageResult<Response> {
+    user.check_csrf(&form.csrf)?;
+    let st = resolve(&app, &key).await?;
+    let input = ContactInput {
+        name: form.name.clone(),
+        title: optional(&form.title),
+        role: optional(&form.role),
+        organisation: optional(&form.organisation),
+        state: Some(st.iso3.clone()),
+        email: optional(&form.email),
+        languages: optional(&form.languages),
+        phone: optional(&form.phone),
+        ..ContactInput::default()
+    };
+    match directory::add_contact(&app.db, &user.actor, &input).await {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/states/{}?added=contact#contacts", enc(&st.iso3)))
+                .into_response(),
+        ),
+        Err(e) => {
+            let values = serde_json::to_value(&form).unwrap_or_default();
+            refuse(&app, &user, st, &CONTACT, values, e).await
+        }
+    }
+}
+
+async fn add_organisation(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Path(key): Path<String>,
+    Form(form): Form<OrganisationForm>,
+) -> PageResult<Response> {
+    user.check_csrf(&form.csrf)?;
+    let st = resolve(&app, &key).await?;
+    let input = OrganisationInput {
+        name: form.name.clone(),
+        kind: optional(&form.kind),
+        state: Some(st.iso3.clone()),
+        email: optional(&form.email),
+        website: optional(&form.website),
+        ..OrganisationInput::default()
+    };
+    match directory::add_organisation(&app.db, &user.actor, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/states/{}?added=organisation#contacts",
+            enc(&st.iso3)
+        ))
+        .into_response()),
+        Err(e) => {
+            let values = serde_json::to_value(&form).unwrap_or_default();
+            refuse(&app, &user, st, &ORGANISATION, values, e).await
+        }
+    }
+}
+
+/// `POST /follow-ups/{id}/done`: marks a follow-up done and goes back to its state's page.
+async fn follow_up_done(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult<Response> {
+    user.check_csrf(&form.csrf)?;
+    let f = followups::done(&app.db, &user.actor, &id).await?;
+    Ok(Redirect::to(&format!("/states/{}?done=1#follow-ups", enc(&f.iso3))).into_response())
 }

@@ -10,6 +10,7 @@ use outreach_core::Actor;
 use outreach_core::directory::{ContactInput, add_contact};
 use outreach_core::domain::IanaZone;
 use outreach_core::engagements;
+use outreach_core::followups::{self, FollowUpInput};
 use outreach_testkit::{TestDb, db_test};
 use reqwest::StatusCode;
 
@@ -560,4 +561,167 @@ async fn staff_are_refused_the_admin_pages_and_forms_need_their_token(db: &TestD
 db_test!(
     admin_pages,
     staff_are_refused_the_admin_pages_and_forms_need_their_token
+);
+
+async fn contacts_organisations_and_follow_ups_on_the_state_page(db: &TestDb) {
+    let app = start(db).await;
+    let (c, csrf) = signed_in(&app.base, "sam").await;
+    let (_, page) = get(&c, &app.base, "/states/NPL").await;
+    assert!(page.contains("id=\"add-contact\""));
+    assert!(page.contains("id=\"add-organisation\""));
+
+    // An organisation: the local ICBL member.
+    let (status, location, _) = post_form(
+        &c,
+        &app.base,
+        "/states/NPL/organisations",
+        &[
+            ("csrf", csrf.as_str()),
+            ("name", "Nepal Campaign to Ban Landmines"),
+            ("kind", "icbl-member"),
+            ("email", ""),
+            ("website", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = location.unwrap();
+    assert_eq!(location, "/states/NPL?added=organisation#contacts");
+    let (_, page) = get(&c, &app.base, &location).await;
+    assert!(page.contains("Organisation added."));
+    assert!(
+        section(&page, "contacts").contains("Nepal Campaign to Ban Landmines"),
+        "{page}"
+    );
+    assert!(section(&page, "contacts").contains("ICBL member"));
+    let org_id = {
+        let at = page
+            .find("\">Nepal Campaign to Ban Landmines</option>")
+            .unwrap();
+        let start = page[..at].rfind("value=\"").unwrap() + 7;
+        page[start..at].to_owned()
+    };
+
+    // A bad email comes back beside its field, with everything typed kept and nothing written.
+    let contact = |email: &'static str, name: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", name.to_owned()),
+            ("title", "Coordinator".to_owned()),
+            ("role", String::new()),
+            ("organisation", org_id.clone()),
+            ("email", email.to_owned()),
+            ("languages", "en, ne".to_owned()),
+            ("phone", String::new()),
+        ]
+    };
+    let bad = contact("not-an-email", "Sita Sharma");
+    let fields: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, page) = post_form(&c, &app.base, "/states/NPL/contacts", &fields).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(page.contains("id=\"err-contact-email\""), "{page}");
+    assert!(page.contains("value=\"Sita Sharma\""));
+    assert!(page.contains("value=\"not-an-email\""));
+    assert!(page.contains("id=\"add-contact\" open"));
+    assert!(page.contains(&format!("value=\"{org_id}\" selected")));
+    assert!(!section(&page, "contacts").contains("<td>Sita Sharma</td>"));
+
+    let good = contact("sita@example.org", "Sita Sharma");
+    let fields: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, location, _) = post_form(&c, &app.base, "/states/NPL/contacts", &fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = get(&c, &app.base, &location.unwrap()).await;
+    assert!(page.contains("Contact added."));
+    let contacts = section(&page, "contacts");
+    assert!(contacts.contains("<td>Sita Sharma</td>"), "{contacts}");
+    assert!(contacts.contains("sita@example.org"));
+    // The same contact again is refused as a duplicate, beside the name.
+    let (status, _, page) = post_form(&c, &app.base, "/states/NPL/contacts", &fields).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"err-contact-name\""));
+    assert!(page.contains("already recorded"));
+    // A script in a name is stored and shown inert.
+    let inert = contact("", SCRIPT);
+    let fields: Vec<(&str, &str)> = inert.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, location, _) = post_form(&c, &app.base, "/states/NPL/contacts", &fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = get(&c, &app.base, &location.unwrap()).await;
+    assert!(!page.contains(SCRIPT));
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // Without its token the form is refused.
+    let (status, _, _) = post_form(
+        &c,
+        &app.base,
+        "/states/NPL/organisations",
+        &[("name", "Other")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Meeting participants are contacts: their search leaves staff out.
+    let search = |q: &'static str| {
+        let c = c.clone();
+        let base = app.base.clone();
+        async move {
+            c.get(format!("{base}/search/participants?only=contacts&q={q}"))
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let found = search("sita").await;
+    assert_eq!(found[0]["value"], "sita@example.org", "{found}");
+    assert_eq!(search("sam").await, serde_json::json!([]));
+    let (_, form) = get(&c, &app.base, "/meetings/new?state=NPL").await;
+    assert!(
+        form.contains("data-search=\"/search/participants?only=contacts\""),
+        "{form}"
+    );
+    assert!(form.contains("id=\"participants-list\""));
+
+    // A follow-up is marked done from the page.
+    let actor = Actor::new("sam", IanaZone::UTC).unwrap();
+    let f = followups::add(
+        &app.db,
+        &actor,
+        &FollowUpInput {
+            state: Some("NPL".into()),
+            description: "Send the treaty text".into(),
+            ..FollowUpInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (_, page) = get(&c, &app.base, "/states/NPL").await;
+    assert!(section(&page, "follow-ups").contains("Send the treaty text"));
+    assert!(page.contains(&format!("id=\"done-{}\"", f.id)));
+    let (status, location, _) = post_form(
+        &c,
+        &app.base,
+        &format!("/follow-ups/{}/done", f.id),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = location.unwrap();
+    assert_eq!(location, "/states/NPL?done=1#follow-ups");
+    let (_, page) = get(&c, &app.base, &location).await;
+    assert!(page.contains("Follow-up marked done."));
+    assert!(!section(&page, "follow-ups").contains("Send the treaty text"));
+    // Twice is a conflict, said plainly.
+    let (status, _, _) = post_form(
+        &c,
+        &app.base,
+        &format!("/follow-ups/{}/done", f.id),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+db_test!(
+    state_page_forms,
+    contacts_organisations_and_follow_ups_on_the_state_page
 );
