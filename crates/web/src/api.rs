@@ -63,6 +63,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/letters/{id}/export", post(export_letter))
         .route("/api/v1/outbox", get(outbox))
         .route("/api/v1/outbox/{id}/requeue", post(requeue))
+        .route("/api/v1/rules", get(api_rules))
         .route("/api/v1/audit", get(audit_log))
 }
 
@@ -817,6 +818,38 @@ async fn requeue(
     )
     .await
     .map_err(mailer)?))
+}
+
+#[derive(Debug, Deserialize)]
+struct RulesQuery {
+    rule: Option<String>,
+}
+
+/// The rules and schedules, and the dry run of the meeting rules (one rule's with `?rule=`).
+async fn api_rules(
+    ApiUser(user): ApiUser,
+    State(app): State<Arc<AppState>>,
+    Q(q): Q<RulesQuery>,
+) -> ApiResult<Response> {
+    let rule = q.rule.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    if let Some(r) = rule
+        && !app.workflows.meeting_reminders.iter().any(|m| m.name == r)
+    {
+        return Err(
+            WebError::invalid("rule", format!("'{r}' is not a meeting reminder rule")).into(),
+        );
+    }
+    let dry_run = planner::dry_run(&app.db, &app.workflows, rule, chrono::Utc::now())
+        .await
+        .map_err(sched)?;
+    let mut v = crate::rules::describe_rules(&app.workflows, &user);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert(
+            "dry_run".into(),
+            serde_json::to_value(dry_run).unwrap_or_default(),
+        );
+    }
+    Ok(ok(v))
 }
 
 #[derive(Debug, Deserialize)]

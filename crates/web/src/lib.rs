@@ -6,7 +6,7 @@
 //! scheduler and the mailer in one process.
 //!
 //! Each part of the app is a module with its own `routes()`: [`dashboard`], [`state`],
-//! [`engagements`], [`meetings`], [`feed`], [`letters`], [`mail`], [`admin`], [`account`],
+//! [`engagements`], [`meetings`], [`feed`], [`letters`], [`mail`], [`rules`], [`admin`], [`account`],
 //! [`api`].
 
 pub mod account;
@@ -21,6 +21,7 @@ pub mod feed;
 pub mod letters;
 pub mod mail;
 pub mod meetings;
+pub mod rules;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -182,6 +183,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(letters::routes())
         .merge(mail::routes())
         .merge(admin::routes())
+        .merge(rules::routes())
         .merge(account::routes())
         .merge(api::routes())
         .fallback(not_found)

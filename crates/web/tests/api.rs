@@ -140,6 +140,7 @@ async fn every_api_route_answers_401_without_auth_and_is_documented_check(db: &T
         ("post", "/api/v1/meetings/{id}/held"),
         ("get", "/api/v1/outbox"),
         ("post", "/api/v1/outbox/{id}/requeue"),
+        ("get", "/api/v1/rules"),
         ("get", "/api/v1/audit"),
     ] {
         assert!(

@@ -494,3 +494,53 @@ async fn the_calendar_feed_serves_the_users_meetings_by_token(db: &TestDb) {
     }
 }
 db_test!(feed, the_calendar_feed_serves_the_users_meetings_by_token);
+
+async fn the_rules_page_lists_the_rules_and_their_dry_run(db: &TestDb) {
+    let app = start(db).await;
+    let (c, csrf) = signed_in(&app.base, "maria").await;
+    let (status, _, _) = post_form(&c, &app.base, "/meetings", &with_csrf(NEPAL_FORM, &csrf)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    let (status, page) = get(&c, &app.base, "/rules").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    for rule in ["meeting-7d", "meeting-1d", "meeting-2h", "follow-up-due"] {
+        assert!(page.contains(rule), "{rule} in {page}");
+    }
+    assert!(page.contains("config/workflows.toml"));
+    assert!(page.contains("set its <code>effective_from</code> to now"));
+    // The dry run: maria owns the meeting, so every rule reminds her, at Kathmandu's times
+    // (10:00 on 10 February less 7 days, 1 day, 2 hours) shown in her zone.
+    let lines = page.matches("class=\"dry-run-line").count();
+    assert_eq!(lines, 3, "{page}");
+    assert!(page.contains("2027-02-03 04:15"), "{page}");
+    assert!(page.contains("2027-02-10 02:15"), "{page}");
+    assert!(
+        page.contains("yes: 2 hours before the meeting starts; owner"),
+        "{page}"
+    );
+
+    let (_, one) = get(&c, &app.base, "/rules?rule=meeting-2h").await;
+    assert_eq!(one.matches("class=\"dry-run-line").count(), 1);
+    let (status, bad) = get(&c, &app.base, "/rules?rule=meeting-3h").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(bad.contains("not a meeting reminder rule"), "{bad}");
+
+    // Staff read them too, and are told who changes them.
+    let (sam, _) = signed_in(&app.base, "sam").await;
+    let (status, page) = get(&sam, &app.base, "/rules").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Coordinators change them."));
+
+    // The same through the API.
+    let (status, text) = get(&sam, &app.base, "/api/v1/rules?rule=meeting-1d").await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["meeting_reminders"].as_array().unwrap().len(), 3);
+    let dry = v["dry_run"].as_array().unwrap();
+    assert_eq!(dry.len(), 1, "{v}");
+    assert_eq!(dry[0]["recipient"], "maria");
+    assert_eq!(dry[0]["time_zone"], "UTC");
+    assert_eq!(dry[0]["would_fire"], true);
+    assert!(!v["schedules"].as_array().unwrap().is_empty());
+}
+db_test!(rules, the_rules_page_lists_the_rules_and_their_dry_run);
