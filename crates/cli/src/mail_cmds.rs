@@ -5,17 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use chrono::Utc;
 use clap::{Args, Subcommand};
 use comfy_table::{ContentArrangement, Table, presets};
-use outreach_core::audit;
 use outreach_core::domain::EmailAddress;
 use outreach_core::ids::short;
-use outreach_core::outbox::{Enqueued, NewEmail, enqueue};
-use outreach_mailer::context::{Recipient, TestMessage};
 use outreach_mailer::locale::{LANGUAGES, Lang};
-use outreach_mailer::{EmailContext, Mailer, deliver_now, ledger, templates};
-use sea_orm::TransactionTrait;
+use outreach_mailer::{Mailer, deliver_now, ledger, templates};
 
 use crate::App;
 
@@ -100,49 +95,14 @@ pub(crate) async fn mail(app: &App, json: bool, command: MailCommand) -> Result<
     }
     let mailer = mailer(app)?;
     let db = app.db().await?;
-    let ctx = TestMessage {
-        recipient: Recipient {
-            name: address.as_str().split('@').next().unwrap_or("").to_owned(),
-            email: address.as_str().to_owned(),
-            time_zone: app.settings.time_zone.clone(),
-            language: lang.trim().to_lowercase(),
-        },
-        sent_at: Utc::now(),
-    };
-    let tx = db.begin().await?;
-    let queued = enqueue(
-        &tx,
-        NewEmail {
-            // Each run is its own message: the key is who asked and when, to the nanosecond.
-            idempotency_key: format!(
-                "mail-test:{}:{}",
-                app.actor.handle,
-                Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
-            ),
-            recipient: address.clone(),
-            recipient_name: None,
-            template: TestMessage::TEMPLATE.to_owned(),
-            language: ctx.recipient.language.clone(),
-            context: serde_json::to_value(&ctx)?,
-            send_at: Utc::now(),
-            subject: Some(("user".to_owned(), app.actor.handle.clone())),
-            job_id: None,
-        },
-    )
-    .await?;
-    let Enqueued::Queued(id) = queued else {
-        bail!("the test message was already queued");
-    };
-    audit::record(
-        &tx,
+    let id = ledger::queue_test(
+        &db,
         &app.actor.handle,
-        "mail.test",
-        "outbox",
-        &id.to_string(),
-        serde_json::json!({ "to": address.as_str() }),
+        &address,
+        &lang,
+        &app.settings.time_zone,
     )
     .await?;
-    tx.commit().await?;
     let attempt = deliver_now(&db, &mailer, id)
         .await?
         .context("the test message was taken by another sender; see `outreach outbox`")?;

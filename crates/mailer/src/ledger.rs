@@ -10,11 +10,85 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
+use outreach_core::domain::EmailAddress;
 use outreach_core::entities::{outbox, undeliverable_address};
-use outreach_core::outbox::status;
+use outreach_core::outbox::{Enqueued, NewEmail, enqueue, status};
 use outreach_core::{audit, ids};
 
+use crate::context::{Recipient, TestMessage};
 use crate::error::Result;
+use crate::render::EmailContext;
+
+/// Queues one test message to `to`, due now, with its audit record, in one transaction; the
+/// delivery loop (or `deliver_now`) sends it through the configured transport. Each call is its
+/// own message: the key is who asked and when, to the nanosecond.
+///
+/// # Errors
+/// [`outreach_core::Error::Invalid`] for a language emails are not written in; database errors.
+pub async fn queue_test(
+    db: &DatabaseConnection,
+    actor: &str,
+    to: &EmailAddress,
+    lang: &str,
+    time_zone: &str,
+) -> Result<Uuid> {
+    let lang = lang.trim().to_lowercase();
+    if crate::locale::Lang::parse(&lang).is_none() {
+        return Err(outreach_core::Error::invalid(
+            "lang",
+            format!(
+                "'{lang}' is not one of {}",
+                crate::locale::LANGUAGES.join(", ")
+            ),
+        )
+        .into());
+    }
+    let ctx = TestMessage {
+        recipient: Recipient {
+            name: to.as_str().split('@').next().unwrap_or("").to_owned(),
+            email: to.as_str().to_owned(),
+            time_zone: time_zone.to_owned(),
+            language: lang.clone(),
+        },
+        sent_at: Utc::now(),
+    };
+    let tx = db.begin().await?;
+    let queued = enqueue(
+        &tx,
+        NewEmail {
+            idempotency_key: format!(
+                "mail-test:{actor}:{}",
+                Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+            ),
+            recipient: to.clone(),
+            recipient_name: None,
+            template: TestMessage::TEMPLATE.to_owned(),
+            language: lang,
+            context: serde_json::to_value(&ctx).map_err(|e| crate::Error::Render(e.to_string()))?,
+            send_at: Utc::now(),
+            subject: Some(("user".to_owned(), actor.to_owned())),
+            job_id: None,
+        },
+    )
+    .await?;
+    let Enqueued::Queued(id) = queued else {
+        return Err(outreach_core::Error::Conflict(
+            "the test message was already queued".to_owned(),
+        )
+        .into());
+    };
+    audit::record(
+        &tx,
+        actor,
+        "mail.test",
+        "outbox",
+        &id.to_string(),
+        serde_json::json!({ "to": to.as_str() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
 
 /// One outbox message.
 #[derive(Debug, Clone, Serialize)]

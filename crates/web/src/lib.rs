@@ -6,8 +6,8 @@
 //! scheduler and the mailer in one process.
 //!
 //! Each part of the app is a module with its own `routes()`: [`dashboard`], [`state`],
-//! [`engagements`], [`meetings`], [`feed`], [`letters`], [`mail`], [`rules`], [`admin`], [`account`],
-//! [`api`].
+//! [`engagements`], [`meetings`], [`feed`], [`letters`], [`mail`], [`rules`], [`admin`],
+//! [`settings`], [`account`], [`api`].
 
 pub mod account;
 pub mod admin;
@@ -22,6 +22,7 @@ pub mod letters;
 pub mod mail;
 pub mod meetings;
 pub mod rules;
+pub mod settings;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -184,6 +185,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(mail::routes())
         .merge(admin::routes())
         .merge(rules::routes())
+        .merge(settings::routes())
         .merge(account::routes())
         .merge(api::routes())
         .fallback(not_found)

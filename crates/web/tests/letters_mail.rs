@@ -598,3 +598,81 @@ async fn posts_without_the_csrf_token_are_refused(db: &TestDb) {
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 db_test!(csrf_required, posts_without_the_csrf_token_are_refused);
+
+async fn admins_see_the_settings_and_send_a_test_email(db: &TestDb) {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let app = start(db).await;
+    // Only admins.
+    for handle in ["sam", "maria"] {
+        let (c, _) = signed_in(&app.base, handle).await;
+        let (status, _) = get(&c, &app.base, "/settings").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{handle}");
+    }
+    let (ada, csrf) = signed_in(&app.base, "ada").await;
+    let (status, page) = get(&ada, &app.base, "/settings").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("id=\"setting-Mail-transport\""), "{page}");
+    assert!(page.contains("id=\"setting-Scheduler-workflows_file\">config/workflows.toml<"));
+    // The test form is addressed to the admin by default.
+    assert!(page.contains("value=\"ada@example.org\""), "{page}");
+    assert!(page.contains("id=\"setting-Mail-smtp_password\">not set<"));
+    assert!(page.contains("id=\"setting-General-database_url\""));
+    // A bad address comes back beside its field; nothing is queued.
+    let (status, _, page) = post_form(
+        &ada,
+        &app.base,
+        "/settings/test-mail",
+        &[
+            ("csrf", csrf.as_str()),
+            ("to", "not an address"),
+            ("lang", "fr"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"err-to\""), "{page}");
+    assert!(page.contains("value=\"not an address\""));
+    assert!(page.contains("<option value=\"fr\" selected"));
+    let tests = || {
+        outbox::Entity::find()
+            .filter(outbox::Column::Template.eq("test_message"))
+            .all(&app.db)
+    };
+    assert!(tests().await.unwrap().is_empty());
+    // Without the token: refused.
+    let (status, _, _) = post_form(
+        &ada,
+        &app.base,
+        "/settings/test-mail",
+        &[("to", "ada@example.org")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, location, _) = post_form(
+        &ada,
+        &app.base,
+        "/settings/test-mail",
+        &[
+            ("csrf", csrf.as_str()),
+            ("to", "ops@example.org"),
+            ("lang", "es"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = get(&ada, &app.base, &location.unwrap()).await;
+    assert!(page.contains("id=\"notice\""), "{page}");
+    let queued = tests().await.unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].recipient_email, "ops@example.org");
+    assert_eq!(queued[0].language, "es");
+    let audit = outreach_core::audit::recent(&app.db, 5).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.action == "mail.test" && r.actor == "ada"),
+        "{audit:?}"
+    );
+}
+db_test!(settings, admins_see_the_settings_and_send_a_test_email);
