@@ -309,14 +309,17 @@ async fn api_attention(
 // Engagements
 
 #[derive(Debug, Deserialize)]
-struct StateOnly {
+struct EngagementsQuery {
     state: Option<String>,
+    limit: Option<String>,
 }
 
+/// One state's engagements, newest first: all of them, or with `?limit=N` the newest N (a state
+/// with tens of thousands is then quick to read).
 async fn list_engagements(
     ApiUser(_user): ApiUser,
     State(app): State<Arc<AppState>>,
-    Q(q): Q<StateOnly>,
+    Q(q): Q<EngagementsQuery>,
 ) -> ApiResult<Response> {
     let Some(iso3) = state_filter(&app, q.state.as_deref()).await? else {
         return Err(WebError::invalid(
@@ -325,6 +328,12 @@ async fn list_engagements(
         )
         .into());
     };
+    if q.limit.as_deref().is_some_and(|l| !l.trim().is_empty()) {
+        let n = limit(q.limit.as_deref(), 50)?;
+        return Ok(ok(
+            engagements::newest_for_state(&app.db, &iso3, Some(n)).await?
+        ));
+    }
     Ok(ok(engagements::for_state(&app.db, &iso3).await?))
 }
 

@@ -789,6 +789,25 @@ async fn meetings_and_follow_ups_through_the_api_check(db: &TestDb) {
             .iter()
             .any(|e| e["outcome"] == "Agreed to meet again")
     );
+    // The newest only, on request; a bad limit names the field.
+    let (_, older) = api_post(
+        &app.base,
+        &token,
+        "/api/v1/engagements",
+        json!({"state": "NPL", "kind": "call", "date": "2020-01-01", "summary": "Old call"}),
+    )
+    .await;
+    assert_eq!(older["summary"], "Old call");
+    let (_, all) = api_get(&app.base, &token, "/api/v1/engagements?state=NPL").await;
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    let (status, newest) =
+        api_get(&app.base, &token, "/api/v1/engagements?state=NPL&limit=1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(newest.as_array().unwrap().len(), 1);
+    assert_eq!(newest[0]["outcome"], "Agreed to meet again");
+    let (status, bad) = api_get(&app.base, &token, "/api/v1/engagements?state=NPL&limit=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad["error"]["field"], "limit");
 
     let (status, f) = api_post(
         &app.base,
