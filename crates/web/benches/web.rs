@@ -337,6 +337,23 @@ async fn load(clients: &[reqwest::Client], url: &str, seconds: f64) -> Figures {
     }
 }
 
+/// The median of five timed calls of `f`, in milliseconds; every call must succeed.
+async fn median_ms<F, Fut, T, E>(mut f: F) -> f64
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: std::fmt::Debug,
+{
+    let mut ms = Vec::new();
+    for _ in 0..5 {
+        let start = Instant::now();
+        std::hint::black_box(f().await.unwrap());
+        ms.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    percentile(&ms, 0.5)
+}
+
 async fn run(backend: Backend, n: usize, seconds: f64, clients: usize, routes: &[String]) {
     let name = match backend {
         Backend::Sqlite => "SQLite",
@@ -352,10 +369,8 @@ async fn run(backend: Backend, n: usize, seconds: f64, clients: usize, routes: &
     // state page can be told from a slow query.
     let npl = outreach_core::states::resolve(&conn, "NPL").await.unwrap();
     let today = Utc::now().date_naive();
-    let mut profile_ms = Vec::new();
-    for _ in 0..5 {
-        let start = Instant::now();
-        let p = outreach_core::views::profile(
+    let profile = || {
+        outreach_core::views::profile(
             &conn,
             npl.clone(),
             &settings.treaty,
@@ -363,17 +378,10 @@ async fn run(backend: Backend, n: usize, seconds: f64, clients: usize, routes: &
             IanaZone::UTC,
             today,
         )
-        .await
-        .unwrap();
-        profile_ms.push(start.elapsed().as_secs_f64() * 1000.0);
-        assert_eq!(p.engagements.len(), nepal);
-    }
-    profile_ms.sort_by(f64::total_cmp);
+    };
     // What the state page asks for: the newest 200 engagements and the count.
-    let mut page_profile_ms = Vec::new();
-    for _ in 0..5 {
-        let start = Instant::now();
-        let p = outreach_core::views::profile_with(
+    let page_profile = || {
+        outreach_core::views::profile_with(
             &conn,
             npl.clone(),
             &settings.treaty,
@@ -382,27 +390,20 @@ async fn run(backend: Backend, n: usize, seconds: f64, clients: usize, routes: &
             today,
             Some(200),
         )
-        .await
-        .unwrap();
-        page_profile_ms.push(start.elapsed().as_secs_f64() * 1000.0);
-        assert_eq!(p.engagements.len(), nepal.min(200));
-    }
-    page_profile_ms.sort_by(f64::total_cmp);
-    let mut attention_ms = Vec::new();
-    for _ in 0..5 {
-        let start = Instant::now();
-        outreach_core::views::attention(&conn, &settings.treaty, today)
-            .await
-            .unwrap();
-        attention_ms.push(start.elapsed().as_secs_f64() * 1000.0);
-    }
-    attention_ms.sort_by(f64::total_cmp);
+    };
+    assert_eq!(profile().await.unwrap().engagements.len(), nepal);
+    assert_eq!(
+        page_profile().await.unwrap().engagements.len(),
+        nepal.min(200)
+    );
+    let profile_ms = median_ms(profile).await;
+    let page_profile_ms = median_ms(page_profile).await;
+    let attention_ms =
+        median_ms(|| outreach_core::views::attention(&conn, &settings.treaty, today)).await;
     println!(
-        "  library calls (median of 5): views::attention {:.1} ms, views::profile(NPL, all {nepal} engagements) {:.1} ms, \
-         views::profile_with(NPL, newest 200) {:.1} ms",
-        percentile(&attention_ms, 0.5),
-        percentile(&profile_ms, 0.5),
-        percentile(&page_profile_ms, 0.5)
+        "  library calls (median of 5): views::attention {attention_ms:.1} ms, \
+         views::profile(NPL, all {nepal} engagements) {profile_ms:.1} ms, \
+         views::profile_with(NPL, newest 200) {page_profile_ms:.1} ms"
     );
 
     let (stop, rx) = tokio::sync::watch::channel(false);

@@ -618,16 +618,24 @@ async fn admins_see_the_settings_and_send_a_test_email(db: &TestDb) {
     assert!(page.contains("id=\"setting-Mail-smtp_password\">not set<"));
     assert!(page.contains("id=\"setting-General-database_url\""));
     // A bad address comes back beside its field; nothing is queued.
-    let (status, _, page) = post_form(
-        &ada,
-        &app.base,
-        "/settings/test-mail",
-        &[
-            ("csrf", csrf.as_str()),
-            ("to", "not an address"),
-            ("lang", "fr"),
-        ],
-    )
+    let send = |form: Vec<(&'static str, String)>| {
+        let ada = ada.clone();
+        let url = format!("{}/settings/test-mail", app.base);
+        async move {
+            let res = ada.post(url).form(&form).send().await.unwrap();
+            let status = res.status();
+            let location = res
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned());
+            (status, location, res.text().await.unwrap())
+        }
+    };
+    let (status, _, page) = send(vec![
+        ("csrf", csrf.clone()),
+        ("to", "not an address".into()),
+        ("lang", "fr".into()),
+    ])
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("id=\"err-to\""), "{page}");
@@ -640,25 +648,14 @@ async fn admins_see_the_settings_and_send_a_test_email(db: &TestDb) {
     };
     assert!(tests().await.unwrap().is_empty());
     // Without the token: refused.
-    let (status, _, _) = post_form(
-        &ada,
-        &app.base,
-        "/settings/test-mail",
-        &[("to", "ada@example.org")],
-    )
-    .await;
+    let (status, _, _) = send(vec![("to", "ada@example.org".into())]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
-    let (status, location, _) = post_form(
-        &ada,
-        &app.base,
-        "/settings/test-mail",
-        &[
-            ("csrf", csrf.as_str()),
-            ("to", "ops@example.org"),
-            ("lang", "es"),
-        ],
-    )
+    let (status, location, _) = send(vec![
+        ("csrf", csrf.clone()),
+        ("to", "ops@example.org".into()),
+        ("lang", "es".into()),
+    ])
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, page) = get(&ada, &app.base, &location.unwrap()).await;
