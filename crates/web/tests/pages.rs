@@ -648,6 +648,20 @@ async fn contacts_organisations_and_follow_ups_on_the_state_page(db: &TestDb) {
     let (_, page) = get(&c, &app.base, &location.unwrap()).await;
     assert!(!page.contains(SCRIPT));
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // SQL in an organisation's name is stored as text and shown inert.
+    let (status, location, _) = post_form(
+        &c,
+        &app.base,
+        "/states/NPL/organisations",
+        &[("csrf", csrf.as_str()), ("name", DROP), ("kind", "ngo")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = get(&c, &app.base, &location.unwrap()).await;
+    assert!(
+        section(&page, "contacts").contains("&#x27;); DROP TABLE engagements; --"),
+        "{page}"
+    );
     // Without its token the form is refused.
     let (status, _, _) = post_form(
         &c,

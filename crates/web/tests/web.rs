@@ -56,12 +56,100 @@ async fn every_route_but_health_and_login_needs_a_session(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(forged.status(), StatusCode::SEE_OTHER);
+
+    // Every route the app declares, read from its sources so a new one cannot be missed: pages
+    // send the browser to /login, the API answers 401, and only the public ones answer at all.
+    let routes = declared_routes();
+    assert!(routes.len() >= 60, "{routes:?}");
+    let public = [
+        "/healthz",
+        "/readyz",
+        "/login",
+        "/favicon.ico",
+        "/calendar/{file}",
+    ];
+    for (method, path) in &routes {
+        if public.contains(&path.as_str()) {
+            continue;
+        }
+        let url = format!(
+            "{}{}",
+            app.base,
+            path.replace("{key}", "NPL")
+                .replace("{state}", "NPL")
+                .replace("{id}", "0000abcd")
+                .replace("{name}", "meeting_reminder")
+                .replace("{prefix}", "abcdefgh")
+        );
+        let req = match method.as_str() {
+            "get" => c.get(&url),
+            _ => c.post(&url).form(&[("csrf", "x"), ("name", "x")]),
+        };
+        let res = req.send().await.unwrap();
+        // The suggestions behind search-as-you-type are JSON for the page's script, like the API.
+        if path.starts_with("/api/") || path == "/search/participants" {
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+        } else {
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{method} {path}");
+            assert_eq!(res.headers()["location"], "/login", "{method} {path}");
+        }
+    }
     app.stop.send(true).unwrap();
 }
 db_test!(
     sessions_required,
     every_route_but_health_and_login_needs_a_session
 );
+
+/// Every (method, path) declared with `.route("PATH", get(..).post(..))` in the web crate's
+/// sources.
+fn declared_routes() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for chunk in text.split(".route(").skip(1) {
+            let Some(start) = chunk.find('"') else {
+                continue;
+            };
+            let Some(len) = chunk[start + 1..].find('"') else {
+                continue;
+            };
+            let route = &chunk[start + 1..start + 1 + len];
+            // The handlers: up to the end of this `.route(...)` call.
+            let mut depth = 1;
+            let mut end = chunk.len();
+            for (i, ch) in chunk.char_indices() {
+                match ch {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = i;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let handlers = &chunk[..end];
+            for method in ["get", "post"] {
+                let called = handlers.match_indices(&format!("{method}(")).any(|(i, _)| {
+                    i == 0 || !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                });
+                if called {
+                    out.push((method.to_owned(), route.to_owned()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
 
 async fn a_signed_in_coordinator_sees_the_dashboard_and_the_states_api(db: &TestDb) {
     let app = start(db).await;
