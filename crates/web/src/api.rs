@@ -540,8 +540,8 @@ struct Held {
     stance: Option<String>,
 }
 
-/// Marks a meeting held and logs its engagement (a capital meeting unless `kind` says otherwise);
-/// its reminders still waiting are cancelled.
+/// Marks a meeting held (once it has started) and logs its engagement (a capital meeting unless
+/// `kind` says otherwise); a reminder still waiting is not sent (its job finds the meeting held).
 async fn meeting_held(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,

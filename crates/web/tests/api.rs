@@ -741,8 +741,8 @@ async fn meetings_and_follow_ups_through_the_api_check(db: &TestDb) {
     .await;
     assert_eq!(status, StatusCode::OK, "{cancelled}");
     assert_eq!(cancelled["status"], "cancelled");
-    // A cancelled meeting cannot be marked held; a planned one can, which logs its engagement
-    // and cancels the reminders still waiting.
+    // A cancelled meeting cannot be marked held; a planned one that has started can, which logs
+    // its engagement.
     let (status, refused) = api_post(
         &app.base,
         &token,
