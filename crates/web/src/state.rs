@@ -5,7 +5,9 @@
 //!
 //! The page also takes what staff learn on the way: a contact or an organisation in the state
 //! (`POST /states/{ISO3}/contacts`, `/organisations`; a refused form comes back with the message
-//! beside its field and everything typed kept), and a follow-up done (`POST /follow-ups/{id}/done`).
+//! beside its field and everything typed kept), an Investing in Action grant with its report dates
+//! (`POST /states/{ISO3}/grants`, coordinators and admins), and a follow-up done
+//! (`POST /follow-ups/{id}/done`).
 
 use std::sync::Arc;
 
@@ -14,7 +16,7 @@ use axum::extract::{Form, Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use outreach_core::directory::{self, ContactInput, OrganisationInput};
+use outreach_core::directory::{self, ContactInput, GrantInput, OrganisationInput};
 use outreach_core::domain::{OrganisationKind, parse_date};
 use outreach_core::entities::state;
 use outreach_core::{followups, meetings, states, views};
@@ -22,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::dashboard::{enc, message_of};
-use crate::{AppState, CsrfForm, PageResult, User, WebError};
+use crate::{AppState, CsrfForm, PageResult, Role, User, WebError};
 
 /// How many engagements the state page shows, newest first.
 const TIMELINE: u64 = 200;
@@ -32,6 +34,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/states/{key}", get(state_page))
         .route("/states/{key}/contacts", post(add_contact))
         .route("/states/{key}/organisations", post(add_organisation))
+        .route("/states/{key}/grants", post(add_grant))
         .route("/follow-ups/{id}/done", post(follow_up_done))
 }
 
@@ -78,6 +81,25 @@ struct OrganisationForm {
     email: String,
     #[serde(default)]
     website: String,
+}
+
+/// A grant to add, as typed; kept when the form is refused.
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct GrantForm {
+    #[serde(default, skip_serializing)]
+    csrf: String,
+    #[serde(default)]
+    organisation: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    reports_due: String,
 }
 
 /// A refused form to show again: which one, what was typed and the message beside its field.
@@ -165,6 +187,9 @@ async fn render(
     let notice = match (query.added.as_deref(), query.done.as_deref()) {
         (Some("contact"), _) => Some("Contact added."),
         (Some("organisation"), _) => Some("Organisation added."),
+        (Some("grant"), _) => {
+            Some("Grant added; its report reminders are planned at the next sweep.")
+        }
         (_, Some("1")) => Some("Follow-up marked done."),
         _ => None,
     };
@@ -190,8 +215,17 @@ async fn render(
         &ORGANISATION,
         serde_json::to_value(OrganisationForm::default()).unwrap_or_default(),
     );
+    let blank_grant = GrantForm {
+        year: today.format("%Y").to_string(),
+        ..GrantForm::default()
+    };
+    let add_grant = form_of(
+        &GRANT,
+        serde_json::to_value(blank_grant).unwrap_or_default(),
+    );
     let chosen_org = add_contact["values"]["organisation"]
         .as_str()
+        .or_else(|| add_grant["values"]["organisation"].as_str())
         .unwrap_or_default()
         .to_owned();
     let chosen_kind = add_organisation["values"]["kind"]
@@ -215,6 +249,8 @@ async fn render(
         "notice": notice,
         "add_contact": add_contact,
         "add_organisation": add_organisation,
+        "add_grant": add_grant,
+        "can_add_grant": user.role >= Role::Coordinator,
         "organisation_kinds": organisation_kinds,
         "organisation_choices": organisation_choices,
     });
@@ -319,6 +355,19 @@ const ORGANISATION: AddForm = AddForm {
     duplicate: "An organisation of this name is already recorded in this state; see the list above.",
 };
 
+const GRANT: AddForm = AddForm {
+    form: "grant",
+    fields: &[
+        "organisation",
+        "year",
+        "amount",
+        "currency",
+        "purpose",
+        "reports_due",
+    ],
+    duplicate: "",
+};
+
 /// Shows the state page again with the refused form open, or passes on an error no field owns.
 async fn refuse(
     app: &AppState,
@@ -330,10 +379,18 @@ async fn refuse(
 ) -> PageResult<Response> {
     use outreach_core::Error as C;
     let (field, message) = match &e {
+        C::Invalid { field, message } if field == "report-due" => {
+            ("reports_due".to_owned(), message.clone())
+        }
         C::Invalid { field, message } if add.fields.contains(&field.trim_start_matches('-')) => {
             (field.trim_start_matches('-').to_owned(), message.clone())
         }
-        C::Conflict(_) => ("name".to_owned(), add.duplicate.to_owned()),
+        C::NotFound { what, .. } | C::Ambiguous { what, .. } if *what == "organisation" => {
+            ("organisation".to_owned(), e.to_string())
+        }
+        C::Conflict(_) if !add.duplicate.is_empty() => {
+            ("name".to_owned(), add.duplicate.to_owned())
+        }
         _ => return Err(e.into()),
     };
     let refused = Refused {
@@ -402,6 +459,62 @@ async fn add_organisation(
             let values = serde_json::to_value(&form).unwrap_or_default();
             refuse(&app, &user, st, &ORGANISATION, values, e).await
         }
+    }
+}
+
+/// `POST /states/{ISO3}/grants`: an Investing in Action grant to one of the state's organisations,
+/// with the dates its reports are due (coordinators and admins).
+async fn add_grant(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Path(key): Path<String>,
+    Form(form): Form<GrantForm>,
+) -> PageResult<Response> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Coordinator, "record grants")?;
+    let st = resolve(&app, &key).await?;
+    let values = serde_json::to_value(&form).unwrap_or_default();
+    let refused =
+        |field: &str, message: &str| outreach_core::Error::invalid(field, message.to_owned());
+    let result = if form.organisation.trim().is_empty() {
+        Err(refused(
+            "organisation",
+            "choose the organisation that receives the grant (add it above first if it is missing)",
+        ))
+    } else {
+        match form.year.trim().parse::<i32>() {
+            Err(_) => Err(refused(
+                "year",
+                &format!("'{}' is not a year; write it as 2026", form.year.trim()),
+            )),
+            Ok(year) => {
+                let input = GrantInput {
+                    organisation: form.organisation.trim().to_owned(),
+                    state: Some(st.iso3.clone()),
+                    year,
+                    amount: form.amount.clone(),
+                    currency: form.currency.clone(),
+                    purpose: optional(&form.purpose),
+                    reports_due: form
+                        .reports_due
+                        .split([',', ';', ' ', '\n'])
+                        .map(str::trim)
+                        .filter(|d| !d.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                };
+                directory::add_grant(&app.db, &user.actor, &input)
+                    .await
+                    .map(|_| ())
+            }
+        }
+    };
+    match result {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/states/{}?added=grant#grantees", enc(&st.iso3)))
+                .into_response(),
+        ),
+        Err(e) => refuse(&app, &user, st, &GRANT, values, e).await,
     }
 }
 

@@ -672,6 +672,78 @@ async fn contacts_organisations_and_follow_ups_on_the_state_page(db: &TestDb) {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
+    // Grants: coordinators and admins record them; staff get no form and are refused.
+    assert!(!page.contains("id=\"add-grant\""));
+    let grant = |amount: &'static str, due: &'static str| {
+        vec![
+            ("organisation", org_id.clone()),
+            ("year", "2026".to_owned()),
+            ("amount", amount.to_owned()),
+            ("currency", "usd".to_owned()),
+            ("purpose", "Outreach to the defence ministry".to_owned()),
+            ("reports_due", due.to_owned()),
+        ]
+    };
+    let post_grant = |c: reqwest::Client, csrf: String, form: Vec<(&'static str, String)>| {
+        let url = format!("{}/states/NPL/grants", app.base);
+        async move {
+            let mut form = form;
+            form.push(("csrf", csrf));
+            let res = c.post(url).form(&form).send().await.unwrap();
+            let status = res.status();
+            let location = res
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned());
+            (status, location, res.text().await.unwrap())
+        }
+    };
+    let (status, _, body) = post_grant(c.clone(), csrf.clone(), grant("20000", "")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("record grants"));
+    let (maria, maria_csrf) = signed_in(&app.base, "maria").await;
+    let (_, page) = get(&maria, &app.base, "/states/NPL").await;
+    assert!(
+        page.contains("id=\"add-grant\""),
+        "{}",
+        section(&page, "grantees")
+    );
+    let (status, _, page) = post_grant(
+        maria.clone(),
+        maria_csrf.clone(),
+        grant("lots", "2027-06-30"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"err-grant-amount\""), "{page}");
+    assert!(page.contains("value=\"lots\""));
+    assert!(page.contains("id=\"add-grant\" open"));
+    let (status, _, page) = post_grant(
+        maria.clone(),
+        maria_csrf.clone(),
+        grant("20000", "2027-02-30"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"err-grant-reports_due\""), "{page}");
+    assert!(section(&page, "grantees").contains("No grants recorded."));
+    let (status, location, _) = post_grant(
+        maria.clone(),
+        maria_csrf.clone(),
+        grant("20,000", "2027-06-30, 2027-12-31"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = get(&maria, &app.base, &location.unwrap()).await;
+    assert!(page.contains("Grant added"));
+    let grantees = section(&page, "grantees");
+    assert!(
+        grantees.contains("Nepal Campaign to Ban Landmines"),
+        "{grantees}"
+    );
+    assert!(grantees.contains("USD"), "{grantees}");
+    assert!(grantees.contains("2027-06-30, 2027-12-31"), "{grantees}");
+
     // Meeting participants are contacts: their search leaves staff out.
     let search = |q: &'static str| {
         let c = c.clone();
