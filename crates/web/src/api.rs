@@ -15,6 +15,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use outreach_core::directory::{self, ContactInput, GrantInput, OrganisationInput};
 use outreach_core::domain::parse_date;
 use outreach_core::engagements::{self, EngagementInput};
 use outreach_core::followups::{self, FollowUpInput};
@@ -63,6 +64,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/letters/{id}/export", post(export_letter))
         .route("/api/v1/outbox", get(outbox))
         .route("/api/v1/outbox/{id}/requeue", post(requeue))
+        .route("/api/v1/contacts", post(add_contact))
+        .route("/api/v1/organisations", post(add_organisation))
+        .route("/api/v1/grants", post(add_grant))
         .route("/api/v1/rules", get(api_rules))
         .route("/api/v1/audit", get(audit_log))
 }
@@ -570,6 +574,138 @@ async fn meeting_held(
         );
     }
     Ok(ok(v))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contacts, organisations and grants
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewContact {
+    name: String,
+    state: Option<String>,
+    title: Option<String>,
+    role: Option<String>,
+    organisation: Option<String>,
+    email: Option<String>,
+    languages: Option<String>,
+    time_zone: Option<String>,
+    phone: Option<String>,
+    notes: Option<String>,
+}
+
+async fn add_contact(
+    ApiUser(user): ApiUser,
+    State(app): State<Arc<AppState>>,
+    Body(b): Body<NewContact>,
+) -> ApiResult<Response> {
+    let c = directory::add_contact(
+        &app.db,
+        &user.actor,
+        &ContactInput {
+            name: b.name,
+            title: b.title,
+            role: b.role,
+            organisation: b.organisation,
+            state: b.state,
+            email: b.email,
+            languages: b.languages,
+            time_zone: b.time_zone,
+            phone: b.phone,
+            notes: b.notes,
+        },
+    )
+    .await
+    .map_err(core)?;
+    Ok(created(serde_json::json!({
+        "id": c.id, "name": c.name, "title": c.title, "role": c.role,
+        "organisation_id": c.organisation_id, "iso3": c.iso3, "email": c.email,
+        "languages": c.languages, "time_zone": c.time_zone, "phone": c.phone,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewOrganisation {
+    name: String,
+    kind: Option<String>,
+    state: Option<String>,
+    email: Option<String>,
+    website: Option<String>,
+    icbl_member: Option<bool>,
+    notes: Option<String>,
+}
+
+async fn add_organisation(
+    ApiUser(user): ApiUser,
+    State(app): State<Arc<AppState>>,
+    Body(b): Body<NewOrganisation>,
+) -> ApiResult<Response> {
+    let o = directory::add_organisation(
+        &app.db,
+        &user.actor,
+        &OrganisationInput {
+            name: b.name,
+            kind: b.kind,
+            state: b.state,
+            email: b.email,
+            website: b.website,
+            icbl_member: b.icbl_member.map(|m| m.to_string()),
+            notes: b.notes,
+        },
+    )
+    .await
+    .map_err(core)?;
+    Ok(created(serde_json::json!({
+        "id": o.id, "name": o.name, "kind": o.kind, "iso3": o.iso3, "email": o.email,
+        "website": o.website, "icbl_member": o.icbl_member,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewGrant {
+    organisation: String,
+    state: Option<String>,
+    year: i32,
+    amount: String,
+    currency: String,
+    purpose: Option<String>,
+    #[serde(default)]
+    reports_due: Vec<String>,
+}
+
+/// An Investing in Action grant with its report dates (coordinators and admins).
+async fn add_grant(
+    ApiUser(user): ApiUser,
+    State(app): State<Arc<AppState>>,
+    Body(b): Body<NewGrant>,
+) -> ApiResult<Response> {
+    user.require(Role::Coordinator, "record grants")?;
+    let g = directory::add_grant(
+        &app.db,
+        &user.actor,
+        &GrantInput {
+            organisation: b.organisation,
+            state: b.state,
+            year: b.year,
+            amount: b.amount,
+            currency: b.currency,
+            purpose: b.purpose,
+            reports_due: b.reports_due,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        outreach_core::Error::Invalid { field, message } if field == "report-due" => {
+            core(outreach_core::Error::Invalid {
+                field: "reports_due".into(),
+                message,
+            })
+        }
+        other => core(other),
+    })?;
+    Ok(created(g))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -976,3 +976,72 @@ db_test!(
     the_account_page_changes_the_password_and_makes_a_calendar_url,
     the_account_page_changes_the_password_and_makes_a_calendar_url_check
 );
+
+async fn contacts_organisations_and_grants_through_the_api_check(db: &TestDb) {
+    let app = start(db).await;
+    let (sc, scsrf) = signed_in(&app.base, "sam").await;
+    let sam = make_token(&sc, &app.base, &scsrf, "sam's script").await;
+    let (mc, mcsrf) = signed_in(&app.base, "maria").await;
+    let maria = make_token(&mc, &app.base, &mcsrf, "maria's script").await;
+
+    let (status, org) = api_post(
+        &app.base,
+        &sam,
+        "/api/v1/organisations",
+        json!({"name": "Nepal Campaign to Ban Landmines", "kind": "icbl-member", "state": "NPL"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{org}");
+    assert_eq!(org["icbl_member"], true);
+    assert_eq!(org["iso3"], "NPL");
+    let (status, again) = api_post(
+        &app.base,
+        &sam,
+        "/api/v1/organisations",
+        json!({"name": "Nepal Campaign to Ban Landmines", "state": "NPL"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+
+    let (status, bad) = api_post(
+        &app.base,
+        &sam,
+        "/api/v1/contacts",
+        json!({"name": "Sita Sharma", "email": "nope", "organisation": "Nepal Campaign to Ban Landmines"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["error"]["field"], "email");
+    let (status, contact) = api_post(
+        &app.base,
+        &sam,
+        "/api/v1/contacts",
+        json!({"name": "Sita Sharma", "email": "sita@example.org",
+               "organisation": "Nepal Campaign to Ban Landmines", "languages": "en, ne"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{contact}");
+    assert_eq!(contact["iso3"], "NPL", "the organisation's state");
+    assert_eq!(contact["organisation_id"], org["id"]);
+
+    let grant = json!({"organisation": "Nepal Campaign to Ban Landmines", "year": 2026,
+                       "amount": "20,000", "currency": "usd", "reports_due": ["2027-06-30"]});
+    let (status, refused) = api_post(&app.base, &sam, "/api/v1/grants", grant.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    let mut bad = grant.clone();
+    bad["reports_due"] = json!(["2027-02-30"]);
+    let (status, bad) = api_post(&app.base, &maria, "/api/v1/grants", bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["error"]["field"], "reports_due");
+    let (status, g) = api_post(&app.base, &maria, "/api/v1/grants", grant).await;
+    assert_eq!(status, StatusCode::CREATED, "{g}");
+    assert_eq!(g["currency"], "USD");
+    assert_eq!(g["reports_due"], json!(["2027-06-30"]));
+    let (_, profile) = api_get(&app.base, &sam, "/api/v1/states/NPL").await;
+    assert_eq!(profile["grants"].as_array().unwrap().len(), 1, "{profile}");
+    assert_eq!(profile["contacts"][0]["name"], "Sita Sharma");
+}
+db_test!(
+    contacts_organisations_and_grants_through_the_api,
+    contacts_organisations_and_grants_through_the_api_check
+);

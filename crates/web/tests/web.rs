@@ -68,6 +68,14 @@ async fn every_route_but_health_and_login_needs_a_session(db: &TestDb) {
         "/favicon.ico",
         "/calendar/{file}",
     ];
+    // Every API route is in the OpenAPI document, with its method.
+    let doc: serde_json::Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
+    for (method, path) in routes.iter().filter(|(_, p)| p.starts_with("/api/v1/")) {
+        assert!(
+            doc["paths"][path.as_str()][method.as_str()].is_object(),
+            "{method} {path} is not in openapi.json"
+        );
+    }
     for (method, path) in &routes {
         if public.contains(&path.as_str()) {
             continue;
