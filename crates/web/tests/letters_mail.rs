@@ -8,7 +8,7 @@
 mod common;
 
 use chrono::Utc;
-use common::{get, post_form, signed_in, start};
+use common::{get, pairs, post_form, signed_in, start};
 use outreach_core::Actor;
 use outreach_core::domain::{EmailAddress, IanaZone};
 use outreach_core::entities::outbox;
@@ -619,17 +619,8 @@ async fn admins_see_the_settings_and_send_a_test_email(db: &TestDb) {
     assert!(page.contains("id=\"setting-General-database_url\""));
     // A bad address comes back beside its field; nothing is queued.
     let send = |form: Vec<(&'static str, String)>| {
-        let ada = ada.clone();
-        let url = format!("{}/settings/test-mail", app.base);
-        async move {
-            let res = ada.post(url).form(&form).send().await.unwrap();
-            let status = res.status();
-            let location = res
-                .headers()
-                .get("location")
-                .map(|l| l.to_str().unwrap().to_owned());
-            (status, location, res.text().await.unwrap())
-        }
+        let (ada, base) = (ada.clone(), app.base.clone());
+        async move { post_form(&ada, &base, "/settings/test-mail", &pairs(&form)).await }
     };
     let (status, _, page) = send(vec![
         ("csrf", csrf.clone()),

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{get, post_form, signed_in, start};
+use common::{get, pairs, post_form, signed_in, start};
 use outreach_core::Actor;
 use outreach_core::directory::{ContactInput, add_contact};
 use outreach_core::domain::IanaZone;
@@ -684,18 +684,11 @@ async fn contacts_organisations_and_follow_ups_on_the_state_page(db: &TestDb) {
             ("reports_due", due.to_owned()),
         ]
     };
-    let post_grant = |c: reqwest::Client, csrf: String, form: Vec<(&'static str, String)>| {
-        let url = format!("{}/states/NPL/grants", app.base);
+    let post_grant = |c: reqwest::Client, csrf: String, mut form: Vec<(&'static str, String)>| {
+        let base = app.base.clone();
         async move {
-            let mut form = form;
             form.push(("csrf", csrf));
-            let res = c.post(url).form(&form).send().await.unwrap();
-            let status = res.status();
-            let location = res
-                .headers()
-                .get("location")
-                .map(|l| l.to_str().unwrap().to_owned());
-            (status, location, res.text().await.unwrap())
+            post_form(&c, &base, "/states/NPL/grants", &pairs(&form)).await
         }
     };
     let (status, _, body) = post_grant(c.clone(), csrf.clone(), grant("20000", "")).await;

@@ -137,7 +137,8 @@ pub async fn get(c: &reqwest::Client, base: &str, path: &str) -> (reqwest::Statu
     (res.status(), res.text().await.unwrap())
 }
 
-/// POSTs a form to `path` and returns status, the Location header if any, and body.
+/// POSTs a form (pairs of name and value) to `path` and returns status, the Location header if
+/// any, and body.
 pub async fn post_form(
     c: &reqwest::Client,
     base: &str,
@@ -157,4 +158,9 @@ pub async fn post_form(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     (status, location, res.text().await.unwrap())
+}
+
+/// Owned form values as the pairs [`post_form`] takes.
+pub fn pairs<'a>(form: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
