@@ -125,7 +125,7 @@ pub async fn upsert_user(
     actor: &Actor,
     input: &UserInput,
 ) -> Result<user::Model> {
-    use sea_orm::{IntoActiveModel, TransactionTrait};
+    use sea_orm::IntoActiveModel;
     let handle = Actor::new(&input.handle, actor.zone)?.handle;
     let email = match input
         .email
@@ -149,7 +149,7 @@ pub async fn upsert_user(
         None => None,
     };
     let name = crate::domain::optional_text("name", input.name.as_deref(), 200)?;
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     let model = match find_user(&tx, &handle).await? {
         Some(existing) => {
             let mut active = existing.into_active_model();

@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use outreach_migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 use crate::error::{Error, Result};
 use crate::refdata::{self, ReferenceData};
@@ -41,6 +44,24 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
     })?;
     Migrator::up(&db, None).await?;
     Ok(db)
+}
+
+/// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite, a plain `BEGIN` on PostgreSQL.
+///
+/// Every transaction in outreach that may write starts here. SQLite's default (deferred)
+/// transaction takes the write lock only at its first write; when another connection holds it by
+/// then, SQLite cannot wait (the reader's snapshot would go stale) and fails at once with
+/// "database is locked", whatever the busy timeout. Taking the lock at `BEGIN` makes a second
+/// writer wait out the busy timeout instead, so our own concurrency never fails a write.
+///
+/// # Errors
+/// Database errors, including a lock still held when the busy timeout runs out.
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Connects, migrates, and loads the shipped reference data if the database has none yet, so a

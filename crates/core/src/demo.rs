@@ -3,7 +3,7 @@
 //! meetings and follow-ups at work. Dates are relative to today. Running it twice adds nothing.
 
 use chrono::{Days, NaiveDate};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
 use crate::actor::{Actor, ensure_user};
@@ -78,7 +78,7 @@ fn ahead(today: NaiveDate, days: u64) -> String {
 /// # Errors
 /// Database errors; nothing is written then.
 pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<DemoReport> {
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     if directory::resolve_organisation(&tx, MARKER).await.is_ok() {
         return Ok(DemoReport {
             already_present: true,

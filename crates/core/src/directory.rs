@@ -7,7 +7,7 @@ use std::path::Path;
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -193,7 +193,7 @@ pub async fn add_organisation(
     actor: &Actor,
     input: &OrganisationInput,
 ) -> Result<organisation::Model> {
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     let model = insert_organisation(&tx, actor, input)
         .await?
         .ok_or_else(|| {
@@ -349,7 +349,7 @@ pub async fn add_contact(
     actor: &Actor,
     input: &ContactInput,
 ) -> Result<contact::Model> {
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     let model = insert_contact(&tx, actor, input).await?.ok_or_else(|| {
         Error::Conflict(format!(
             "a contact '{}'{} already exists; `outreach contacts` lists them",
@@ -492,7 +492,7 @@ pub async fn add_grant(
     actor: &Actor,
     input: &GrantInput,
 ) -> Result<GrantView> {
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     let out = add_grant_in(&tx, actor, input).await?;
     tx.commit().await?;
     Ok(out)
@@ -792,7 +792,7 @@ pub async fn import_organisations(
     file: &Path,
 ) -> Result<ImportReport> {
     let rows = read_rows(file, ORG_COLUMNS)?;
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     let mut report = ImportReport {
         rows: rows.len(),
         ..ImportReport::default()
@@ -843,7 +843,7 @@ pub async fn import_contacts(
     file: &Path,
 ) -> Result<ImportReport> {
     let rows = read_rows(file, CONTACT_COLUMNS)?;
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     let mut report = ImportReport {
         rows: rows.len(),
         ..ImportReport::default()

@@ -7,7 +7,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -166,7 +166,7 @@ pub async fn log(
     actor: &Actor,
     input: &EngagementInput,
 ) -> Result<EngagementView> {
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     let view = insert(&tx, actor, input).await?;
     tx.commit().await?;
     Ok(view)

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -68,7 +68,7 @@ pub async fn add(
     actor: &Actor,
     input: &FollowUpInput,
 ) -> Result<FollowUpView> {
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     let out = add_in(&tx, actor, input).await?;
     tx.commit().await?;
     Ok(out)
@@ -160,7 +160,7 @@ pub async fn add_in<C: ConnectionTrait>(
 /// # Errors
 /// [`Error::NotFound`], [`Error::Conflict`] when it is done already.
 pub async fn done(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<FollowUpView> {
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     let all = follow_up::Entity::find().all(&tx).await?;
     let id = ids::pick("follow-up", id, all.iter().map(|f| f.id)).map_err(|e| match e {
         Error::NotFound { what, given, .. } => {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -170,7 +170,7 @@ pub async fn schedule(
     actor: &Actor,
     input: &MeetingInput,
 ) -> Result<MeetingView> {
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     let out = schedule_in(&tx, actor, input).await?;
     tx.commit().await?;
     Ok(out)
@@ -302,7 +302,7 @@ pub async fn reschedule(
     at: &str,
     tz: Option<&str>,
 ) -> Result<MeetingView> {
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     let out = reschedule_in(&tx, actor, id, at, tz).await?;
     tx.commit().await?;
     Ok(out)
@@ -352,7 +352,7 @@ pub async fn reschedule_in<C: ConnectionTrait>(
 /// # Errors
 /// [`Error::NotFound`], [`Error::Conflict`] if it is not planned.
 pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<MeetingView> {
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     let out = cancel_in(&tx, actor, id).await?;
     tx.commit().await?;
     Ok(out)
@@ -395,7 +395,7 @@ pub async fn held(
     outcome: Option<&str>,
     stance: Option<&str>,
 ) -> Result<(MeetingView, EngagementView)> {
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     let m = find(&tx, id).await?;
     require_planned(&m, "marked held")?;
     if m.starts_at > Utc::now() {

@@ -10,7 +10,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 
@@ -307,7 +307,7 @@ pub async fn load(
     data: &ReferenceData,
     actor: &str,
 ) -> Result<LoadReport> {
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     let mut report = LoadReport::default();
 
     let existing_treaties: HashMap<String, treaty::Model> = treaty::Entity::find()

@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -60,7 +60,7 @@ pub async fn add(
     actor: &Actor,
     input: &SignalInput,
 ) -> Result<SignalView> {
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     let out = add_in(&tx, actor, input).await?;
     tx.commit().await?;
     Ok(out)

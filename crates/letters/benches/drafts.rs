@@ -21,9 +21,7 @@ use outreach_letters::drafts::Letters;
 use outreach_letters::merge::{self, Records, To};
 use outreach_mailer::locale::Lang;
 use outreach_testkit::{Backend, TestDb};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 fn letters() -> Letters {
@@ -48,7 +46,7 @@ async fn run(backend: Backend, n: usize) -> (f64, f64) {
         .unwrap();
     // n diplomats at the embassy in Kathmandu: the joint-approach audience `embassies-in:NPL`
     // (the demo's own contact there makes n + 1; it is removed from the figures below).
-    let tx = conn.begin().await.unwrap();
+    let tx = outreach_core::db::begin(&conn).await.unwrap();
     for i in 0..n {
         contact::ActiveModel {
             id: Set(Uuid::now_v7()),

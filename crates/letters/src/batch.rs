@@ -4,7 +4,7 @@
 use outreach_core::actor::Actor;
 use outreach_core::ids;
 use outreach_core::status::StatusFilter;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -108,7 +108,7 @@ pub async fn batch(
     if let Some(code) = lang {
         merge::choose_language(Some(code), None)?;
     }
-    let tx = db.begin().await?;
+    let tx = outreach_core::db::begin(db).await?;
     let today = actor.today();
     let sender = letters.sender(&tx, actor).await?;
     let records = Records::load(&tx, &letters.treaty, today).await?;

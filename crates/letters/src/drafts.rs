@@ -9,7 +9,7 @@ use outreach_core::config::LetterSettings;
 use outreach_core::{audit, ids};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -238,7 +238,7 @@ pub async fn draft(
     req: &DraftRequest,
 ) -> Result<LetterView> {
     let info = letters.templates.get(&req.template)?;
-    let tx = db.begin().await?;
+    let tx = outreach_core::db::begin(db).await?;
     let st = outreach_core::states::resolve(&tx, &req.state).await?;
     let sender = letters.sender(&tx, actor).await?;
     let records = Records::load(&tx, &letters.treaty, actor.today()).await?;
@@ -388,7 +388,7 @@ pub async fn edit(
         )
         .into());
     }
-    let tx = db.begin().await?;
+    let tx = outreach_core::db::begin(db).await?;
     ensure_user(&tx, &actor.handle, actor.zone).await?;
     let l = find(&tx, id).await?;
     let status = LetterStatus::parse("status", &l.status)?;
@@ -455,7 +455,7 @@ async fn transition(
     to: LetterStatus,
     refusal: &str,
 ) -> Result<LetterView> {
-    let tx = db.begin().await?;
+    let tx = outreach_core::db::begin(db).await?;
     ensure_user(&tx, &actor.handle, actor.zone).await?;
     let l = find(&tx, id).await?;
     let status = LetterStatus::parse("status", &l.status)?;
@@ -601,7 +601,7 @@ pub async fn record_export(
     id: &str,
     format: &str,
 ) -> Result<LetterView> {
-    let tx = db.begin().await?;
+    let tx = outreach_core::db::begin(db).await?;
     ensure_user(&tx, &actor.handle, actor.zone).await?;
     let l = find(&tx, id).await?;
     let approved = l.status == LetterStatus::Approved.as_str();

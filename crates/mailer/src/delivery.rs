@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -221,7 +221,7 @@ async fn record(
             (status::FAILED, reason, None)
         }
     };
-    let tx = db.begin().await?;
+    let tx = outreach_core::db::begin(db).await?;
     let written = update.exec(&tx).await?.rows_affected;
     if written == 1
         && let Some(email) = refused_address

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, ModelTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -52,7 +52,7 @@ pub async fn queue_test(
         },
         sent_at: Utc::now(),
     };
-    let tx = db.begin().await?;
+    let tx = outreach_core::db::begin(db).await?;
     let queued = enqueue(
         &tx,
         NewEmail {
@@ -197,7 +197,7 @@ pub struct Requeued {
 /// [`outreach_core::Error::NotFound`]/`Ambiguous` for an id that names no or several
 /// messages, `Conflict` for a message that is not failed; database errors.
 pub async fn requeue(db: &DatabaseConnection, actor: &str, given: &str) -> Result<Requeued> {
-    let tx = db.begin().await?;
+    let tx = outreach_core::db::begin(db).await?;
     let all: Vec<Uuid> = outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Id)

@@ -17,7 +17,6 @@ use outreach_core::entities::{cron_state, job};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
@@ -187,7 +186,7 @@ impl Daemon {
             .await?;
             return Ok(());
         };
-        let tx = self.db.begin().await?;
+        let tx = outreach_core::db::begin(&self.db).await?;
         match handler.run(&ctx, &tx, &job).await {
             Ok(outcome) => {
                 if jobs::finish(&tx, job.id, &self.cfg.owner, outcome.status()).await? {
@@ -233,7 +232,7 @@ impl Daemon {
     pub async fn fire_cron(&self, now: DateTime<Utc>) -> Result<usize> {
         let mut fired = 0;
         for rule in &self.workflows.schedules {
-            let tx = self.db.begin().await?;
+            let tx = outreach_core::db::begin(&self.db).await?;
             let state = cron_state::Entity::find_by_id(rule.name.clone())
                 .one(&tx)
                 .await?;

@@ -14,9 +14,7 @@ use outreach_core::meetings::{self, MeetingInput, MeetingView};
 use outreach_core::outbox::{self, NewEmail};
 use outreach_core::{Actor, domain::EmailAddress};
 use outreach_mailer::context::{MeetingCancelled, MeetingInfo, Recipient};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -342,7 +340,7 @@ pub async fn schedule_meeting_for(
     owner: Option<&str>,
     input: &MeetingInput,
 ) -> Result<(MeetingView, PlanReport)> {
-    let tx = db.begin().await?;
+    let tx = outreach_core::db::begin(db).await?;
     let view = meetings::schedule_for_in(&tx, actor, owner, input).await?;
     let m = load_meeting(&tx, view.id).await?;
     let report = plan_meeting(&tx, wf, &m, Utc::now()).await?;
@@ -362,7 +360,7 @@ pub async fn reschedule_meeting(
     at: &str,
     tz: Option<&str>,
 ) -> Result<(MeetingView, PlanReport)> {
-    let tx = db.begin().await?;
+    let tx = outreach_core::db::begin(db).await?;
     let view = meetings::reschedule_in(&tx, actor, id, at, tz).await?;
     let m = load_meeting(&tx, view.id).await?;
     let report = plan_meeting(&tx, wf, &m, Utc::now()).await?;
@@ -380,7 +378,7 @@ pub async fn cancel_meeting(
     actor: &Actor,
     id: &str,
 ) -> Result<(MeetingView, PlanReport)> {
-    let tx = db.begin().await?;
+    let tx = outreach_core::db::begin(db).await?;
     let view = meetings::cancel_in(&tx, actor, id).await?;
     let m = load_meeting(&tx, view.id).await?;
     let report = plan_meeting(&tx, wf, &m, Utc::now()).await?;

@@ -415,8 +415,7 @@ async fn only_the_latest_versions_reminders_are_sent_each_once(db: &TestDb) {
     assert_eq!(m3.version, 3);
     // Planning the same version again inserts nothing.
     let again = {
-        use sea_orm::TransactionTrait;
-        let tx = conn.begin().await.unwrap();
+        let tx = outreach_core::db::begin(&conn).await.unwrap();
         let model = outreach_core::entities::meeting::Entity::find_by_id(m.id)
             .one(&tx)
             .await

@@ -32,7 +32,7 @@ use outreach_testkit::{Backend, TestDb};
 use outreach_web::{AppState, bind, set_password};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, TransactionTrait,
+    PaginatorTrait, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -191,7 +191,7 @@ async fn seed(conn: &DatabaseConnection, treaty: &str, n: usize) -> (Vec<String>
                 });
             }
         }
-        let tx = conn.begin().await.unwrap();
+        let tx = outreach_core::db::begin(conn).await.unwrap();
         engagement::Entity::insert_many(engagements)
             .exec(&tx)
             .await

@@ -13,7 +13,7 @@ use outreach_core::entities::{session, user};
 use outreach_core::{Actor, Error as CoreError};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter,
 };
 use sha2::{Digest, Sha256};
 
@@ -86,7 +86,7 @@ pub async fn set_password(
         .hash_password(password.as_bytes(), &salt)
         .map_err(|e| CoreError::invalid("password", format!("cannot be hashed: {e}")))?
         .to_string();
-    let tx = db.begin().await?;
+    let tx = outreach_core::db::begin(db).await?;
     let u = outreach_core::actor::require_user(&tx, "handle", handle).await?;
     let id = u.id;
     let mut active = u.into_active_model();
@@ -152,7 +152,7 @@ pub async fn login(
     };
     let token = random_token();
     let now = Utc::now();
-    let tx = db.begin().await?;
+    let tx = outreach_core::db::begin(db).await?;
     session::ActiveModel {
         token_hash: Set(hash_token(&token)),
         user_id: Set(u.id),
@@ -248,7 +248,7 @@ pub async fn issue_token(
     kind: &str,
     name: &str,
 ) -> Result<String, CoreError> {
-    let tx = db.begin().await?;
+    let tx = outreach_core::db::begin(db).await?;
     let secret = issue_token_in(&tx, actor, user_id, kind, name).await?;
     tx.commit().await?;
     Ok(secret)
@@ -298,7 +298,7 @@ pub async fn reset_calendar(
     actor: &Actor,
     user_id: uuid::Uuid,
 ) -> Result<(usize, String), CoreError> {
-    let tx = db.begin().await?;
+    let tx = outreach_core::db::begin(db).await?;
     let revoked = revoke_tokens_in(&tx, actor, user_id, "calendar", None).await?;
     let secret = issue_token_in(&tx, actor, user_id, "calendar", "calendar").await?;
     tx.commit().await?;
@@ -370,7 +370,7 @@ pub async fn revoke_tokens(
     kind: &str,
     prefix: Option<&str>,
 ) -> Result<usize, CoreError> {
-    let tx = db.begin().await?;
+    let tx = outreach_core::db::begin(db).await?;
     let n = revoke_tokens_in(&tx, actor, user_id, kind, prefix).await?;
     tx.commit().await?;
     Ok(n)

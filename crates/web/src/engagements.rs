@@ -14,7 +14,6 @@ use outreach_core::domain::{EngagementKind, Stance, parse_date};
 use outreach_core::engagements::{self, EngagementInput};
 use outreach_core::followups::{self, FollowUpInput};
 use outreach_core::{Error as CoreError, actor, directory, states};
-use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -252,7 +251,7 @@ async fn create(
         with: contacts,
         meeting_id: None,
     };
-    let tx = app.db.begin().await?;
+    let tx = outreach_core::db::begin(&app.db).await?;
     let logged = match engagements::log_in(&tx, &user.actor, &input).await {
         Ok(v) => v,
         Err(e) => return core_failure(e, false, unprocessable),
