@@ -10,6 +10,7 @@ mod m20261122_000002_jobs_and_outbox;
 mod m20261122_000005_letters;
 mod m20261122_000006_accounts;
 mod m20261201_000007_tokens;
+mod m20261202_150000_signal_provenance;
 
 /// Applies the migrations in order.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_letters::Migration),
             Box::new(m20261122_000006_accounts::Migration),
             Box::new(m20261201_000007_tokens::Migration),
+            Box::new(m20261202_150000_signal_provenance::Migration),
         ]
     }
 }

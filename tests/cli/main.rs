@@ -12,6 +12,7 @@ use serde_json::Value;
 
 mod letters;
 mod mail;
+mod reference;
 
 /// Runs `outreach` with `args` against the test database, in the test's own folder, with no
 /// configuration from the developer's environment.

@@ -172,6 +172,35 @@ pub enum Command {
         command: SignalCommand,
     },
 
+    /// List signals, newest first: those shipped with outreach (with their sources and confidence)
+    /// and those recorded here.
+    #[command(
+        after_help = "Kinds: observer-attendance, unga-vote, policy-change, reported-use, stockpile, condemnation.\n\n\
+        Examples:\n  outreach signals\n  outreach signals --kind reported-use\n  outreach signals --state USA --json"
+    )]
+    Signals {
+        /// Only signals of this kind.
+        #[arg(long, value_name = "KIND")]
+        kind: Option<String>,
+        /// Only this state's signals (code or name).
+        #[arg(long, value_name = "STATE")]
+        state: Option<String>,
+    },
+
+    /// Who has spoken out against new use of mines: the States Parties with a condemnation on record
+    /// (a condemnation signal or a logged statement) and those without, with the counts.
+    #[command(
+        name = "spoken-up",
+        after_help = "Examples:\n  outreach spoken-up\n  outreach spoken-up --at 2022-06-20 --json"
+    )]
+    SpokenUp {
+        #[arg(long, value_name = "CODE")]
+        treaty: Option<String>,
+        /// The date to look from, YYYY-MM-DD (default: today).
+        #[arg(long, value_name = "DATE")]
+        at: Option<String>,
+    },
+
     /// Import contacts or organisations from a CSV file with a header row (all rows or none).
     #[command(
         after_help = "Columns for organisations: name (required), kind, state, email, website, icbl_member, notes\n\

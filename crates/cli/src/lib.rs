@@ -368,6 +368,19 @@ pub async fn run(cli: Cli) -> Result<()> {
             .await?;
             app.out.signal_added(&s)
         }
+        Command::SpokenUp { treaty, at } => {
+            let db = app.db().await?;
+            let at = app.date_or_today("--at", at.as_deref())?;
+            let treaty = states::resolve_treaty(&db, &app.treaty(treaty.as_deref())).await?;
+            app.out
+                .spoken_up(&signals::spoken_up(&db, &treaty.code, at).await?)
+        }
+        Command::Signals { kind, state } => {
+            let db = app.db().await?;
+            app.out.signals(
+                &signals::list(&db, &outreach_core::signals::SignalFilter { state, kind }).await?,
+            )
+        }
         Command::Import { what, file } => {
             let db = app.db().await?;
             let report = if what == "contacts" {

@@ -14,8 +14,9 @@ use outreach_core::followups::FollowUpView;
 use outreach_core::ids::short;
 use outreach_core::meetings::MeetingView;
 use outreach_core::refdata::{Counts, LoadReport};
-use outreach_core::signals::SignalView;
+use outreach_core::signals::{SignalView, SpokenUp, SpokenUpRow};
 use outreach_core::states::StateStatus;
+use outreach_core::status::Status;
 use outreach_core::views::{AttentionRow, StateProfile};
 use outreach_scheduler::Workflows;
 use outreach_scheduler::jobs::JobView;
@@ -74,6 +75,7 @@ impl Out {
         println!("{}", line("treaties", &r.treaties));
         println!("{}", line("states", &r.states));
         println!("{}", line("treaty events", &r.treaty_events));
+        println!("{}", line("signals", &r.signals));
         if r.changed() == 0 {
             println!("Nothing changed: the database already holds this reference data.");
         }
@@ -145,10 +147,13 @@ impl Out {
             "Capital: {} ({})   Region: {} / {}",
             p.capital, p.capital_tz, p.un_region, p.un_subregion
         );
-        let since = p
-            .party_since
-            .map(|d| format!(" since {d}"))
-            .unwrap_or_default();
+        let since = match (p.status, p.status_since, p.party_since) {
+            (Status::Withdrawing, Some(notice), Some(party)) => {
+                format!(" since {notice} (party since {party})")
+            }
+            (_, Some(d), _) => format!(" since {d}"),
+            _ => String::new(),
+        };
         println!(
             "{} on {}: {}{}{}",
             p.treaty,
@@ -527,6 +532,75 @@ impl Out {
         }
         println!("{t}");
         println!("{} grants", rows.len());
+        Ok(())
+    }
+
+    pub fn signals(&self, rows: &[SignalView]) -> Result<()> {
+        if self.json {
+            return self.emit(rows);
+        }
+        let mut t = table(&["Date", "State", "Kind", "What", "Confidence", "Source"]);
+        for s in rows {
+            t.add_row(vec![
+                s.date.to_string(),
+                s.iso3.clone(),
+                human(&s.kind),
+                s.value
+                    .as_deref()
+                    .map_or_else(|| s.detail.clone(), |v| format!("{} ({v})", s.detail)),
+                s.confidence
+                    .clone()
+                    .unwrap_or_else(|| "recorded here".to_owned()),
+                s.source.clone().unwrap_or_default(),
+            ]);
+        }
+        println!("{t}");
+        let unconfirmed = rows
+            .iter()
+            .filter(|s| s.confidence.as_deref() == Some("unconfirmed"))
+            .count();
+        println!(
+            "{} signals ({unconfirmed} unconfirmed: see each note with --json)",
+            rows.len()
+        );
+        Ok(())
+    }
+
+    pub fn spoken_up(&self, v: &SpokenUp) -> Result<()> {
+        if self.json {
+            return self.emit(v);
+        }
+        let list = |title: &str, rows: &[SpokenUpRow]| {
+            let mut t = table(&["State", "Name", "Latest on record", "What"]);
+            for r in rows {
+                t.add_row(vec![
+                    r.iso3.clone(),
+                    r.name.clone(),
+                    opt(r.latest),
+                    r.latest_detail.clone().unwrap_or_default(),
+                ]);
+            }
+            println!("{title}\n{t}");
+        };
+        list(
+            "States Parties that have spoken out against new use:",
+            &v.parties_with,
+        );
+        list(
+            "States Parties with no condemnation on record:",
+            &v.parties_without,
+        );
+        if !v.others_with.is_empty() {
+            list("States not party that have spoken out:", &v.others_with);
+        }
+        println!(
+            "{} of {} States Parties ({}) have a condemnation of new use on record on {}; {} have none.",
+            v.count_with,
+            v.count_with + v.count_without,
+            v.treaty,
+            v.at,
+            v.count_without
+        );
         Ok(())
     }
 

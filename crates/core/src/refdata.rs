@@ -15,13 +15,14 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::audit;
-use crate::domain::{IanaZone, TreatyEventKind};
-use crate::entities::{state, treaty, treaty_event};
+use crate::domain::{IanaZone, SignalKind, TreatyEventKind};
+use crate::entities::{signal, state, treaty, treaty_event};
 use crate::error::{Error, Result};
 use crate::status::TreatyRecord;
 
 const STATES_CSV: &str = include_str!("../../../data/reference/states.csv");
 const EVENTS_CSV: &str = include_str!("../../../data/reference/treaty_events.csv");
+const SIGNALS_CSV: &str = include_str!("../../../data/reference/signals.csv");
 
 /// The treaties the reference data covers: code, full name, short name.
 pub const TREATIES: &[(&str, &str, &str)] = &[
@@ -83,11 +84,40 @@ pub struct EventRow {
     pub note: String,
 }
 
+/// One row of `signals.csv`: a sourced fact about a state (see `data/reference/signals.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalRow {
+    pub iso3: String,
+    pub kind: String,
+    pub date: NaiveDate,
+    pub detail: String,
+    pub source: String,
+    pub confidence: String,
+    pub note: String,
+}
+
+impl SignalRow {
+    /// The row's id in the database, the same on every load: a reload updates the row in place
+    /// and a row the data no longer has can be found and removed.
+    pub fn id(&self) -> uuid::Uuid {
+        let key = format!("{}|{}|{}|{}", self.iso3, self.kind, self.date, self.detail);
+        uuid::Uuid::new_v5(&SIGNAL_NAMESPACE, key.as_bytes())
+    }
+}
+
+/// The namespace of shipped signals' ids (a fixed random UUID).
+const SIGNAL_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x6d1b_2f0c_8a4e_4c27_9f3e_51a0_d2c4_7b19);
+
 /// A checked set of reference data.
 #[derive(Debug, Clone)]
 pub struct ReferenceData {
     pub states: Vec<StateRow>,
     pub events: Vec<EventRow>,
+    /// `None` when a folder given to `init --data` has no `signals.csv`: the signals in the
+    /// database are then left as they are.
+    pub signals: Option<Vec<SignalRow>>,
 }
 
 fn read_csv<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<Vec<T>> {
@@ -134,7 +164,7 @@ impl ReferenceData {
     /// # Errors
     /// Only if the shipped files are broken, which the test suite rules out.
     pub fn embedded() -> Result<Self> {
-        Self::parse(STATES_CSV, EVENTS_CSV)
+        Self::parse(STATES_CSV, EVENTS_CSV)?.with_signals(SIGNALS_CSV)
     }
 
     /// Reads `states.csv` and `treaty_events.csv` from a folder.
@@ -147,7 +177,55 @@ impl ReferenceData {
                 Error::ReferenceData(format!("cannot read {}: {e}", dir.join(name).display()))
             })
         };
-        Self::parse(&read("states.csv")?, &read("treaty_events.csv")?)
+        let data = Self::parse(&read("states.csv")?, &read("treaty_events.csv")?)?;
+        if dir.join("signals.csv").exists() {
+            data.with_signals(&read("signals.csv")?)
+        } else {
+            Ok(data)
+        }
+    }
+
+    /// Adds `signals.csv`, checked against the states.
+    ///
+    /// # Errors
+    /// [`Error::ReferenceData`] naming the line and what is wrong.
+    pub fn with_signals(mut self, signals_csv: &str) -> Result<Self> {
+        let rows: Vec<SignalRow> = read_csv("signals.csv", signals_csv)?;
+        let iso3s: HashSet<&str> = self.states.iter().map(|s| s.iso3.as_str()).collect();
+        let mut keys = HashSet::new();
+        for (i, r) in rows.iter().enumerate() {
+            let line = i + 2;
+            let at = |msg: String| {
+                Error::ReferenceData(format!(
+                    "signals.csv, line {line} ({} {} {}): {msg}",
+                    r.iso3, r.kind, r.date
+                ))
+            };
+            if !iso3s.contains(r.iso3.as_str()) {
+                return Err(at("iso3 is not in states.csv".into()));
+            }
+            SignalKind::parse("kind", &r.kind).map_err(|err| at(err.to_string()))?;
+            if r.confidence != "confirmed" && r.confidence != "unconfirmed" {
+                return Err(at(format!(
+                    "confidence '{}' must be confirmed or unconfirmed",
+                    r.confidence
+                )));
+            }
+            if r.detail.trim().is_empty() {
+                return Err(at("detail is empty".into()));
+            }
+            if !(r.source.starts_with("http://") || r.source.starts_with("https://")) {
+                return Err(at(format!(
+                    "source '{}' must be an http(s) address",
+                    r.source
+                )));
+            }
+            if !keys.insert(r.id()) {
+                return Err(at("the same signal appears twice".into()));
+            }
+        }
+        self.signals = Some(rows);
+        Ok(self)
     }
 
     /// Parses and checks both files.
@@ -203,7 +281,11 @@ impl ReferenceData {
                 return Err(at("duplicate event".into()));
             }
         }
-        Ok(Self { states, events })
+        Ok(Self {
+            states,
+            events,
+            signals: None,
+        })
     }
 
     /// Each state's record under `treaty`, for computing status in memory.
@@ -252,11 +334,16 @@ pub struct LoadReport {
     pub treaties: Counts,
     pub states: Counts,
     pub treaty_events: Counts,
+    /// Shipped signals only; signals users recorded are never touched.
+    pub signals: Counts,
 }
 
 impl LoadReport {
     pub fn changed(&self) -> usize {
-        self.treaties.changed() + self.states.changed() + self.treaty_events.changed()
+        self.treaties.changed()
+            + self.states.changed()
+            + self.treaty_events.changed()
+            + self.signals.changed()
     }
 }
 
@@ -427,6 +514,10 @@ pub async fn load(
         }
     }
 
+    if let Some(rows) = &data.signals {
+        report.signals = load_signals(&tx, rows, actor).await?;
+    }
+
     if report.changed() > 0 {
         audit::record(
             &tx,
@@ -440,6 +531,71 @@ pub async fn load(
     }
     tx.commit().await?;
     Ok(report)
+}
+
+/// Brings the shipped signals in line with `rows`, keeping each row's source, confidence and
+/// note; signals recorded by users are left alone.
+async fn load_signals<C: ConnectionTrait>(
+    tx: &C,
+    rows: &[SignalRow],
+    actor: &str,
+) -> Result<Counts> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let mut counts = Counts::default();
+    let existing: HashMap<uuid::Uuid, signal::Model> = signal::Entity::find()
+        .filter(signal::Column::Shipped.eq(true))
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let mut seen = HashSet::new();
+    let mut new_rows = Vec::new();
+    for row in rows {
+        let id = row.id();
+        seen.insert(id);
+        let want = |created_by: String, created_at| signal::ActiveModel {
+            id: Set(id),
+            iso3: Set(row.iso3.clone()),
+            kind: Set(row.kind.clone()),
+            observed_on: Set(row.date),
+            detail: Set(row.detail.clone()),
+            value: Set(None),
+            source: Set(Some(row.source.clone())),
+            created_by: Set(created_by),
+            created_at: Set(created_at),
+            confidence: Set(Some(row.confidence.clone())),
+            note: Set((!row.note.is_empty()).then(|| row.note.clone())),
+            shipped: Set(true),
+        };
+        match existing.get(&id) {
+            None => new_rows.push(want(actor.to_owned(), chrono::Utc::now())),
+            Some(have) => {
+                let same = have.source.as_deref() == Some(row.source.as_str())
+                    && have.confidence.as_deref() == Some(row.confidence.as_str())
+                    && have.note.as_deref().unwrap_or("") == row.note;
+                if same {
+                    counts.unchanged += 1;
+                } else {
+                    want(have.created_by.clone(), have.created_at)
+                        .update(tx)
+                        .await?;
+                    counts.updated += 1;
+                }
+            }
+        }
+    }
+    counts.inserted = new_rows.len();
+    for chunk in new_rows.chunks(100) {
+        signal::Entity::insert_many(chunk.to_vec()).exec(tx).await?;
+    }
+    for id in existing.keys() {
+        if !seen.contains(id) {
+            signal::Entity::delete_by_id(*id).exec(tx).await?;
+            counts.removed += 1;
+        }
+    }
+    Ok(counts)
 }
 
 /// Whether the database already holds reference data.
@@ -493,6 +649,15 @@ mod tests {
         assert_eq!(
             data.events.iter().filter(|e| e.treaty == "APMBC").count(),
             476
+        );
+        let signals = data.signals.as_ref().expect("signals.csv is compiled in");
+        assert_eq!(signals.len(), 40);
+        assert_eq!(
+            signals
+                .iter()
+                .filter(|s| s.confidence == "confirmed")
+                .count(),
+            26
         );
     }
 

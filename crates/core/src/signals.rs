@@ -35,6 +35,11 @@ pub struct SignalView {
     pub detail: String,
     pub value: Option<String>,
     pub source: Option<String>,
+    /// `confirmed` or `unconfirmed` for signals shipped with outreach; empty for recorded ones.
+    pub confidence: Option<String>,
+    pub note: Option<String>,
+    /// Whether the signal came with outreach's reference data (`data/reference/signals.csv`).
+    pub shipped: bool,
 }
 
 impl From<signal::Model> for SignalView {
@@ -47,6 +52,9 @@ impl From<signal::Model> for SignalView {
             detail: s.detail,
             value: s.value,
             source: s.source,
+            confidence: s.confidence,
+            note: s.note,
+            shipped: s.shipped,
         }
     }
 }
@@ -87,6 +95,9 @@ pub(crate) async fn add_in<C: ConnectionTrait>(
         source: Set(source),
         created_by: Set(actor.handle.clone()),
         created_at: Set(Utc::now()),
+        confidence: Set(None),
+        note: Set(None),
+        shipped: Set(false),
     }
     .insert(tx)
     .await?;
@@ -110,6 +121,39 @@ pub async fn for_state<C: ConnectionTrait>(db: &C, iso3: &str) -> Result<Vec<Sig
     Ok(signal::Entity::find()
         .filter(signal::Column::Iso3.eq(iso3))
         .order_by_desc(signal::Column::ObservedOn)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+/// Which signals [`list`] returns; every field narrows the list.
+#[derive(Debug, Clone, Default)]
+pub struct SignalFilter {
+    /// A state, by code or name.
+    pub state: Option<String>,
+    /// A signal kind (`unga-vote`, `reported-use`, ...).
+    pub kind: Option<String>,
+}
+
+/// Signals, newest first, narrowed by `filter`.
+///
+/// # Errors
+/// [`crate::Error::UnknownState`] or [`crate::Error::Invalid`] naming `state` or `kind`.
+pub async fn list<C: ConnectionTrait>(db: &C, filter: &SignalFilter) -> Result<Vec<SignalView>> {
+    let mut query = signal::Entity::find();
+    if let Some(state) = filter.state.as_deref().filter(|s| !s.trim().is_empty()) {
+        let st = crate::states::resolve(db, state).await?;
+        query = query.filter(signal::Column::Iso3.eq(st.iso3));
+    }
+    if let Some(kind) = filter.kind.as_deref().filter(|s| !s.trim().is_empty()) {
+        let kind = SignalKind::parse("kind", kind)?;
+        query = query.filter(signal::Column::Kind.eq(kind.as_str()));
+    }
+    Ok(query
+        .order_by_desc(signal::Column::ObservedOn)
+        .order_by_asc(signal::Column::Iso3)
         .all(db)
         .await?
         .into_iter()
@@ -156,5 +200,105 @@ pub async fn at_a_glance<C: ConnectionTrait>(
             g.latest_kind = kind;
         }
     }
+    Ok(out)
+}
+
+/// One state in the [`spoken_up`] view.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpokenUpRow {
+    pub iso3: String,
+    pub name: String,
+    /// The latest condemnation of new use on record up to the view's date: a `condemnation`
+    /// signal or a `statement` engagement.
+    pub latest: Option<NaiveDate>,
+    /// What the latest one says (a signal's detail; for a statement, "statement logged").
+    pub latest_detail: Option<String>,
+}
+
+/// Who has spoken out against new use: the States Parties with a condemnation on record and
+/// those without, and the states outside the treaty that have spoken out too.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpokenUp {
+    pub treaty: String,
+    pub at: NaiveDate,
+    pub parties_with: Vec<SpokenUpRow>,
+    pub parties_without: Vec<SpokenUpRow>,
+    pub count_with: usize,
+    pub count_without: usize,
+    /// States not party with a condemnation on record.
+    pub others_with: Vec<SpokenUpRow>,
+}
+
+/// The "spoken up" view on `at` under `treaty`: derived on every read from signals and
+/// engagements, never stored, so a condemnation recorded today shows at once.
+///
+/// # Errors
+/// Database errors.
+pub async fn spoken_up<C: ConnectionTrait>(
+    db: &C,
+    treaty: &str,
+    at: NaiveDate,
+) -> Result<SpokenUp> {
+    use crate::entities::engagement;
+    use std::collections::HashMap;
+    let mut latest: HashMap<String, (NaiveDate, String)> = HashMap::new();
+    let mut note = |iso3: String, date: NaiveDate, detail: String| {
+        let entry = latest.entry(iso3).or_insert((date, detail.clone()));
+        if date > entry.0 {
+            *entry = (date, detail);
+        }
+    };
+    let condemnations: Vec<(String, NaiveDate, String)> = signal::Entity::find()
+        .select_only()
+        .column(signal::Column::Iso3)
+        .column(signal::Column::ObservedOn)
+        .column(signal::Column::Detail)
+        .filter(signal::Column::Kind.eq(SignalKind::Condemnation.as_str()))
+        .filter(signal::Column::ObservedOn.lte(at))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (iso3, date, detail) in condemnations {
+        note(iso3, date, detail);
+    }
+    let statements: Vec<(String, NaiveDate)> = engagement::Entity::find()
+        .select_only()
+        .column(engagement::Column::Iso3)
+        .column(engagement::Column::OccurredOn)
+        .filter(engagement::Column::Kind.eq(crate::domain::EngagementKind::Statement.as_str()))
+        .filter(engagement::Column::OccurredOn.lte(at))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (iso3, date) in statements {
+        note(iso3, date, "statement logged".to_owned());
+    }
+    let states = crate::states::by_status(db, treaty, crate::status::StatusFilter::All, at).await?;
+    let mut out = SpokenUp {
+        treaty: treaty.to_owned(),
+        at,
+        parties_with: Vec::new(),
+        parties_without: Vec::new(),
+        count_with: 0,
+        count_without: 0,
+        others_with: Vec::new(),
+    };
+    for s in states {
+        let found = latest.get(&s.iso3).cloned();
+        let row = SpokenUpRow {
+            iso3: s.iso3,
+            name: s.name,
+            latest: found.as_ref().map(|f| f.0),
+            latest_detail: found.map(|f| f.1),
+        };
+        match (s.status.is_party(), row.latest.is_some()) {
+            (true, true) => out.parties_with.push(row),
+            (true, false) => out.parties_without.push(row),
+            (false, true) => out.others_with.push(row),
+            (false, false) => {}
+        }
+    }
+    out.count_with = out.parties_with.len();
+    out.count_without = out.parties_without.len();
     Ok(out)
 }

@@ -112,6 +112,8 @@ pub struct StateStatus {
     pub status: Status,
     pub in_force: bool,
     pub party_since: Option<NaiveDate>,
+    /// The day the status began (see [`crate::status::StatusAt::since`]).
+    pub status_since: Option<NaiveDate>,
     pub capital: String,
     pub capital_tz: String,
 }
@@ -159,6 +161,7 @@ pub async fn by_status<C: ConnectionTrait>(
                 status,
                 in_force,
                 party_since,
+                since,
             } = records.get(&s.iso3).unwrap_or(&empty).status_at(at);
             filter.matches(status).then(|| StateStatus {
                 iso3: s.iso3,
@@ -168,6 +171,7 @@ pub async fn by_status<C: ConnectionTrait>(
                 status,
                 in_force,
                 party_since,
+                status_since: since,
                 capital: s.capital,
                 capital_tz: s.capital_tz,
             })

@@ -3,9 +3,9 @@
 //! The campaign's usage: a state is a **State Party** from the day it deposits ratification,
 //! accession or succession until a withdrawal takes effect; the treaty is **in force** for it from
 //! its own entry-into-force date; it is **withdrawing** between the depositary's receipt of a
-//! withdrawal notice and the day the withdrawal takes effect, and not party after. A signatory is
-//! a state whose signature is in place but which has not deposited; a withdrawn party's
-//! signature no longer counts. A suspension notice changes nothing (see data/reference/README.md).
+//! withdrawal notice and the day the withdrawal takes effect, and **withdrawn** (outside, and
+//! counted among the states not party) after. A signatory is a state whose signature is in place
+//! but which has not deposited; a withdrawn party's signature no longer counts. A suspension notice changes nothing (see data/reference/README.md).
 
 use std::collections::BTreeMap;
 
@@ -24,8 +24,10 @@ pub enum Status {
     Withdrawing,
     /// Signed and not (or no longer) a party.
     Signatory,
-    /// Neither party nor signatory.
+    /// Neither party nor signatory, and never a party.
     NotParty,
+    /// Was a party; its withdrawal has taken effect. Counted among the states not party.
+    Withdrawn,
 }
 
 impl Status {
@@ -40,6 +42,7 @@ impl Status {
             Status::Withdrawing => "withdrawing",
             Status::Signatory => "signatory",
             Status::NotParty => "not_party",
+            Status::Withdrawn => "withdrawn",
         }
     }
 
@@ -50,6 +53,7 @@ impl Status {
             Status::Withdrawing => "withdrawing",
             Status::Signatory => "signatory",
             Status::NotParty => "not party",
+            Status::Withdrawn => "withdrawn",
         }
     }
 }
@@ -63,6 +67,8 @@ pub enum StatusFilter {
     NotParty,
     Signatory,
     Withdrawing,
+    /// Former parties whose withdrawal has taken effect.
+    Withdrawn,
     All,
 }
 
@@ -75,11 +81,13 @@ impl StatusFilter {
             "not-party" | "nonparty" | "non-party" => Ok(Self::NotParty),
             "signatory" | "signatories" => Ok(Self::Signatory),
             "withdrawing" => Ok(Self::Withdrawing),
+            "withdrawn" => Ok(Self::Withdrawn),
             "all" => Ok(Self::All),
             _ => Err(crate::Error::invalid(
                 "--status",
                 format!(
-                    "'{given}' is not a status; use party, not-party, signatory, withdrawing or all"
+                    "'{given}' is not a status; use party, not-party, signatory, withdrawing, \
+                     withdrawn or all"
                 ),
             )),
         }
@@ -91,6 +99,7 @@ impl StatusFilter {
             Self::NotParty => !status.is_party(),
             Self::Signatory => status == Status::Signatory,
             Self::Withdrawing => status == Status::Withdrawing,
+            Self::Withdrawn => status == Status::Withdrawn,
             Self::All => true,
         }
     }
@@ -110,6 +119,10 @@ pub struct StatusAt {
     pub in_force: bool,
     /// The day the state became a party (deposit), when it is one.
     pub party_since: Option<NaiveDate>,
+    /// The day the status itself began: the deposit for a party, the withdrawal notice for a
+    /// withdrawing state, the day the withdrawal took effect for a withdrawn one, the signature
+    /// for a signatory; none for a state that never acted.
+    pub since: Option<NaiveDate>,
 }
 
 impl TreatyRecord {
@@ -140,27 +153,33 @@ impl TreatyRecord {
         let withdrawn = on_or_before(WithdrawalEffective).is_some();
         let deposited = self.deposit().filter(|d| *d <= on);
         match deposited {
-            Some(since) if !withdrawn => {
-                let status = if on_or_before(WithdrawalNotice).is_some() {
-                    Status::Withdrawing
-                } else {
-                    Status::Party
+            Some(deposit) if !withdrawn => {
+                let (status, since) = match on_or_before(WithdrawalNotice) {
+                    Some(notice) => (Status::Withdrawing, notice),
+                    None => (Status::Party, deposit),
                 };
                 StatusAt {
                     status,
                     in_force: on_or_before(EntryIntoForce).is_some(),
-                    party_since: Some(since),
+                    party_since: Some(deposit),
+                    since: Some(since),
                 }
             }
-            _ => StatusAt {
-                status: if on_or_before(Signature).is_some() && !withdrawn {
-                    Status::Signatory
+            _ => {
+                let (status, since) = if withdrawn {
+                    (Status::Withdrawn, on_or_before(WithdrawalEffective))
+                } else if let Some(signed) = on_or_before(Signature) {
+                    (Status::Signatory, Some(signed))
                 } else {
-                    Status::NotParty
-                },
-                in_force: false,
-                party_since: None,
-            },
+                    (Status::NotParty, None)
+                };
+                StatusAt {
+                    status,
+                    in_force: false,
+                    party_since: None,
+                    since,
+                }
+            }
         }
     }
 }
@@ -212,17 +231,41 @@ mod tests {
     }
 
     #[test]
-    fn withdrawal_goes_through_withdrawing_to_not_party() {
+    fn withdrawal_goes_through_withdrawing_to_withdrawn_each_with_its_own_date() {
         let r = record(&[
             (Accession, "2000-01-01"),
             (EntryIntoForce, "2000-07-01"),
             (WithdrawalNotice, "2025-06-27"),
             (WithdrawalEffective, "2025-12-27"),
         ]);
-        assert_eq!(r.status_at(d("2025-06-26")).status, Status::Party);
-        assert_eq!(r.status_at(d("2025-06-27")).status, Status::Withdrawing);
-        assert!(r.status_at(d("2025-06-27")).status.is_party());
-        assert_eq!(r.status_at(d("2025-12-27")).status, Status::NotParty);
+        let party = r.status_at(d("2025-06-26"));
+        assert_eq!(
+            (party.status, party.since),
+            (Status::Party, Some(d("2000-01-01")))
+        );
+        let withdrawing = r.status_at(d("2025-06-27"));
+        assert_eq!(
+            (
+                withdrawing.status,
+                withdrawing.since,
+                withdrawing.party_since
+            ),
+            (
+                Status::Withdrawing,
+                Some(d("2025-06-27")),
+                Some(d("2000-01-01"))
+            )
+        );
+        assert!(withdrawing.status.is_party());
+        let withdrawn = r.status_at(d("2025-12-27"));
+        assert_eq!(
+            (withdrawn.status, withdrawn.since, withdrawn.party_since),
+            (Status::Withdrawn, Some(d("2025-12-27")), None)
+        );
+        assert!(!withdrawn.status.is_party());
+        assert!(StatusFilter::NotParty.matches(Status::Withdrawn));
+        assert!(StatusFilter::Withdrawn.matches(Status::Withdrawn));
+        assert!(!StatusFilter::Withdrawn.matches(Status::NotParty));
     }
 
     #[test]
@@ -233,7 +276,8 @@ mod tests {
             (WithdrawalNotice, "2025-06-27"),
             (WithdrawalEffective, "2025-12-27"),
         ]);
-        assert_eq!(r.status_at(d("2026-01-01")).status, Status::NotParty);
+        assert_eq!(r.status_at(d("2026-01-01")).status, Status::Withdrawn);
+        assert_ne!(r.status_at(d("2026-01-01")).status, Status::Signatory);
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub struct TreatyStatusView {
     pub status: Status,
     pub in_force: bool,
     pub party_since: Option<NaiveDate>,
+    /// The day the status began (see [`crate::status::StatusAt::since`]).
+    pub status_since: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -74,6 +76,9 @@ pub struct StateProfile {
     pub status: Status,
     pub in_force: bool,
     pub party_since: Option<NaiveDate>,
+    /// The day the status began: the withdrawal notice for a withdrawing state, the day the
+    /// withdrawal took effect for a withdrawn one, the deposit for a party.
+    pub status_since: Option<NaiveDate>,
     /// Status under every treaty the data covers.
     pub treaties: Vec<TreatyStatusView>,
     /// The selected treaty's events, oldest first, with sources.
@@ -146,6 +151,7 @@ pub async fn profile_with<C: ConnectionTrait>(
                 status: s.status,
                 in_force: s.in_force,
                 party_since: s.party_since,
+                status_since: s.since,
             }
         })
         .collect();
@@ -220,6 +226,7 @@ pub async fn profile_with<C: ConnectionTrait>(
         status: current.status,
         in_force: current.in_force,
         party_since: current.party_since,
+        status_since: current.since,
         treaties,
         status_history,
         treaty: treaty.to_owned(),

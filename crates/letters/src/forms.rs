@@ -167,14 +167,17 @@ pub fn status_label(lang: Lang, status: Status) -> &'static str {
         (Lang::En, Status::Withdrawing) => "State Party with a withdrawal pending",
         (Lang::En, Status::Signatory) => "signatory that has not ratified",
         (Lang::En, Status::NotParty) => "not party",
+        (Lang::En, Status::Withdrawn) => "former State Party that has withdrawn",
         (Lang::Fr, Status::Party) => "État partie",
         (Lang::Fr, Status::Withdrawing) => "État partie en cours de retrait",
         (Lang::Fr, Status::Signatory) => "signataire n'ayant pas ratifié",
         (Lang::Fr, Status::NotParty) => "non partie",
+        (Lang::Fr, Status::Withdrawn) => "ancien État partie qui s'est retiré",
         (Lang::Es, Status::Party) => "Estado parte",
         (Lang::Es, Status::Withdrawing) => "Estado parte en proceso de retiro",
         (Lang::Es, Status::Signatory) => "signatario que no ha ratificado",
         (Lang::Es, Status::NotParty) => "no parte",
+        (Lang::Es, Status::Withdrawn) => "antiguo Estado parte que se ha retirado",
     }
 }
 

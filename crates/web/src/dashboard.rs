@@ -61,8 +61,9 @@ fn status_filter(given: &str) -> Result<Option<Status>, String> {
         "" | "all" => Ok(None),
         "signatory" => Ok(Some(Status::Signatory)),
         "not_party" => Ok(Some(Status::NotParty)),
+        "withdrawn" => Ok(Some(Status::Withdrawn)),
         _ => Err(format!(
-            "'{given}' is not a status of a state not party; choose signatory or not party"
+            "'{given}' is not a status of a state not party; choose signatory, not party or withdrawn"
         )),
     }
 }
@@ -180,6 +181,7 @@ async fn dashboard(
             { "value": "", "label": "any", "selected": status.is_none() },
             { "value": "signatory", "label": "signatory", "selected": status == Some(Status::Signatory) },
             { "value": "not_party", "label": "not party", "selected": status == Some(Status::NotParty) },
+            { "value": "withdrawn", "label": "withdrawn", "selected": status == Some(Status::Withdrawn) },
         ],
         "sort": sort,
         "col_name": column("name"), "col_status": column("status"),

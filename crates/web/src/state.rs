@@ -265,6 +265,9 @@ async fn render(
         "status": p.status.label(), "status_key": p.status.as_str(),
         "in_force": p.in_force,
         "party_since": p.party_since.map(|d| d.to_string()),
+        "status_since": p.status_since
+            .filter(|_| p.status != outreach_core::status::Status::Party)
+            .map(|d| d.to_string()),
         "last_engagement": p.last_engagement.map(|d| d.to_string()),
         "days": p.days_since_last_engagement.map(|d| d.to_string()),
         "treaties": p.treaties.iter().map(|t| json!({

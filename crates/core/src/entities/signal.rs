@@ -17,6 +17,13 @@ pub struct Model {
     pub source: Option<String>,
     pub created_by: String,
     pub created_at: DateTimeUtc,
+    /// `confirmed` or `unconfirmed` for shipped rows (see data/reference/signals.md).
+    pub confidence: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub note: Option<String>,
+    /// Loaded from data/reference/signals.csv by `init` (and reloaded by it); user-recorded
+    /// signals are never touched by a reload.
+    pub shipped: bool,
 }
 
 impl ActiveModelBehavior for ActiveModel {}
