@@ -265,9 +265,6 @@ async fn render(
         "status": p.status.label(), "status_key": p.status.as_str(),
         "in_force": p.in_force,
         "party_since": p.party_since.map(|d| d.to_string()),
-        "status_since": p.status_since
-            .filter(|_| p.status != outreach_core::status::Status::Party)
-            .map(|d| d.to_string()),
         "last_engagement": p.last_engagement.map(|d| d.to_string()),
         "days": p.days_since_last_engagement.map(|d| d.to_string()),
         "treaties": p.treaties.iter().map(|t| json!({
@@ -320,6 +317,12 @@ async fn render(
             "updated": l.updated_at.format("%Y-%m-%d").to_string(),
         })).collect::<Vec<_>>(),
     });
+    // Kept out of the json! above, which is at the macro's recursion limit.
+    data["status_since"] = json!(
+        p.status_since
+            .filter(|_| p.status != outreach_core::status::Status::Party)
+            .map(|d| d.to_string())
+    );
     if let (Some(data), Value::Object(forms)) = (data.as_object_mut(), forms) {
         data.extend(forms);
     }
