@@ -435,7 +435,7 @@ async fn status_counts_follow_the_treaty_events_through_the_2025_withdrawals_che
             .iter()
             .find(|s| s.iso3 == gone)
             .unwrap_or_else(|| panic!("{gone} should be outside on 2026-02-20"));
-        assert_eq!(row.status, Status::NotParty);
+        assert_eq!(row.status, Status::Withdrawn);
     }
     assert!(
         count_of(StatusFilter::Withdrawing, "2026-02-20")
