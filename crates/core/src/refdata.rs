@@ -205,12 +205,7 @@ impl ReferenceData {
                 return Err(at("iso3 is not in states.csv".into()));
             }
             SignalKind::parse("kind", &r.kind).map_err(|err| at(err.to_string()))?;
-            if r.confidence != "confirmed" && r.confidence != "unconfirmed" {
-                return Err(at(format!(
-                    "confidence '{}' must be confirmed or unconfirmed",
-                    r.confidence
-                )));
-            }
+            check_confidence(&r.confidence).map_err(at)?;
             if r.detail.trim().is_empty() {
                 return Err(at("detail is empty".into()));
             }
@@ -271,12 +266,7 @@ impl ReferenceData {
                 return Err(at("iso3 is not in states.csv".into()));
             }
             TreatyEventKind::parse("event", &e.event).map_err(|err| at(err.to_string()))?;
-            if e.confidence != "confirmed" && e.confidence != "unconfirmed" {
-                return Err(at(format!(
-                    "confidence '{}' must be confirmed or unconfirmed",
-                    e.confidence
-                )));
-            }
+            check_confidence(&e.confidence).map_err(at)?;
             if !keys.insert((e.treaty.clone(), e.iso3.clone(), e.event.clone())) {
                 return Err(at("duplicate event".into()));
             }
@@ -296,6 +286,17 @@ impl ReferenceData {
                 .filter(|e| e.treaty == treaty)
                 .map(|e| (e.iso3.as_str(), e.event.as_str(), e.date)),
         )
+    }
+}
+
+/// The confidence flag every reference row carries (see data/reference/README.md).
+fn check_confidence(given: &str) -> std::result::Result<(), String> {
+    if given == "confirmed" || given == "unconfirmed" {
+        Ok(())
+    } else {
+        Err(format!(
+            "confidence '{given}' must be confirmed or unconfirmed"
+        ))
     }
 }
 
