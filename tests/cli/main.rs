@@ -12,6 +12,7 @@ use serde_json::Value;
 
 mod letters;
 mod mail;
+mod ops;
 mod reference;
 
 /// Runs `outreach` with `args` against the test database, in the test's own folder, with no
@@ -356,6 +357,59 @@ async fn a_time_that_does_not_exist_is_refused_and_nothing_is_written(db: &TestD
         err.contains("at: '2026-13-01 10:00' is not a local date and time"),
         "{err}"
     );
+    // Dates far outside the campaign's world are refused by name, not stored to stall the
+    // mailer later (the year 262142 once was).
+    for at in [
+        "+262142-12-31 23:30",
+        "-262143-01-01 00:00",
+        "2200-01-01 10:00",
+        "1899-12-31 10:00",
+    ] {
+        let err = fails(
+            db,
+            &[
+                "meeting",
+                "schedule",
+                "--state",
+                "FRA",
+                "--title",
+                "Far",
+                &format!("--at={at}"),
+            ],
+        );
+        assert!(
+            err.contains("at: '")
+                && (err.contains("between 1900-01-01 and 2199-12-31")
+                    || err.contains("is not a local date and time")),
+            "{at}: {err}"
+        );
+    }
+    let err = fails(
+        db,
+        &[
+            "meeting",
+            "schedule",
+            "--state",
+            "FRA",
+            "--title",
+            "Far",
+            "--at",
+            "2200-01-01 10:00",
+        ],
+    );
+    assert!(err.contains("between 1900-01-01 and 2199-12-31"), "{err}");
+    let err = fails(
+        db,
+        &[
+            "log",
+            "embassy-visit",
+            "--state",
+            "FRA",
+            "--date",
+            "2200-01-01",
+        ],
+    );
+    assert!(err.contains("date: '2200-01-01'"), "{err}");
     assert_eq!(json(db, &["meetings"]), Value::Array(vec![]));
     let audit = json(db, &["audit"]);
     assert!(

@@ -207,6 +207,19 @@ impl fmt::Debug for Settings {
     }
 }
 
+/// `OUTREACH_*` variables that are not settings: the ones that choose how a process starts
+/// (`OUTREACH_ENV`, `OUTREACH_CONFIG_DIR`, `OUTREACH_LOG`) and every variable of the tests
+/// (`OUTREACH_TEST_*`) and benchmarks (`OUTREACH_BENCH_*`), so a developer's test setup never stops
+/// the app from starting. `key` is the name without `OUTREACH_`, in any case.
+pub fn is_process_variable(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    matches!(
+        key.as_str(),
+        "env" | "config_dir" | "log" | "chromium" | "chromedriver"
+    ) || key.starts_with("test_")
+        || key.starts_with("bench_")
+}
+
 impl Settings {
     /// Reads the layers from the process environment and the working folder.
     ///
@@ -236,7 +249,7 @@ impl Settings {
         if with_env {
             figment = figment.merge(
                 Env::prefixed("OUTREACH_")
-                    .ignore(&["env", "config_dir", "log", "test_pg_url"])
+                    .filter(|key| !is_process_variable(key.as_str()))
                     .split("__"),
             );
         }

@@ -31,11 +31,15 @@ impl Drop for Driver {
 }
 
 fn chromedriver_path() -> String {
-    std::env::var("OUTREACH_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into())
+    std::env::var("OUTREACH_TEST_CHROMEDRIVER")
+        .or_else(|_| std::env::var("OUTREACH_CHROMEDRIVER"))
+        .unwrap_or_else(|_| "/usr/bin/chromedriver".into())
 }
 
 fn chromium_path() -> String {
-    std::env::var("OUTREACH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+    std::env::var("OUTREACH_TEST_CHROMIUM")
+        .or_else(|_| std::env::var("OUTREACH_CHROMIUM"))
+        .unwrap_or_else(|_| "/usr/bin/chromium".into())
 }
 
 async fn driver() -> Driver {
@@ -52,7 +56,7 @@ async fn driver() -> Driver {
         .unwrap_or_else(|e| {
             panic!(
                 "cannot start {path}: {e}. Install Debian's chromium and chromium-driver \
-                 (apt-get install chromium chromium-driver; .ci/run does) or set OUTREACH_CHROMEDRIVER"
+                 (`./test --setup-only` does) or set OUTREACH_TEST_CHROMEDRIVER"
             )
         });
     let url = format!("http://127.0.0.1:{port}");
