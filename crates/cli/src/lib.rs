@@ -99,9 +99,10 @@ impl App {
     }
 
     fn workflows(&self) -> Result<Workflows> {
-        Ok(Workflows::load(std::path::Path::new(
-            &self.settings.scheduler.workflows_file,
-        ))?)
+        Ok(Workflows::from_settings(
+            std::path::Path::new("."),
+            &self.settings.scheduler,
+        )?)
     }
 
     fn treaty(&self, given: Option<&str>) -> String {

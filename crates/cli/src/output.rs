@@ -791,6 +791,7 @@ impl Out {
             "Run at (UTC)",
             "Attempts",
             "Subject",
+            "Email",
             "Last error",
         ]);
         for j in rows {
@@ -803,6 +804,15 @@ impl Out {
                 match (&j.subject_kind, &j.subject_id) {
                     (Some(k), Some(id)) => format!("{k} {}", &id[id.len().saturating_sub(8)..]),
                     _ => "-".to_owned(),
+                },
+                if j.emails.is_empty() {
+                    "-".to_owned()
+                } else {
+                    j.emails
+                        .iter()
+                        .map(outreach_scheduler::jobs::JobEmail::summary)
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 },
                 opt(j.last_error.as_deref()),
             ]);

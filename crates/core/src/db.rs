@@ -64,6 +64,18 @@ pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr
     .await
 }
 
+/// Whether an error (or its message) is SQLite's lock contention: "database is locked" or
+/// "database table is locked" after the busy timeout ran out. Such a failure is about this
+/// project's own concurrency, never about the work that hit it, so callers retry it without
+/// counting it against the work's attempts.
+pub fn is_busy(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("database is locked")
+        || m.contains("database table is locked")
+        || m.contains("sqlite_busy")
+        || m.contains("sqlite_locked")
+}
+
 /// Connects, migrates, and loads the shipped reference data if the database has none yet, so a
 /// new user's first command works on a fresh file.
 ///

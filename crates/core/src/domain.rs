@@ -296,20 +296,47 @@ impl fmt::Display for EmailAddress {
     }
 }
 
-/// Parses `YYYY-MM-DD`.
+/// The first day a user may give (in any field, from any front end).
+pub const EARLIEST_DATE: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a date");
+/// The last day a user may give. Bounded so that every date the project derives from one
+/// (reminders days before, invitations, time zones) stays far inside what the date library
+/// and both databases handle, and SQLite's text timestamps sort as instants.
+pub const LATEST_DATE: NaiveDate = NaiveDate::from_ymd_opt(2199, 12, 31).expect("a date");
+
+/// Refuses a date outside [`EARLIEST_DATE`]..=[`LATEST_DATE`], naming the field.
+///
+/// # Errors
+/// [`Error::Invalid`] naming `field`.
+pub fn check_date_range(field: &str, given: &str, date: NaiveDate) -> Result<NaiveDate> {
+    if (EARLIEST_DATE..=LATEST_DATE).contains(&date) {
+        Ok(date)
+    } else {
+        Err(Error::invalid(
+            field,
+            format!(
+                "'{}' is outside the dates outreach accepts; give a date between {EARLIEST_DATE} and {LATEST_DATE}",
+                given.trim()
+            ),
+        ))
+    }
+}
+
+/// Parses `YYYY-MM-DD`, between 1900-01-01 and 2199-12-31.
 ///
 /// # Errors
 /// [`Error::Invalid`] naming `field`.
 pub fn parse_date(field: &str, given: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(given.trim(), "%Y-%m-%d").map_err(|_| {
+    let date = NaiveDate::parse_from_str(given.trim(), "%Y-%m-%d").map_err(|_| {
         Error::invalid(
             field,
             format!("'{given}' is not a date; write it as YYYY-MM-DD, for example 2026-03-14"),
         )
-    })
+    })?;
+    check_date_range(field, given, date)
 }
 
-/// Parses a wall-clock time `YYYY-MM-DD HH:MM` (a `T` between date and time is accepted).
+/// Parses a wall-clock time `YYYY-MM-DD HH:MM` (a `T` between date and time is accepted), on a
+/// day between 1900-01-01 and 2199-12-31.
 ///
 /// # Errors
 /// [`Error::Invalid`] naming `field`.
@@ -327,6 +354,7 @@ pub fn parse_local_datetime(field: &str, given: &str) -> Result<NaiveDateTime> {
                 ),
             )
         })
+        .and_then(|t| check_date_range(field, given, t.date()).map(|_| t))
 }
 
 /// Parses a meeting length such as `1h`, `90m` or `1h 30m` into whole minutes (1 minute to

@@ -1,9 +1,12 @@
 //! The outbox: emails waiting to be delivered, written in the same transaction as the decision
 //! to send them (DESIGN invariant 1). Core only queues; the mailer renders and delivers.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, sea_query::OnConflict};
 use serde::Serialize;
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::domain::EmailAddress;
@@ -55,8 +58,26 @@ pub enum Enqueued {
     AlreadyQueued,
 }
 
+/// The PostgreSQL channel [`enqueue`] notifies, so delivery loops in other processes wake the
+/// moment the row is committed (a NOTIFY is delivered at commit, never for a rolled-back row).
+pub const NOTIFY_CHANNEL: &str = "outreach_outbox";
+
+static COMMITTED: LazyLock<Notify> = LazyLock::new(Notify::new);
+
+/// Tells the delivery loops of this process that outbox rows may have been committed. Call it
+/// after committing a transaction that queued email; it costs nothing when no loop waits.
+pub fn wake() {
+    COMMITTED.notify_waiters();
+}
+
+/// The in-process wake-up [`wake`] sends. A loop makes the [`Notify::notified`] future and
+/// enables it before it looks for due rows, so a commit in between is not missed.
+pub fn wakeups() -> &'static Notify {
+    &COMMITTED
+}
+
 /// Queues an email inside the caller's transaction. Queuing the same idempotency key twice
-/// inserts nothing the second time.
+/// inserts nothing the second time. On PostgreSQL it also notifies [`NOTIFY_CHANNEL`].
 ///
 /// # Errors
 /// Database errors.
@@ -95,6 +116,10 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, email: NewEmail) -> Result<Enqu
         )
         .exec_without_returning(db)
         .await?;
+    if inserted == 1 && db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared(&format!("NOTIFY {NOTIFY_CHANNEL}"))
+            .await?;
+    }
     Ok(if inserted == 1 {
         Enqueued::Queued(id)
     } else {

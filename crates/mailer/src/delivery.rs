@@ -6,17 +6,20 @@
 //! sent. A lease that expires (a crashed sender) makes the row claimable again; the resend
 //! carries the same Message-ID.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use serde::Serialize;
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 use outreach_core::entities::{outbox, undeliverable_address};
@@ -106,20 +109,49 @@ enum Record {
     Fail { reason: String, refused: bool },
 }
 
-async fn undeliverable(
-    db: &DatabaseConnection,
-    email: &str,
-) -> Result<Option<undeliverable_address::Model>> {
-    Ok(
-        undeliverable_address::Entity::find_by_id(email.trim().to_lowercase())
-            .one(db)
-            .await?,
-    )
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "an internal error".to_owned())
 }
 
-async fn attempt(db: &DatabaseConnection, mailer: &Mailer, row: &outbox::Model) -> Result<Record> {
-    if let Some(mark) = undeliverable(db, &row.recipient_email).await? {
-        return Ok(Record::Fail {
+/// The undeliverable marks of a batch's recipients, in one query.
+async fn undeliverable(
+    db: &DatabaseConnection,
+    rows: &[outbox::Model],
+) -> Result<HashMap<String, undeliverable_address::Model>> {
+    let emails: Vec<String> = rows
+        .iter()
+        .map(|r| r.recipient_email.trim().to_lowercase())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if emails.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut marks = HashMap::new();
+    // Bounded IN lists: SQLite allows a few thousand parameters per statement.
+    for chunk in emails.chunks(500) {
+        for mark in undeliverable_address::Entity::find()
+            .filter(undeliverable_address::Column::Email.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            marks.insert(mark.email.clone(), mark);
+        }
+    }
+    Ok(marks)
+}
+
+async fn attempt(
+    mailer: &Mailer,
+    marks: &HashMap<String, undeliverable_address::Model>,
+    row: &outbox::Model,
+) -> Record {
+    if let Some(mark) = marks.get(&row.recipient_email.trim().to_lowercase()) {
+        return Record::Fail {
             reason: format!(
                 "not sent: {} was refused permanently on {} ({}); `outreach outbox requeue` \
                  after the address is fixed",
@@ -128,7 +160,7 @@ async fn attempt(db: &DatabaseConnection, mailer: &Mailer, row: &outbox::Model) 
                 mark.reason
             ),
             refused: false,
-        });
+        };
     }
     let message = match mailer
         .render(row)
@@ -136,25 +168,23 @@ async fn attempt(db: &DatabaseConnection, mailer: &Mailer, row: &outbox::Model) 
     {
         Ok(m) => m,
         Err(e) => {
-            return Ok(Record::Fail {
+            return Record::Fail {
                 reason: format!("cannot render: {e}"),
                 refused: false,
-            });
+            };
         }
     };
-    Ok(
-        match mailer.transport.send(&message, &row.message_id).await {
-            Outcome::Sent { reply } => Record::Sent(reply),
-            Outcome::Transient { reason } => Record::Retry(reason),
-            Outcome::Permanent {
-                reason,
-                address_refused,
-            } => Record::Fail {
-                reason,
-                refused: address_refused,
-            },
+    match mailer.transport.send(&message, &row.message_id).await {
+        Outcome::Sent { reply } => Record::Sent(reply),
+        Outcome::Transient { reason } => Record::Retry(reason),
+        Outcome::Permanent {
+            reason,
+            address_refused,
+        } => Record::Fail {
+            reason,
+            refused: address_refused,
         },
-    )
+    }
 }
 
 /// Writes the outcome, only if this mailer still holds the lease.
@@ -269,9 +299,21 @@ async fn process(
     mailer: &Mailer,
     rows: Vec<outbox::Model>,
 ) -> Result<Vec<Attempt>> {
+    let marks = undeliverable(db, &rows).await?;
+    let marks = &marks;
     let results: Vec<Result<Attempt>> = futures_util::stream::iter(rows)
         .map(|row| async move {
-            let outcome = attempt(db, mailer, &row).await?;
+            // A bug that panics on one row fails that row alone, with its reason.
+            let outcome = std::panic::AssertUnwindSafe(attempt(mailer, marks, &row))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| Record::Fail {
+                    reason: format!(
+                        "not sent: the mailer failed on this message ({}); the other messages go on",
+                        panic_text(panic.as_ref())
+                    ),
+                    refused: false,
+                });
             record(db, mailer, &row, outcome).await
         })
         .buffer_unordered(mailer.concurrency)
@@ -348,35 +390,90 @@ pub async fn deliver_now(
     Ok(process(db, mailer, rows).await?.pop())
 }
 
-/// How long the loop may sleep: until the next queued row is due or a lease expires, at most
-/// `mail.poll_secs`, and not before the rate limit frees a slot.
+/// How long until something needs the loop: the next queued row coming due or a lease
+/// expiring, at most `mail.poll_secs`, and not before the rate limit frees a slot. Zero when a
+/// row is due now. Two indexed reads; no write, so on SQLite it never takes the write lock.
 async fn idle_wait(db: &DatabaseConnection, mailer: &Mailer) -> Result<Duration> {
     let now = Utc::now();
     let next_queued = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::NextAttemptAt)
         .filter(outbox::Column::Status.eq(status::QUEUED))
         .order_by_asc(outbox::Column::NextAttemptAt)
+        .into_tuple::<DateTime<Utc>>()
         .one(db)
-        .await?
-        .map(|r| r.next_attempt_at);
+        .await?;
     let next_lease = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::LeaseExpiresAt)
         .filter(outbox::Column::Status.eq(status::SENDING))
         .order_by_asc(outbox::Column::LeaseExpiresAt)
+        .into_tuple::<Option<DateTime<Utc>>>()
         .one(db)
         .await?
-        .and_then(|r| r.lease_expires_at);
+        .flatten();
     let mut wait = mailer.poll;
     for at in [next_queued, next_lease].into_iter().flatten() {
         let until = (at - now).to_std().unwrap_or(Duration::ZERO);
         wait = wait.min(until);
     }
-    Ok(wait
-        .max(mailer.limiter.wait())
-        .max(Duration::from_millis(50)))
+    Ok(wait.max(mailer.limiter.wait()))
 }
 
-/// The delivery loop of the daemon: delivers while messages are due, sleeps until the next one
-/// is (or `mail.poll_secs`), and returns when `shutdown` completes. A round that is under way
-/// finishes first, so no claimed message is left to wait for its lease to expire.
+/// On SQLite nothing tells this process that another one committed a row, so an idle loop
+/// looks (two indexed reads) at least this often.
+const SQLITE_CHECK: Duration = Duration::from_millis(100);
+
+/// The shortest nap, so rows another daemon holds locked for an instant do not make the loop spin.
+const MIN_NAP: Duration = Duration::from_millis(5);
+
+/// Listens on [`outreach_core::outbox::NOTIFY_CHANNEL`] and wakes `wake` for every
+/// notification. A lost connection is logged once, retried every second, and counts as a
+/// wake-up when it comes back (notifications sent meanwhile were missed).
+async fn listen(db: DatabaseConnection, wake: Arc<Notify>) {
+    use sea_orm::sqlx::postgres::PgListener;
+    let pool = db.get_postgres_connection_pool().clone();
+    let mut down = false;
+    loop {
+        let listener = async {
+            let mut l = PgListener::connect_with(&pool).await?;
+            l.listen(outreach_core::outbox::NOTIFY_CHANNEL).await?;
+            Ok::<_, sea_orm::sqlx::Error>(l)
+        }
+        .await;
+        let mut listener = match listener {
+            Ok(l) => l,
+            Err(e) => {
+                if !down {
+                    tracing::warn!(error = %e, "cannot listen for new email on PostgreSQL; looking every poll interval until it is back");
+                    down = true;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if down {
+            tracing::info!("listening for new email on PostgreSQL again");
+        }
+        wake.notify_one();
+        loop {
+            match listener.recv().await {
+                Ok(_) => wake.notify_one(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "lost the PostgreSQL connection that listens for new email; reconnecting");
+                    down = true;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The delivery loop of the daemon: delivers while messages are due; when none is, sleeps until
+/// the next one is, `mail.poll_secs` at most, and wakes at once when a row is committed: through
+/// [`outreach_core::outbox::wake`] in this process, PostgreSQL's LISTEN/NOTIFY across processes,
+/// and on SQLite by looking every 100 ms. It returns when `shutdown` completes; a round that is
+/// under way finishes first, so no claimed message is left to wait for its lease to expire.
 ///
 /// # Errors
 /// None in practice: a database error is logged and the loop retries after a poll interval.
@@ -385,21 +482,75 @@ where
     F: Future<Output = ()>,
 {
     tokio::pin!(shutdown);
-    loop {
-        let wait = match deliver_once(db, mailer).await {
-            Ok(0) => idle_wait(db, mailer).await.unwrap_or(mailer.poll),
-            Ok(_) => Duration::ZERO,
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
+    let notified = Arc::new(Notify::new());
+    let listener = postgres.then(|| tokio::spawn(listen(db.clone(), notified.clone())));
+    let check = if postgres { mailer.poll } else { SQLITE_CHECK };
+    let mut failing = false;
+    'deliver: loop {
+        match deliver_once(db, mailer).await {
+            Ok(0) => {}
+            Ok(_) => continue,
             Err(e) => {
-                tracing::error!(error = %e, "delivery round failed; retrying after the poll interval");
-                mailer.poll
+                if !failing {
+                    tracing::warn!(error = %e, "a delivery round failed; retrying every second");
+                    failing = true;
+                }
+                tokio::select! {
+                    biased;
+                    () = &mut shutdown => break 'deliver,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
             }
-        };
-        tokio::select! {
-            biased;
-            () = &mut shutdown => return Ok(()),
-            () = tokio::time::sleep(wait) => {}
+        }
+        // Idle: read (never write) until something is due or a commit wakes the loop.
+        loop {
+            // A commit from now on wakes the loop, also while it is still reading.
+            let woken = outreach_core::outbox::wakeups().notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            let wait = match idle_wait(db, mailer).await {
+                Ok(wait) => {
+                    if failing {
+                        tracing::info!("the outbox can be read and written again; delivering");
+                        failing = false;
+                    }
+                    wait
+                }
+                Err(e) => {
+                    if !failing {
+                        tracing::warn!(error = %e, "cannot read the outbox; retrying every second");
+                        failing = true;
+                    }
+                    Duration::from_secs(1)
+                }
+            };
+            if wait.is_zero() {
+                // Due now; if the last claim found nothing, another sender holds it an instant.
+                tokio::select! {
+                    biased;
+                    () = &mut shutdown => break 'deliver,
+                    () = tokio::time::sleep(MIN_NAP) => continue 'deliver,
+                }
+            }
+            let nap = wait.min(check).max(MIN_NAP);
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break 'deliver,
+                () = &mut woken => continue 'deliver,
+                () = notified.notified() => continue 'deliver,
+                () = tokio::time::sleep(nap) => {
+                    if nap >= wait && !failing {
+                        continue 'deliver;
+                    }
+                }
+            }
         }
     }
+    if let Some(l) = listener {
+        l.abort();
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod locale;
 pub mod mailer;
 pub mod render;
 pub mod samples;
+pub mod smtp;
 pub mod templates;
 pub mod transport;
 

@@ -1,19 +1,16 @@
-//! Where messages go: an SMTP server through lettre (plain on loopback, STARTTLS or implicit
-//! TLS, optional authentication, a pool of reused connections), or `.eml` files in a folder,
+//! Where messages go: an SMTP server over our own connections (plain on loopback, STARTTLS or
+//! implicit TLS, optional authentication, a pool of reused connections; see `smtp.rs`), or `.eml` files in a folder,
 //! the embedded default that needs no server. Every outcome is classified here as sent,
 //! transient (retry later) or permanent (give up), with the server's reply.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
 
-use lettre::transport::smtp::AsyncSmtpTransportBuilder;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::transport::smtp::{self, PoolConfig};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp;
 use outreach_core::config::MailSettings;
 
 use crate::error::{Error, Result};
+use crate::smtp::SmtpPool;
 
 /// What a delivery attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,61 +57,17 @@ impl Security {
 }
 
 /// A configured way of delivering messages.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub enum Transport {
-    /// Reuses up to `smtp_pool_size` connections.
-    SmtpPooled(AsyncSmtpTransport<Tokio1Executor>),
-    /// Opens a new connection for every message (`smtp_pool_size = 0`).
-    SmtpPerMessage(Box<MailSettings>),
+    /// An SMTP server, over this process's own connections (see [`SmtpPool`]): up to
+    /// `smtp_pool_size` are kept open and reused; with 0, each message gets its own.
+    Smtp(Arc<SmtpPool>),
     /// Writes `<message-id>.eml` files into a folder.
     File(PathBuf),
 }
 
-impl std::fmt::Debug for Transport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::SmtpPooled(_) => f.write_str("Transport::SmtpPooled"),
-            Self::SmtpPerMessage(s) => write!(f, "Transport::SmtpPerMessage({s:?})"),
-            Self::File(dir) => write!(f, "Transport::File({})", dir.display()),
-        }
-    }
-}
-
-fn smtp_builder(s: &MailSettings, pool_size: u32) -> Result<AsyncSmtpTransportBuilder> {
-    if s.smtp_host.trim().is_empty() {
-        return Err(Error::Config(
-            "mail.smtp_host is empty; set it to the SMTP server's name".into(),
-        ));
-    }
-    let security = Security::parse(&s.smtp_security)?;
-    let tls = |host: &str| {
-        TlsParameters::new(host.to_owned()).map_err(|e| {
-            Error::Config(format!(
-                "mail.smtp_host: cannot set up TLS for `{host}`: {e}"
-            ))
-        })
-    };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(s.smtp_host.trim())
-        .port(s.smtp_port)
-        .timeout(Some(Duration::from_secs(s.smtp_timeout_secs.max(1))))
-        .pool_config(PoolConfig::new().max_size(pool_size.max(1)));
-    builder = match security {
-        Security::None => builder.tls(Tls::None),
-        Security::StartTls => builder.tls(Tls::Required(tls(s.smtp_host.trim())?)),
-        Security::Tls => builder.tls(Tls::Wrapper(tls(s.smtp_host.trim())?)),
-    };
-    if !s.smtp_username.is_empty() {
-        builder = builder.credentials(Credentials::new(
-            s.smtp_username.clone(),
-            s.smtp_password.clone(),
-        ));
-    }
-    Ok(builder)
-}
-
 impl Transport {
     /// Builds the transport `mail.transport` names. Relative folders are read from `base`.
-    /// An SMTP transport must be built inside a Tokio runtime (its pool runs there).
     ///
     /// # Errors
     /// [`Error::Config`] naming the key that is wrong and what it accepts.
@@ -128,29 +81,21 @@ impl Transport {
                 }
                 Ok(Self::File(base.join(s.file_dir.trim())))
             }
-            "smtp" => {
-                if s.smtp_pool_size == 0 {
-                    // Checked now, so a bad setting fails at start-up, not at the first message.
-                    smtp_builder(s, 1)?;
-                    Ok(Self::SmtpPerMessage(Box::new(s.clone())))
-                } else {
-                    Ok(Self::SmtpPooled(smtp_builder(s, s.smtp_pool_size)?.build()))
-                }
-            }
+            // Checked now, so a bad setting fails at start-up, not at the first message.
+            "smtp" => Ok(Self::Smtp(Arc::new(SmtpPool::new(
+                s,
+                s.smtp_pool_size as usize,
+            )?))),
             other => Err(Error::Config(format!(
                 "mail.transport: `{other}` is not one of file, smtp"
             ))),
         }
     }
 
-    /// A short description for people: `smtp 127.0.0.1:25` or `file ./outbox`.
+    /// A short description for people: `smtp 127.0.0.1:25 (...)` or `file ./outbox`.
     pub fn describe(&self) -> String {
         match self {
-            Self::SmtpPooled(_) => "smtp (pooled connections)".to_owned(),
-            Self::SmtpPerMessage(s) => format!(
-                "smtp {}:{} (one connection per message)",
-                s.smtp_host, s.smtp_port
-            ),
+            Self::Smtp(pool) => format!("smtp {} ({pool:?})", pool.server()),
             Self::File(dir) => format!("file {}", dir.display()),
         }
     }
@@ -158,18 +103,7 @@ impl Transport {
     /// Delivers one message.
     pub async fn send(&self, message: &lettre::Message, file_stem: &str) -> Outcome {
         match self {
-            Self::SmtpPooled(t) => classify(t.send(message.clone()).await),
-            Self::SmtpPerMessage(s) => match smtp_builder(s, 1) {
-                Ok(builder) => {
-                    let t: AsyncSmtpTransport<Tokio1Executor> = builder.build();
-                    let outcome = classify(t.send(message.clone()).await);
-                    t.shutdown().await;
-                    outcome
-                }
-                Err(e) => Outcome::Transient {
-                    reason: e.to_string(),
-                },
-            },
+            Self::Smtp(pool) => pool.send(message).await,
             Self::File(dir) => write_file(dir, file_stem, &message.formatted()).await,
         }
     }
@@ -219,7 +153,9 @@ pub fn refuses_address(reply: &str) -> bool {
     }
 }
 
-fn classify(result: std::result::Result<smtp::response::Response, smtp::Error>) -> Outcome {
+pub(crate) fn classify(
+    result: std::result::Result<smtp::response::Response, smtp::Error>,
+) -> Outcome {
     match result {
         Ok(response) => {
             let lines: Vec<&str> = response.message().collect();

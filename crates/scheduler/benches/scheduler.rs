@@ -320,7 +320,26 @@ async fn bench(backend: Backend) {
     db.cleanup().await;
 }
 
+/// Whether a filter given after `--` names this backend: `sqlite`, `postgresql`, `postgres` or
+/// `pg`, in any case (BENCHMARKS.md writes `postgresql`).
+fn backend_matches(backend: Backend, filter: &str) -> bool {
+    let f = filter.to_ascii_lowercase();
+    match backend {
+        Backend::Sqlite => "sqlite".contains(&f),
+        Backend::Postgres => "postgresql".contains(&f) || f == "pg",
+    }
+}
+
 fn main() {
+    let unknown: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .filter(|a| !backend_matches(Backend::Sqlite, a) && !backend_matches(Backend::Postgres, a))
+        .collect();
+    if !unknown.is_empty() {
+        eprintln!("unknown filter {unknown:?}: give sqlite or postgresql (or nothing for both)");
+        std::process::exit(2);
+    }
     // `cargo bench` passes --bench; any other argument is a filter on the backend name.
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with("--"));
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -329,10 +348,9 @@ fn main() {
         .build()
         .unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let label = format!("{backend:?}").to_lowercase();
         if filter
             .as_deref()
-            .is_some_and(|f| !label.contains(&f.to_lowercase()))
+            .is_some_and(|f| !backend_matches(backend, f))
         {
             continue;
         }

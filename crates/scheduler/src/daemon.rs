@@ -186,16 +186,31 @@ impl Daemon {
             .await?;
             return Ok(());
         };
-        let tx = outreach_core::db::begin(&self.db).await?;
+        let tx = match outreach_core::db::begin(&self.db).await {
+            Ok(tx) => tx,
+            Err(e) if outreach_core::db::is_busy(&e.to_string()) => {
+                jobs::postpone(&self.db, &job, &self.cfg.owner).await?;
+                info!(job = %job.id, kind = %job.kind, error = %e, "the database was busy; the job goes back to the queue, no attempt counted");
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
         match handler.run(&ctx, &tx, &job).await {
             Ok(outcome) => {
                 if jobs::finish(&tx, job.id, &self.cfg.owner, outcome.status()).await? {
                     tx.commit().await?;
+                    // Whatever email the job queued is committed now: wake the delivery loop.
+                    outreach_core::outbox::wake();
                 } else {
                     // The lease expired and another daemon owns the job now: undo our effect.
                     tx.rollback().await?;
                     warn!(job = %job.id, "lost the lease before finishing; the effect was rolled back");
                 }
+            }
+            Err(err) if outreach_core::db::is_busy(&err.to_string()) => {
+                tx.rollback().await?;
+                jobs::postpone(&self.db, &job, &self.cfg.owner).await?;
+                info!(job = %job.id, kind = %job.kind, error = %err, "the database was busy; the job goes back to the queue, no attempt counted");
             }
             Err(err) => {
                 tx.rollback().await?;
@@ -211,10 +226,13 @@ impl Daemon {
                 .await?;
                 match status {
                     Some(jobs::status::FAILED) => {
-                        warn!(job = %job.id, kind = %job.kind, error = %err, "job dead-lettered")
+                        warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, max_attempts = job.max_attempts, error = %err, "job dead-lettered")
                     }
-                    _ => {
-                        debug!(job = %job.id, kind = %job.kind, error = %err, "job will be retried")
+                    Some(_) => {
+                        info!(job = %job.id, kind = %job.kind, attempt = job.attempts, max_attempts = job.max_attempts, error = %err, "job will be retried")
+                    }
+                    None => {
+                        warn!(job = %job.id, kind = %job.kind, error = %err, "job failed after its lease passed to another daemon")
                     }
                 }
             }
@@ -284,6 +302,7 @@ impl Daemon {
                 slot,
                 serde_json::to_value(&payload).unwrap_or_default(),
             );
+            job.max_attempts = self.workflows.max_attempts;
             job.subject = Some(("schedule".to_owned(), rule.name.clone()));
             job.rule = Some(rule.name.clone());
             if jobs::enqueue(&tx, job).await? {

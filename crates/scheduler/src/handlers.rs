@@ -402,6 +402,20 @@ fn nine_oclock(zone: IanaZone, date: chrono::NaiveDate) -> DateTime<Utc> {
     )
 }
 
+/// Plans a job, or records it as skipped when its time has already passed (a reminder is never
+/// sent late; the ledger says why nothing was).
+async fn plan_or_skip(
+    tx: &DatabaseTransaction,
+    j: NewJob,
+    now: DateTime<Utc>,
+) -> Result<bool, JobError> {
+    Ok(if j.run_at <= now {
+        jobs::skip_passed(tx, j).await?
+    } else {
+        jobs::enqueue(tx, j).await?
+    })
+}
+
 /// `sweep`: plans what depends on dates rather than on a change: reminders of new rules for
 /// meetings already planned, follow-up and grant-report reminders, and outcome nudges. All keyed,
 /// so sweeping again plans nothing new.
@@ -455,10 +469,11 @@ impl Handler for SweepHandler {
                     run_at,
                     serde_json::to_value(&p).unwrap_or_default(),
                 );
+                j.max_attempts = wf.max_attempts;
                 j.subject = Some(("follow_up".into(), f.id.to_string()));
                 j.rule = Some(rule.name.clone());
                 j.recipient = Some(recipient.email);
-                jobs::enqueue(tx, j).await?;
+                plan_or_skip(tx, j, now).await?;
             }
         }
         if let Some(rule) = &wf.grant_report_reminder {
@@ -505,10 +520,11 @@ impl Handler for SweepHandler {
                         run_at,
                         serde_json::to_value(&p).unwrap_or_default(),
                     );
+                    j.max_attempts = wf.max_attempts;
                     j.subject = Some(("grant".into(), g.id.to_string()));
                     j.rule = Some(rule.name.clone());
                     j.recipient = Some(email);
-                    jobs::enqueue(tx, j).await?;
+                    plan_or_skip(tx, j, now).await?;
                 }
             }
         }
@@ -541,10 +557,11 @@ impl Handler for SweepHandler {
                     run_at,
                     serde_json::to_value(&p).unwrap_or_default(),
                 );
+                j.max_attempts = wf.max_attempts;
                 j.subject = Some(("meeting".into(), m.id.to_string()));
                 j.rule = Some(rule.name.clone());
                 j.recipient = Some(recipient.email);
-                jobs::enqueue(tx, j).await?;
+                plan_or_skip(tx, j, now).await?;
             }
         }
         Ok(Outcome::Done)

@@ -31,7 +31,12 @@ pub mod status {
     pub const CANCELLED: &str = "cancelled";
     /// Replaced by a newer plan (a rescheduled meeting's reminders).
     pub const SUPERSEDED: &str = "superseded";
+    /// Never run: its time had already passed when it was first planned (see [`super::PASSED`]).
+    pub const SKIPPED: &str = "skipped";
 }
+
+/// Why a job was recorded as skipped instead of planned.
+pub const PASSED: &str = "not sent: its time had passed when it was planned";
 
 /// The PostgreSQL channel daemons listen on for jobs due now.
 pub const NOTIFY_CHANNEL: &str = "outreach_jobs";
@@ -57,7 +62,7 @@ impl NewJob {
             payload,
             run_at,
             idempotency_key: key,
-            max_attempts: 5,
+            max_attempts: crate::rules::DEFAULT_MAX_ATTEMPTS,
             subject: None,
             rule: None,
             recipient: None,
@@ -73,6 +78,25 @@ impl NewJob {
 /// # Errors
 /// Database errors.
 pub async fn enqueue<C: ConnectionTrait>(db: &C, new: NewJob) -> Result<bool> {
+    let inserted = insert(db, new, None).await?;
+    if inserted {
+        notify(db).await?;
+    }
+    Ok(inserted)
+}
+
+/// Records, instead of planning, a job whose time had already passed when it was first planned:
+/// it is stored as `skipped` with [`PASSED`] as its reason, so `outreach jobs` and the reminder
+/// ledger say why nothing was sent, and planning the same key again inserts nothing (a late
+/// reminder is never sent). Returns whether a row was inserted.
+///
+/// # Errors
+/// Database errors.
+pub async fn skip_passed<C: ConnectionTrait>(db: &C, new: NewJob) -> Result<bool> {
+    insert(db, new, Some(PASSED)).await
+}
+
+async fn insert<C: ConnectionTrait>(db: &C, new: NewJob, skipped: Option<&str>) -> Result<bool> {
     let now = Utc::now();
     let (subject_kind, subject_id) = new.subject.unzip();
     let row = job::ActiveModel {
@@ -80,7 +104,12 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, new: NewJob) -> Result<bool> {
         kind: Set(new.kind),
         payload: Set(new.payload.to_string()),
         run_at: Set(new.run_at),
-        status: Set(status::QUEUED.to_owned()),
+        status: Set(if skipped.is_some() {
+            status::SKIPPED
+        } else {
+            status::QUEUED
+        }
+        .to_owned()),
         attempts: Set(0),
         max_attempts: Set(new.max_attempts.max(1)),
         lease_owner: Set(None),
@@ -90,10 +119,10 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, new: NewJob) -> Result<bool> {
         subject_id: Set(subject_id),
         rule: Set(new.rule),
         recipient: Set(new.recipient),
-        last_error: Set(None),
+        last_error: Set(skipped.map(str::to_owned)),
         created_at: Set(now),
         updated_at: Set(now),
-        finished_at: Set(None),
+        finished_at: Set(skipped.map(|_| now)),
     };
     let inserted = job::Entity::insert(row)
         .on_conflict(
@@ -103,9 +132,6 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, new: NewJob) -> Result<bool> {
         )
         .exec_without_returning(db)
         .await?;
-    if inserted == 1 {
-        notify(db).await?;
-    }
     Ok(inserted == 1)
 }
 
@@ -263,6 +289,17 @@ pub async fn fail<C: ConnectionTrait>(
     Ok((res.rows_affected == 1).then_some(new_status))
 }
 
+/// Gives a job that lost a race for the database (SQLite's "database is locked" after the busy
+/// timeout) back to the queue without counting the attempt and without moving its due time:
+/// contention is the project's own doing, never the job's fault, so it can neither use up the
+/// job's attempts nor dead-letter it. Returns whether the job was still ours.
+///
+/// # Errors
+/// Database errors.
+pub async fn postpone<C: ConnectionTrait>(db: &C, job: &job::Model, owner: &str) -> Result<bool> {
+    Ok(release(db, &[job.id], owner).await? == 1)
+}
+
 /// Gives claimed jobs that were never started back to the queue (on shutdown), without
 /// counting the attempt.
 ///
@@ -383,6 +420,51 @@ pub struct JobView {
     pub last_error: Option<String>,
     pub lease_owner: Option<String>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// What became of the emails the job queued (a reminder's one email): a job can be `done`
+    /// while its email bounced, and this says so.
+    pub emails: Vec<JobEmail>,
+}
+
+/// The fate of one email a job queued.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobEmail {
+    pub to: String,
+    /// `sent`, `retrying` (queued again after a failed attempt), `queued`, `sending`, `failed`
+    /// or `cancelled`.
+    pub status: String,
+    /// The server's reply when sent or refused, the reason of the last failure otherwise.
+    pub detail: Option<String>,
+    pub attempts: i32,
+}
+
+impl From<outreach_core::entities::outbox::Model> for JobEmail {
+    fn from(m: outreach_core::entities::outbox::Model) -> Self {
+        let status = if m.status == outreach_core::outbox::status::QUEUED && m.attempts > 0 {
+            "retrying".to_owned()
+        } else {
+            m.status.clone()
+        };
+        let detail = match m.status.as_str() {
+            outreach_core::outbox::status::SENT => m.smtp_reply,
+            _ => m.last_error.or(m.smtp_reply),
+        };
+        Self {
+            to: m.recipient_email,
+            status,
+            detail,
+            attempts: m.attempts,
+        }
+    }
+}
+
+impl JobEmail {
+    /// One line for people: `sent`, `retrying: 451 ...`, `failed: 550 ...`.
+    pub fn summary(&self) -> String {
+        match &self.detail {
+            Some(d) if self.status != "sent" => format!("{}: {d}", self.status),
+            _ => self.status.clone(),
+        }
+    }
 }
 
 impl From<job::Model> for JobView {
@@ -402,6 +484,7 @@ impl From<job::Model> for JobView {
             last_error: j.last_error,
             lease_owner: j.lease_owner,
             finished_at: j.finished_at,
+            emails: Vec::new(),
         }
     }
 }
@@ -423,12 +506,33 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(k) = kind {
         q = q.filter(job::Column::Kind.eq(k));
     }
-    Ok(q.limit(limit)
+    let mut views: Vec<JobView> = q
+        .limit(limit)
         .all(db)
         .await?
         .into_iter()
         .map(Into::into)
-        .collect())
+        .collect();
+    let ids: Vec<Uuid> = views.iter().map(|v| v.id).collect();
+    let mut emails: std::collections::HashMap<Uuid, Vec<JobEmail>> =
+        std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        use outreach_core::entities::outbox;
+        for m in outbox::Entity::find()
+            .filter(outbox::Column::JobId.is_in(chunk.iter().copied()))
+            .order_by_asc(outbox::Column::Id)
+            .all(db)
+            .await?
+        {
+            if let Some(job) = m.job_id {
+                emails.entry(job).or_default().push(m.into());
+            }
+        }
+    }
+    for v in &mut views {
+        v.emails = emails.remove(&v.id).unwrap_or_default();
+    }
+    Ok(views)
 }
 
 fn pick_job(all: &[job::Model], given: &str) -> Result<job::Model> {

@@ -232,7 +232,7 @@ pub async fn plan_meeting<C: ConnectionTrait>(
     )
     .await?;
     for (rule, recipient, fire_at, key) in wanted {
-        if fire_at < rule.effective_from || fire_at <= now {
+        if fire_at < rule.effective_from {
             report.skipped_past += 1;
             continue;
         }
@@ -249,10 +249,15 @@ pub async fn plan_meeting<C: ConnectionTrait>(
             fire_at,
             serde_json::to_value(&payload).unwrap_or_default(),
         );
+        job.max_attempts = wf.max_attempts;
         job.subject = Some(("meeting".to_owned(), id.clone()));
         job.rule = Some(rule.name.clone());
         job.recipient = Some(recipient.email.clone());
-        if jobs::enqueue(db, job).await? {
+        if fire_at <= now {
+            // Recorded, not sent: the ledger says its time had passed.
+            jobs::skip_passed(db, job).await?;
+            report.skipped_past += 1;
+        } else if jobs::enqueue(db, job).await? {
             report.planned += 1;
         }
     }
@@ -345,6 +350,7 @@ pub async fn schedule_meeting_for(
     let m = load_meeting(&tx, view.id).await?;
     let report = plan_meeting(&tx, wf, &m, Utc::now()).await?;
     tx.commit().await?;
+    outbox::wake();
     Ok((view, report))
 }
 
@@ -365,6 +371,7 @@ pub async fn reschedule_meeting(
     let m = load_meeting(&tx, view.id).await?;
     let report = plan_meeting(&tx, wf, &m, Utc::now()).await?;
     tx.commit().await?;
+    outbox::wake();
     Ok((view, report))
 }
 
@@ -384,6 +391,7 @@ pub async fn cancel_meeting(
     let report = plan_meeting(&tx, wf, &m, Utc::now()).await?;
     notify_cancelled(&tx, &m).await?;
     tx.commit().await?;
+    outbox::wake();
     Ok((view, report))
 }
 

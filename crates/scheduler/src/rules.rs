@@ -9,6 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use outreach_core::config::SchedulerSettings;
 use outreach_core::domain::IanaZone;
 use serde::Deserialize;
 
@@ -123,6 +124,9 @@ pub struct Workflows {
     pub follow_up_reminder: Option<LeadRule>,
     pub grant_report_reminder: Option<LeadRule>,
     pub schedules: Vec<CronRule>,
+    /// Attempts every job planned under these workflows gets before it is dead-lettered
+    /// (`scheduler.max_attempts`; 5 when the workflows are read on their own).
+    pub max_attempts: i32,
 }
 
 fn duration(rule: &str, field: &str, given: &str) -> Result<Duration> {
@@ -144,7 +148,27 @@ fn lead(raw: Option<RawLead>) -> Result<Option<LeadRule>> {
     .transpose()
 }
 
+/// Attempts a job gets when no setting says otherwise.
+pub const DEFAULT_MAX_ATTEMPTS: i32 = 5;
+
 impl Workflows {
+    /// The workflows file the scheduler settings name (relative to `base`), with the settings'
+    /// `max_attempts` for every job planned under them.
+    ///
+    /// # Errors
+    /// [`Error::Workflows`] naming the rule and field at fault, or `scheduler.max_attempts`.
+    pub fn from_settings(base: &Path, settings: &SchedulerSettings) -> Result<Self> {
+        if settings.max_attempts < 1 {
+            return Err(Error::Workflows(format!(
+                "scheduler.max_attempts = {} gives a job no attempt; use 1 or more (the default is 5)",
+                settings.max_attempts
+            )));
+        }
+        let mut w = Self::load(&base.join(&settings.workflows_file))?;
+        w.max_attempts = settings.max_attempts;
+        Ok(w)
+    }
+
     /// The workflows shipped with outreach (`config/workflows.toml`).
     ///
     /// # Errors
@@ -238,6 +262,7 @@ impl Workflows {
             follow_up_reminder: lead(raw.follow_up_reminder)?,
             grant_report_reminder: lead(raw.grant_report_reminder)?,
             schedules,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
         })
     }
 }

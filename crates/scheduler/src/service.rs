@@ -21,7 +21,7 @@ use crate::rules::Workflows;
 /// # Errors
 /// [`crate::Error::Workflows`] or [`crate::Error::Mailer`] naming what is wrong.
 pub fn build(db: DatabaseConnection, settings: &Settings, base: &Path) -> Result<(Daemon, Mailer)> {
-    let workflows = Workflows::load(&base.join(&settings.scheduler.workflows_file))?;
+    let workflows = Workflows::from_settings(base, &settings.scheduler)?;
     let mailer = Mailer::from_settings(&settings.mail, base)?;
     let daemon = Daemon::new(
         db,

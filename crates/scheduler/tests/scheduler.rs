@@ -773,3 +773,196 @@ db_test!(
     delivered_once,
     a_meeting_rescheduled_twice_reaches_the_mail_server_once_per_reminder_as_version_3
 );
+
+/// Never stale: a reminder whose time has passed when it is first planned is recorded as
+/// skipped ("not sent: its time had passed"), never sent, for meeting rules and the sweeps'
+/// follow-up reminders alike; sweeping again plans nothing new; and every job planned gets
+/// `scheduler.max_attempts`.
+async fn triggers_already_past_are_recorded_as_skipped_and_never_sent(db: &TestDb) {
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    setup_people(&conn).await;
+    let mut wf = Workflows::parse(
+        "[[meeting_reminder]]\nname = \"m-1d\"\nbefore = \"1d\"\nto = [\"participants\"]\neffective_from = \"2026-01-01T00:00:00Z\"\n\
+         [[meeting_reminder]]\nname = \"m-7d\"\nbefore = \"7d\"\nto = [\"participants\"]\neffective_from = \"2026-01-01T00:00:00Z\"\n\
+         [follow_up_reminder]\nname = \"f-5d\"\nbefore = \"5d\"\neffective_from = \"2026-01-01T00:00:00Z\"\n",
+    )
+    .unwrap();
+    wf.max_attempts = 3;
+    let input = MeetingInput {
+        state: "NPL".into(),
+        title: "Meeting in three days".into(),
+        at: local_in(3),
+        tz: Some("UTC".into()),
+        with: vec!["asha@example.org".into()],
+        ..Default::default()
+    };
+    let (m, plan) = planner::schedule_meeting(&conn, &wf, &actor(), &input)
+        .await
+        .unwrap();
+    assert_eq!((plan.planned, plan.skipped_past), (1, 1));
+    // A follow-up due in two days: its "5 days before" reminder was due three days ago.
+    let tomorrow2 = (Utc::now() + chrono::Duration::days(2))
+        .format("%Y-%m-%d")
+        .to_string();
+    outreach_core::followups::add(
+        &conn,
+        &actor(),
+        &outreach_core::followups::FollowUpInput {
+            state: Some("NPL".into()),
+            description: "Send the ministry the treaty text in Nepali".into(),
+            due: Some(tomorrow2),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let daemon = Daemon::new(conn.clone(), config("d"), Registry::builtin(), wf);
+    for round in 0..2 {
+        let mut sweep = NewJob::new(
+            "sweep",
+            format!("test:sweep:{round}"),
+            Utc::now(),
+            serde_json::json!({}),
+        );
+        sweep.max_attempts = 1;
+        jobs::enqueue(&conn, sweep).await.unwrap();
+        make_everything_due(&conn).await;
+        while daemon.run_once().await.unwrap() > 0 {}
+    }
+    let all = job::Entity::find().all(&conn).await.unwrap();
+    let skipped: Vec<&job::Model> = all.iter().filter(|j| j.status == "skipped").collect();
+    let rules: std::collections::BTreeSet<&str> =
+        skipped.iter().filter_map(|j| j.rule.as_deref()).collect();
+    assert_eq!(
+        rules,
+        ["f-5d", "m-7d"].into_iter().collect(),
+        "one skipped job per past trigger, however often it is swept: {all:#?}"
+    );
+    assert_eq!(skipped.len(), 2, "{all:#?}");
+    assert!(
+        skipped
+            .iter()
+            .all(|j| j.last_error.as_deref() == Some(jobs::PASSED) && j.attempts == 0)
+    );
+    // The one reminder still ahead ran (make_everything_due) and is the only email.
+    let mails = outbox::Entity::find().all(&conn).await.unwrap();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].idempotency_key.contains("m-1d"));
+    let ledger = outreach_scheduler::ledger::for_subject(&conn, "meeting", &m.id.to_string())
+        .await
+        .unwrap();
+    let line = ledger
+        .iter()
+        .find(|l| l.rule.as_deref() == Some("m-7d"))
+        .unwrap();
+    assert_eq!(line.state, "skipped");
+    assert!(
+        line.reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("its time had passed"),
+        "{line:?}"
+    );
+    // scheduler.max_attempts reached every job the rules planned.
+    assert!(
+        all.iter()
+            .filter(|j| j.kind != "sweep")
+            .all(|j| j.max_attempts == 3),
+        "{all:#?}"
+    );
+}
+db_test!(
+    never_stale,
+    triggers_already_past_are_recorded_as_skipped_and_never_sent
+);
+
+#[test]
+fn max_attempts_comes_from_the_settings_and_zero_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = outreach_core::config::SchedulerSettings {
+        max_attempts: 2,
+        ..Default::default()
+    };
+    let wf = Workflows::from_settings(dir.path(), &settings).unwrap();
+    assert_eq!(wf.max_attempts, 2);
+    settings.max_attempts = 0;
+    let err = Workflows::from_settings(dir.path(), &settings)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("scheduler.max_attempts"), "{err}");
+}
+
+/// One place says what happened: a reminder job is `done` once it queued its email, and
+/// `outreach jobs` (the job list) shows that email's fate beside it: sent with the server's
+/// reply, or failed with the refusal.
+async fn the_job_list_shows_what_became_of_each_reminders_email(db: &TestDb) {
+    use outreach_core::config::MailSettings;
+    use outreach_testkit::smtp::{Reply, SmtpServer};
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    setup_people(&conn).await;
+    let wf = Workflows::parse(
+        "[[meeting_reminder]]\nname = \"m-1d\"\nbefore = \"1d\"\nto = [\"participants\", \"owner\"]\neffective_from = \"2026-01-01T00:00:00Z\"\n",
+    )
+    .unwrap();
+    let input = MeetingInput {
+        state: "NPL".into(),
+        title: "Ministry meeting".into(),
+        at: local_in(5),
+        tz: Some("UTC".into()),
+        with: vec!["asha@example.org".into()],
+        ..Default::default()
+    };
+    planner::schedule_meeting(&conn, &wf, &actor(), &input)
+        .await
+        .unwrap();
+    make_everything_due(&conn).await;
+    let server = SmtpServer::start().await;
+    let settings = MailSettings {
+        transport: "smtp".into(),
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: server.port(),
+        smtp_security: "none".into(),
+        smtp_pool_size: 1,
+        message_id_domain: "mail.outreach.test".into(),
+        ..MailSettings::default()
+    };
+    let mailer =
+        outreach_mailer::Mailer::from_settings(&settings, std::path::Path::new(".")).unwrap();
+    let daemon = Daemon::new(conn.clone(), config("d"), Registry::builtin(), wf);
+    while daemon.run_once().await.unwrap() > 0 {}
+    // The first message the server sees is refused, the second accepted.
+    server.script([
+        Reply::RejectRecipient("550 5.1.1 No such user".into()),
+        Reply::Accept,
+    ]);
+    while outreach_mailer::deliver_once(&conn, &mailer).await.unwrap() > 0 {}
+    let accepted: Vec<String> = server
+        .wait_for(1, Duration::from_secs(10))
+        .await
+        .iter()
+        .flat_map(|r| r.rcpt_to.clone())
+        .collect();
+    assert_eq!(accepted.len(), 1);
+    let listed = jobs::list(&conn, None, Some("meeting_reminder"), 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 2);
+    for j in &listed {
+        assert_eq!(j.status, "done");
+        assert_eq!(j.emails.len(), 1, "{j:?}");
+        let email = &j.emails[0];
+        if email.to == accepted[0] {
+            assert_eq!(email.status, "sent", "{j:?}");
+        } else {
+            assert_eq!(email.status, "failed", "{j:?}");
+            assert!(
+                email.summary().contains("550 5.1.1"),
+                "the refusal is shown: {j:?}"
+            );
+        }
+    }
+}
+db_test!(
+    job_list_email_results,
+    the_job_list_shows_what_became_of_each_reminders_email
+);

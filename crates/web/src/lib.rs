@@ -95,7 +95,7 @@ impl AppState {
     /// [`Error::Templates`] if a page template does not parse, [`Error::Scheduler`] for a broken
     /// workflows file.
     pub fn new(db: DatabaseConnection, settings: &Settings, base: &Path) -> Result<Self> {
-        let workflows = Workflows::load(&base.join(&settings.scheduler.workflows_file))?;
+        let workflows = Workflows::from_settings(base, &settings.scheduler)?;
         Self::with_workflows(db, settings, base, workflows)
     }
 

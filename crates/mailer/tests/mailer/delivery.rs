@@ -466,3 +466,90 @@ db_test!(
     starttls_required_never_falls_back_to_plain_text,
     starttls_required_never_falls_back_to_plain_text
 );
+
+/// A committed row wakes an idle delivery loop at once: with `mail.poll_secs` at its default
+/// (10 s), an email queued from another connection (as another process would: NOTIFY on
+/// PostgreSQL, the 100 ms look on SQLite) and one queued in this process (the in-process wake)
+/// each reach the server within a second.
+async fn a_committed_row_wakes_the_idle_loop_well_before_the_poll_interval(db: &TestDb) {
+    let conn = open(&db.url).await;
+    let smtp = SmtpServer::start().await;
+    let settings = smtp_settings(smtp.port());
+    assert_eq!(
+        settings.poll_secs,
+        outreach_core::config::MailSettings::default().poll_secs
+    );
+    assert!(settings.poll_secs >= 10, "the test needs the default poll");
+    let mailer = std::sync::Arc::new(mailer(&settings));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let loop_db = conn.clone();
+    let loop_mailer = std::sync::Arc::clone(&mailer);
+    let daemon = tokio::spawn(async move {
+        outreach_mailer::run(&loop_db, &loop_mailer, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    let other = open(&db.url).await;
+    let bound = Duration::from_secs(1);
+    let mut lags = Vec::new();
+    for i in 0..3 {
+        // Long enough for the loop to have found nothing and gone to sleep.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let queued = std::time::Instant::now();
+        queue(
+            &other,
+            &format!("test:wake:other:{i}"),
+            &test_message("a@example.org"),
+        )
+        .await;
+        assert_eq!(smtp.wait_for(2 * i + 1, bound * 5).await.len(), 2 * i + 1);
+        lags.push(("another connection", queued.elapsed()));
+
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let queued = std::time::Instant::now();
+        let tx = outreach_core::db::begin(&conn).await.unwrap();
+        queue_in(&tx, &format!("test:wake:here:{i}"), "b@example.org").await;
+        tx.commit().await.unwrap();
+        outreach_core::outbox::wake();
+        assert_eq!(smtp.wait_for(2 * i + 2, bound * 5).await.len(), 2 * i + 2);
+        lags.push(("this process", queued.elapsed()));
+    }
+    for (how, lag) in &lags {
+        assert!(
+            *lag < bound,
+            "an email queued from {how} took {lag:?} to reach the server: {lags:?}"
+        );
+    }
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), daemon)
+        .await
+        .expect("the loop stops on shutdown")
+        .unwrap()
+        .unwrap();
+}
+db_test!(
+    a_committed_row_wakes_the_idle_loop,
+    a_committed_row_wakes_the_idle_loop_well_before_the_poll_interval
+);
+
+async fn queue_in<C: sea_orm::ConnectionTrait>(db: &C, key: &str, to: &str) {
+    let ctx = test_message(to);
+    let r = outreach_mailer::EmailContext::recipient(&ctx);
+    outreach_core::outbox::enqueue(
+        db,
+        outreach_core::outbox::NewEmail {
+            idempotency_key: key.into(),
+            recipient: outreach_core::domain::EmailAddress::parse("to", &r.email).unwrap(),
+            recipient_name: Some(r.name.clone()),
+            template: <TestMessage as outreach_mailer::EmailContext>::TEMPLATE.into(),
+            language: r.language.clone(),
+            context: serde_json::to_value(&ctx).unwrap(),
+            send_at: chrono::Utc::now(),
+            subject: None,
+            job_id: None,
+        },
+    )
+    .await
+    .unwrap();
+}

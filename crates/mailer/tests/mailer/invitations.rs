@@ -93,6 +93,66 @@ async fn rescheduling_grows_the_sequence_keeps_the_uid_and_cancelling_sends_canc
         "a cancellation outranks every earlier invitation"
     );
     assert!(cancelled.version > 2);
+
+    // An independent parser (Python's icalendar) reads the same invitations the same way.
+    let second = python_ical(&invites[1]);
+    assert_eq!(second["method"], "REQUEST", "{second}");
+    assert_eq!(second["uid"], uid.as_str());
+    assert_eq!(second["sequence"], 2);
+    assert_eq!(second["dtstart"], "2026-12-04T15:30:00+05:45");
+    assert_eq!(second["tzid"], "Asia/Kathmandu");
+    assert_eq!(second["timezones"], serde_json::json!(["Asia/Kathmandu"]));
+    let cancel = python_ical(&ics);
+    assert_eq!(cancel["method"], "CANCEL", "{cancel}");
+    assert_eq!(cancel["status"], "CANCELLED");
+    assert_eq!(cancel["uid"], uid.as_str());
+    assert_eq!(cancel["sequence"], i64::from(cancelled.version));
+}
+
+/// Parses an invitation with Python's icalendar package (the interpreter at
+/// `OUTREACH_TEST_PYTHON`, which `./test` sets up, else `python3`) and returns what it read.
+fn python_ical(ics: &str) -> serde_json::Value {
+    use std::io::Write;
+    let python = std::env::var("OUTREACH_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = r#"
+import json, sys
+import icalendar
+cal = icalendar.Calendar.from_ical(sys.stdin.buffer.read())
+ev = next(c for c in cal.walk("VEVENT"))
+start = ev.decoded("DTSTART")
+print(json.dumps({
+    "method": str(cal.get("METHOD")),
+    "uid": str(ev.get("UID")),
+    "sequence": int(ev.get("SEQUENCE")),
+    "status": str(ev.get("STATUS")) if ev.get("STATUS") else None,
+    "dtstart": start.isoformat(),
+    "tzid": ev["DTSTART"].params.get("TZID"),
+    "timezones": [str(t.get("TZID")) for t in cal.walk("VTIMEZONE")],
+}))
+"#;
+    let mut child = std::process::Command::new(&python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {python}: {e}; `./test --setup-only` makes .venv-test with icalendar and OUTREACH_TEST_PYTHON points at it")
+        });
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ics.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "Python's icalendar could not read the invitation (is it installed for {python}? \
+         `./test --setup-only` sets it up):\n{}\n{ics}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 db_test!(
     rescheduling_grows_the_sequence_keeps_the_uid_and_cancelling_sends_cancel,
