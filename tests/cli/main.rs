@@ -18,6 +18,11 @@ mod reference;
 /// Runs `outreach` with `args` against the test database, in the test's own folder, with no
 /// configuration from the developer's environment.
 fn outreach(db: &TestDb, args: &[&str]) -> Output {
+    outreach_with_env(db, &[], args)
+}
+
+/// As [`outreach`], with these environment variables set on top.
+fn outreach_with_env(db: &TestDb, vars: &[(&str, &str)], args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_outreach"));
     cmd.current_dir(db.dir.path())
         .env("OUTREACH_CONFIG_DIR", db.dir.path().join("config"))
@@ -29,6 +34,9 @@ fn outreach(db: &TestDb, args: &[&str]) -> Output {
         .arg("--database")
         .arg(&db.url)
         .args(args);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
     cmd.output().expect("run the outreach binary")
 }
 

@@ -1,28 +1,9 @@
 //! What the operations side promises: the variables of the tests and benchmarks never stop the
 //! app from starting, while a misspelt setting still does.
 
-use std::process::Command;
-
 use outreach_testkit::{TestDb, db_test};
 
-use super::{stderr, stdout};
-
-fn outreach_with_env(db: &TestDb, vars: &[(&str, &str)], args: &[&str]) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_outreach"));
-    cmd.current_dir(db.dir.path())
-        .env("OUTREACH_CONFIG_DIR", db.dir.path().join("config"))
-        .env("OUTREACH_USER", "tester")
-        .env("OUTREACH_LOG", "warn")
-        .env_remove("OUTREACH_DATABASE_URL")
-        .env_remove("OUTREACH_ENV")
-        .arg("--database")
-        .arg(&db.url)
-        .args(args);
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run the outreach binary")
-}
+use super::{outreach_with_env, stderr, stdout};
 
 async fn test_variables_leave_the_app_working_and_a_misspelt_setting_still_stops_it(db: &TestDb) {
     let test_vars = [
