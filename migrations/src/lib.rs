@@ -11,6 +11,7 @@ mod m20261122_000005_letters;
 mod m20261122_000006_accounts;
 mod m20261201_000007_tokens;
 mod m20261202_150000_signal_provenance;
+mod m20261203_000001_access;
 
 /// Applies the migrations in order.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_accounts::Migration),
             Box::new(m20261201_000007_tokens::Migration),
             Box::new(m20261202_150000_signal_provenance::Migration),
+            Box::new(m20261203_000001_access::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ use super::{fails, json, ok, outreach, stderr, write};
 
 async fn a_letter_goes_from_draft_to_sent_only_through_approval_keeping_every_version(db: &TestDb) {
     ok(db, &["demo"]);
+    ok(db, &["user", "add", "lead", "--role", "coordinator"]);
     let d = json(
         db,
         &[
@@ -246,7 +247,14 @@ async fn an_exported_docx_converts_to_pdf_with_the_recipients_name(db: &TestDb) 
     );
 
     ok(db, &["letter", "submit", &id]);
-    ok(db, &["letter", "approve", &id]);
+    // The author (tester, staff) cannot approve; a coordinator who did not write it can.
+    let err = fails(db, &["letter", "approve", &id]);
+    assert!(
+        err.contains("only coordinators can approve letters"),
+        "{err}"
+    );
+    ok(db, &["user", "add", "lead", "--role", "coordinator"]);
+    ok(db, &["letter", "approve", &id, "--as", "lead"]);
     let docx = db.dir.path().join("letter.docx");
     let done = json(
         db,

@@ -73,6 +73,13 @@ async fn mail_test_reports_the_reply_and_outbox_lists_and_requeues(db: &TestDb) 
     assert!(marked.contains("gone@example.org"), "{marked}");
 
     let id = failed[0]["id"].as_str().unwrap().to_owned();
+    // Requeueing is for coordinators: the library checks the acting handle.
+    let err = blocking(|| fails(db, &["outbox", "requeue", &id]));
+    assert!(
+        err.contains("only coordinators can requeue messages"),
+        "{err}"
+    );
+    blocking(|| ok(db, &["user", "add", "tester", "--role", "coordinator"]));
     let out = blocking(|| ok(db, &["outbox", "requeue", &id[id.len() - 8..]]));
     assert!(
         out.contains("Requeued") && out.contains("no longer marked undeliverable"),

@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 use outreach_testkit::{Backend, TestDb, db_test};
 use serde_json::Value;
 
+mod accounts;
 mod letters;
 mod mail;
 mod ops;
@@ -515,6 +516,19 @@ async fn an_import_with_a_bad_row_writes_no_row(db: &TestDb) {
     assert!(err.contains("nothing was imported"), "{err}");
     assert_eq!(json(db, &["contacts"]), Value::Array(vec![]));
 
+    // A NUL in a cell: refused by line and column before any lookup, nothing imported.
+    let nul = write(
+        db.dir.path(),
+        "contacts-nul.csv",
+        "name,organisation,email\nOne,Campaign A,one@example.org\nTw\u{0}o,Ministry B,two@example.org\n",
+    );
+    let err = fails(db, &["import", "contacts", &nul]);
+    assert!(
+        err.contains("line 3, column 'name': holds a control character (U+0000)"),
+        "{err}"
+    );
+    assert_eq!(json(db, &["contacts"]), Value::Array(vec![]));
+
     let unknown_column = write(db.dir.path(), "c2.csv", "name,mail\nOne,one@example.org\n");
     let err = fails(db, &["import", "contacts", &unknown_column]);
     assert!(
@@ -632,6 +646,32 @@ async fn init_is_idempotent_and_loads_a_newer_data_file(db: &TestDb) {
         json(db, &["state", "show", "NPL"])["capital"],
         "Kathmandu (Katmandu)"
     );
+
+    // An empty or header-only events file never means "remove every event".
+    for events in ["", "treaty,iso3,event,date,source,confidence,note\n"] {
+        std::fs::write(broken.join("treaty_events.csv"), events).unwrap();
+        let err = fails(db, &["init", "--data", broken.to_str().unwrap()]);
+        assert!(err.contains("treaty_events.csv has no rows"), "{err}");
+    }
+    // A copy that lost most of its rows is refused, naming what would go, unless allowed.
+    let mut lines: Vec<&str> = events.lines().collect();
+    lines.truncate(100);
+    std::fs::write(broken.join("treaty_events.csv"), lines.join("\n") + "\n").unwrap();
+    let err = fails(db, &["init", "--data", broken.to_str().unwrap()]);
+    assert!(
+        err.contains("would remove") && err.contains("--allow-removals"),
+        "{err}"
+    );
+    let r = json(
+        db,
+        &[
+            "init",
+            "--data",
+            broken.to_str().unwrap(),
+            "--allow-removals",
+        ],
+    );
+    assert_eq!(r["report"]["treaty_events"]["removed"], 1556 - 99, "{r}");
 }
 db_test!(
     init_reference_data,
@@ -864,7 +904,7 @@ async fn serve_runs_the_app_until_sigterm_after_the_first_admin_is_created(db: &
     };
     assert!(!short.status.success());
     assert!(
-        String::from_utf8_lossy(&short.stderr).contains("password: is shorter than 10 characters")
+        String::from_utf8_lossy(&short.stderr).contains("password: is shorter than 12 characters")
     );
 
     let mut serve = Command::new(env!("CARGO_BIN_EXE_outreach"))

@@ -52,6 +52,10 @@ pub enum Command {
         /// Load reference data from this folder instead of the copy built into outreach.
         #[arg(long, value_name = "DIR")]
         data: Option<PathBuf>,
+        /// Allow a load that removes more than 5 % of the stored treaty events or signals
+        /// (refused otherwise, with what would be removed).
+        #[arg(long)]
+        allow_removals: bool,
     },
 
     /// Add a fictional example data set (organisations, grants, contacts, engagements, meetings).
@@ -354,6 +358,11 @@ pub struct LogArgs {
     /// A contact who took part (email, name or id); repeat for several.
     #[arg(long = "with", value_name = "CONTACT")]
     pub with: Vec<String>,
+    /// Who may read the summary and outcome: public (letters may cite it), internal (all staff)
+    /// or restricted (only staff cleared for restricted notes). Default: restricted for
+    /// military dialogue, internal otherwise ([engagements] restricted_kinds).
+    #[arg(long, value_name = "LEVEL")]
+    pub sensitivity: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -410,6 +419,9 @@ pub enum MeetingCommand {
         outcome: Option<String>,
         #[arg(long, value_name = "STANCE")]
         stance: Option<String>,
+        /// public, internal or restricted (as for `outreach log`).
+        #[arg(long, value_name = "LEVEL")]
+        sensitivity: Option<String>,
     },
     /// Show one meeting.
     Show { id: String },
@@ -599,8 +611,32 @@ pub enum UserCommand {
         /// staff, coordinator or admin.
         #[arg(long)]
         role: Option<String>,
-        /// Read a password (10 characters or more) from the first line of standard input.
+        /// Read a password (12 characters or more, hard to guess) from the first line of
+        /// standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// Cleared to read restricted notes (such as military dialogue): yes or no.
+        #[arg(long, value_name = "yes|no")]
+        cleared: Option<String>,
+    },
+    /// Disable an account (admins): it cannot sign in, its sessions end, its API tokens and
+    /// calendar URL are revoked, and it gets no more reminders or digests.
+    #[command(after_help = "Example:\n  outreach --as ada user disable sam")]
+    Disable { handle: String },
+    /// Enable a disabled account again (admins). Its old tokens stay revoked.
+    #[command(after_help = "Example:\n  outreach --as ada user enable sam")]
+    Enable { handle: String },
+    /// List an account's API tokens and calendar URL (admins, or the account itself).
+    #[command(after_help = "Example:\n  outreach --as ada user tokens sam")]
+    Tokens { handle: String },
+    /// Revoke an account's API tokens and calendar URL: all of them, or one by the first 8 hex
+    /// digits `user tokens` shows (admins, or the account itself).
+    #[command(
+        after_help = "Examples:\n  outreach --as ada user revoke sam\n  outreach --as ada user revoke sam --token 3fa2b9c1"
+    )]
+    Revoke {
+        handle: String,
+        #[arg(long, value_name = "PREFIX")]
+        token: Option<String>,
     },
 }

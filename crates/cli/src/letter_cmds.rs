@@ -437,7 +437,7 @@ async fn transition(app: &App, json: bool, id: &str, step: Step) -> Result<()> {
         ),
         Step::Approve => (
             "Approved letter",
-            drafts::approve(&db, &app.actor, id).await?,
+            drafts::approve(&db, &app.actor, id, app.settings.letters.four_eyes).await?,
         ),
         Step::Send => (
             "Marked sent:",

@@ -124,7 +124,10 @@ impl App {
 pub async fn run(cli: Cli) -> Result<()> {
     let app = App::from_cli(&cli)?;
     match cli.command {
-        Command::Init { data } => init(&app, data.as_deref()).await,
+        Command::Init {
+            data,
+            allow_removals,
+        } => init(&app, data.as_deref(), allow_removals).await,
         Command::Demo => {
             let db = app.db().await?;
             let report = demo::load(&db, &app.actor).await?;
@@ -145,9 +148,17 @@ pub async fn run(cli: Cli) -> Result<()> {
             let st = states::resolve(&db, &state).await?;
             let treaty = states::resolve_treaty(&db, &app.treaty(treaty.as_deref())).await?;
             let at = app.date_or_today("--at", at.as_deref())?;
-            let profile =
-                views::profile(&db, st, &treaty.code, at, app.actor.zone, app.actor.today())
-                    .await?;
+            let reader = outreach_core::access::Reader::of(&db, &app.actor.handle).await?;
+            let profile = views::profile(
+                &db,
+                st,
+                &treaty.code,
+                at,
+                app.actor.zone,
+                app.actor.today(),
+                &reader,
+            )
+            .await?;
             app.out.profile(&profile)
         }
         Command::Log(a) => {
@@ -164,6 +175,8 @@ pub async fn run(cli: Cli) -> Result<()> {
                     stance: a.stance,
                     with: a.with,
                     meeting_id: None,
+                    sensitivity: a.sensitivity,
+                    restricted_kinds: Some(app.settings.engagements.restricted_kinds.clone()),
                 },
             )
             .await?;
@@ -221,12 +234,14 @@ pub async fn run(cli: Cli) -> Result<()> {
             } else {
                 owner
             };
+            let reader = outreach_core::access::Reader::of(&db, &app.actor.handle).await?;
             let rows = followups::list(
                 &db,
                 app.actor.today(),
                 all,
                 iso3.as_deref(),
                 owner.as_deref(),
+                &reader,
             )
             .await?;
             app.out.follow_ups(&rows)
@@ -454,44 +469,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::User {
-            command:
-                UserCommand::Add {
-                    handle,
-                    name,
-                    email,
-                    time_zone,
-                    role,
-                    password_stdin,
-                },
-        } => {
-            let password = if password_stdin {
-                let mut line = String::new();
-                std::io::stdin()
-                    .read_line(&mut line)
-                    .context("Failed to read the password from standard input")?;
-                Some(line.trim_end_matches(['\r', '\n']).to_owned())
-            } else {
-                None
-            };
-            let db = app.db().await?;
-            let u = outreach_core::actor::upsert_user(
-                &db,
-                &app.actor,
-                &outreach_core::actor::UserInput {
-                    handle,
-                    name,
-                    email,
-                    time_zone,
-                    role,
-                },
-            )
-            .await?;
-            if let Some(p) = password {
-                outreach_web::set_password(&db, &app.actor, &u.handle, &p).await?;
-            }
-            app.out.user_saved(&u)
-        }
+        Command::User { command } => user(&app, command).await,
         Command::Users => {
             let db = app.db().await?;
             app.out.users(&outreach_core::actor::users(&db).await?)
@@ -515,7 +493,7 @@ async fn state_filter(db: &DatabaseConnection, given: Option<&str>) -> Result<Op
     })
 }
 
-async fn init(app: &App, data: Option<&std::path::Path>) -> Result<()> {
+async fn init(app: &App, data: Option<&std::path::Path>, allow_removals: bool) -> Result<()> {
     let db = db::connect(&app.settings.database_url)
         .await
         .context("Failed to open the database")?;
@@ -523,7 +501,7 @@ async fn init(app: &App, data: Option<&std::path::Path>) -> Result<()> {
         Some(dir) => ReferenceData::from_dir(dir)?,
         None => ReferenceData::embedded()?,
     };
-    let report = refdata::load(&db, &reference, &app.actor.handle).await?;
+    let report = refdata::load_with(&db, &reference, &app.actor.handle, allow_removals).await?;
     app.out
         .init(&app.settings.database_url, db::backend_name(&db), &report)
 }
@@ -579,14 +557,19 @@ async fn meeting(app: &App, command: MeetingCommand) -> Result<()> {
             kind,
             outcome,
             stance,
+            sensitivity,
         } => {
             let (m, e) = meetings::held(
                 &db,
                 &app.actor,
                 &id,
-                &kind,
-                outcome.as_deref(),
-                stance.as_deref(),
+                &meetings::HeldInput {
+                    kind,
+                    outcome,
+                    stance,
+                    sensitivity,
+                    restricted_kinds: Some(app.settings.engagements.restricted_kinds.clone()),
+                },
             )
             .await?;
             app.out.meeting_held(&m, &e)
@@ -620,4 +603,115 @@ async fn scheduler(app: &App, once: bool) -> Result<()> {
     )
     .await?;
     Ok(())
+}
+
+/// `outreach user ...`: accounts. Disabling and revoking check the acting user's role in the
+/// library itself, as the web app does.
+async fn user(app: &App, command: UserCommand) -> Result<()> {
+    let db = app.db().await?;
+    match command {
+        UserCommand::Add {
+            handle,
+            name,
+            email,
+            time_zone,
+            role,
+            password_stdin,
+            cleared,
+        } => {
+            let cleared = match cleared.as_deref().map(str::trim) {
+                None => None,
+                Some("yes" | "true") => Some(true),
+                Some("no" | "false") => Some(false),
+                Some(other) => anyhow::bail!(
+                    "--cleared: '{other}' is not yes or no; for example --cleared yes"
+                ),
+            };
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("Failed to read the password from standard input")?;
+                let p = line.trim_end_matches(['\r', '\n']).to_owned();
+                // Everything is checked before anything is written.
+                let mut known = vec![handle.as_str()];
+                known.extend(name.as_deref());
+                known.extend(email.as_deref());
+                outreach_web::auth::check_password(&p, &known)?;
+                Some(p)
+            } else {
+                None
+            };
+            let u = outreach_core::actor::upsert_user(
+                &db,
+                &app.actor,
+                &outreach_core::actor::UserInput {
+                    handle,
+                    name,
+                    email,
+                    time_zone,
+                    role,
+                    cleared,
+                },
+            )
+            .await?;
+            if let Some(p) = password {
+                outreach_web::set_password(&db, &app.actor, &u.handle, &p).await?;
+            }
+            app.out.user_saved(&u)
+        }
+        UserCommand::Disable { handle } => {
+            let (u, ended) =
+                outreach_web::auth::set_disabled(&db, &app.actor, &handle, true).await?;
+            app.out.user_access("Disabled", &u, ended)
+        }
+        UserCommand::Enable { handle } => {
+            let (u, ended) =
+                outreach_web::auth::set_disabled(&db, &app.actor, &handle, false).await?;
+            app.out.user_access("Enabled", &u, ended)
+        }
+        UserCommand::Tokens { handle } => {
+            let u = outreach_core::actor::require_user(&db, "handle", &handle).await?;
+            if u.handle != app.actor.handle {
+                outreach_core::actor::require_role(
+                    &db,
+                    &app.actor,
+                    outreach_core::domain::Role::Admin,
+                    "list another user's tokens",
+                )
+                .await?;
+            }
+            let tokens = outreach_web::auth::all_tokens_of(&db, u.id).await?;
+            app.out.tokens(&u, &tokens)
+        }
+        UserCommand::Revoke { handle, token } => {
+            let u = outreach_core::actor::require_user(&db, "handle", &handle).await?;
+            let mut n = 0;
+            let mut missing = 0;
+            for kind in ["api", "calendar"] {
+                match outreach_web::auth::revoke_tokens(
+                    &db,
+                    &app.actor,
+                    u.id,
+                    kind,
+                    token.as_deref(),
+                )
+                .await
+                {
+                    Ok(k) => n += k,
+                    Err(outreach_core::Error::NotFound { .. }) if token.is_some() => missing += 1,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if missing == 2 {
+                anyhow::bail!(
+                    "--token: {} has no token starting {}; `outreach user tokens {}` lists theirs",
+                    u.handle,
+                    token.unwrap_or_default(),
+                    u.handle
+                );
+            }
+            app.out.revoked(&u, n)
+        }
+    }
 }

@@ -251,7 +251,12 @@ impl Out {
             );
         }
         for e in &p.engagements {
-            println!("  {}  {}: {}", e.date, human(&e.kind), e.summary);
+            let level = if e.sensitivity == "internal" {
+                String::new()
+            } else {
+                format!(" [{}]", e.sensitivity)
+            };
+            println!("  {}  {}{level}: {}", e.date, human(&e.kind), e.summary);
             if let Some(o) = &e.outcome {
                 println!("              outcome: {o}");
             }
@@ -296,11 +301,16 @@ impl Out {
             return self.emit(e);
         }
         println!(
-            "Logged {} with {} on {} (id {}).",
+            "Logged {} with {} on {} (id {}), {}.",
             human(&e.kind),
             e.iso3,
             e.date,
-            e.id
+            e.id,
+            match e.sensitivity.as_str() {
+                "public" => "public: letters may cite it",
+                "restricted" => "restricted: only staff cleared for restricted notes can read it",
+                _ => "internal: all staff can read it",
+            }
         );
         if e.participants.len() > 1 {
             println!("Participants: {}", e.participants.join(", "));
@@ -937,7 +947,15 @@ impl Out {
         if self.json {
             return self.emit(&rows.iter().map(user_json).collect::<Vec<_>>());
         }
-        let mut t = table(&["Handle", "Name", "Email", "Zone", "Role"]);
+        let mut t = table(&[
+            "Handle",
+            "Name",
+            "Email",
+            "Zone",
+            "Role",
+            "Restricted notes",
+            "Account",
+        ]);
         for u in rows {
             t.add_row(vec![
                 u.handle.clone(),
@@ -945,9 +963,88 @@ impl Out {
                 opt(u.email.as_deref()),
                 u.time_zone.clone(),
                 u.role.clone(),
+                if u.cleared { "cleared" } else { "-" }.to_owned(),
+                u.disabled_at.map_or_else(
+                    || "enabled".to_owned(),
+                    |d| format!("disabled {}", d.format("%Y-%m-%d")),
+                ),
             ]);
         }
         println!("{t}");
+        Ok(())
+    }
+
+    pub fn user_access(
+        &self,
+        verb: &str,
+        u: &user::Model,
+        ended: outreach_web::auth::Ended,
+    ) -> Result<()> {
+        if self.json {
+            let mut v = user_json(u);
+            v["sessions_ended"] = ended.sessions.into();
+            v["tokens_revoked"] = ended.tokens.into();
+            return self.emit(&v);
+        }
+        if u.disabled_at.is_some() {
+            println!(
+                "{verb} {}: {} session(s) ended, {} token(s) revoked; no more sign-ins, reminders or digests.",
+                u.handle, ended.sessions, ended.tokens
+            );
+        } else {
+            println!(
+                "{verb} {}. They need a password to sign in again (`outreach user add {} --password-stdin`); their old tokens stay revoked.",
+                u.handle, u.handle
+            );
+        }
+        Ok(())
+    }
+
+    pub fn tokens(
+        &self,
+        u: &user::Model,
+        rows: &[outreach_core::entities::token::Model],
+    ) -> Result<()> {
+        if self.json {
+            return self.emit(
+                &rows
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "kind": t.kind, "name": t.name,
+                            "token": t.token_hash.get(..8).unwrap_or_default(),
+                            "created_at": t.created_at, "last_used_at": t.last_used_at,
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
+        if rows.is_empty() {
+            println!("{} has no API tokens and no calendar URL.", u.handle);
+            return Ok(());
+        }
+        let mut t = table(&["Kind", "Name", "Token", "Created", "Last used"]);
+        for r in rows {
+            t.add_row(vec![
+                r.kind.clone(),
+                r.name.clone(),
+                r.token_hash.get(..8).unwrap_or_default().to_owned(),
+                r.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                r.last_used_at.map_or_else(
+                    || "never".to_owned(),
+                    |d| d.format("%Y-%m-%d %H:%M").to_string(),
+                ),
+            ]);
+        }
+        println!("{t}");
+        Ok(())
+    }
+
+    pub fn revoked(&self, u: &user::Model, n: usize) -> Result<()> {
+        if self.json {
+            return self.emit(&serde_json::json!({ "handle": u.handle, "revoked": n }));
+        }
+        println!("Revoked {n} token(s) of {}.", u.handle);
         Ok(())
     }
 
@@ -967,5 +1064,6 @@ fn user_json(u: &user::Model) -> serde_json::Value {
     serde_json::json!({
         "id": u.id, "handle": u.handle, "name": u.name, "email": u.email,
         "time_zone": u.time_zone, "role": u.role,
+        "cleared": u.cleared, "disabled_at": u.disabled_at,
     })
 }

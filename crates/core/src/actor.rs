@@ -23,7 +23,10 @@ impl Actor {
     /// [`Error::Invalid`] when the handle is empty or has spaces.
     pub fn new(handle: &str, zone: IanaZone) -> Result<Self> {
         let handle = handle.trim();
-        if handle.is_empty() || handle.chars().any(char::is_whitespace) || handle.len() > 64 {
+        if handle.is_empty()
+            || handle.chars().any(|c| c.is_whitespace() || c.is_control())
+            || handle.len() > 64
+        {
             return Err(Error::invalid(
                 "user",
                 format!("'{handle}' is not a usable handle; use one word such as 'maria'"),
@@ -62,6 +65,8 @@ pub async fn ensure_user<C: ConnectionTrait>(
         role: Set(Role::Staff.as_str().to_owned()),
         password_hash: Set(None),
         created_at: Set(Utc::now()),
+        cleared: Set(false),
+        disabled_at: Set(None),
     }
     .insert(db)
     .await?;
@@ -114,12 +119,17 @@ pub struct UserInput {
     pub email: Option<String>,
     pub time_zone: Option<String>,
     pub role: Option<String>,
+    /// Cleared to read restricted engagements; unchanged when `None` (new users are not).
+    pub cleared: Option<bool>,
 }
 
-/// Adds a staff member, or updates the name, email, zone and role of an existing handle.
+/// Adds a staff member, or updates the name, email, zone, role and clearance of an existing
+/// handle. Only an admin may, once an admin exists; anyone may change their own name, email and
+/// zone.
 ///
 /// # Errors
-/// [`Error::Invalid`] for a bad field; nothing is written then.
+/// [`Error::Invalid`] for a bad field, [`Error::Forbidden`] for someone not allowed; nothing is
+/// written then.
 pub async fn upsert_user(
     db: &sea_orm::DatabaseConnection,
     actor: &Actor,
@@ -150,6 +160,18 @@ pub async fn upsert_user(
     };
     let name = crate::domain::optional_text("name", input.name.as_deref(), 200)?;
     let tx = crate::db::begin(db).await?;
+    // Admins manage accounts. Before the first admin exists anyone may (setting up), and
+    // everyone may change their own name, email and zone.
+    let own_details = handle == actor.handle && role.is_none() && input.cleared.is_none();
+    if !own_details && has_admin(&tx).await? {
+        require_role(
+            &tx,
+            actor,
+            Role::Admin,
+            "add staff members or change another's account, role or clearance",
+        )
+        .await?;
+    }
     let model = match find_user(&tx, &handle).await? {
         Some(existing) => {
             let mut active = existing.into_active_model();
@@ -165,6 +187,9 @@ pub async fn upsert_user(
             if let Some(r) = role {
                 active.role = Set(r.as_str().to_owned());
             }
+            if let Some(c) = input.cleared {
+                active.cleared = Set(c);
+            }
             active.update(&tx).await?
         }
         None => {
@@ -177,6 +202,8 @@ pub async fn upsert_user(
                 role: Set(role.unwrap_or(Role::Staff).as_str().to_owned()),
                 password_hash: Set(None),
                 created_at: Set(Utc::now()),
+                cleared: Set(input.cleared.unwrap_or(false)),
+                disabled_at: Set(None),
             }
             .insert(&tx)
             .await?
@@ -190,6 +217,7 @@ pub async fn upsert_user(
         &model.id.to_string(),
         serde_json::json!({
             "handle": model.handle, "email": model.email, "time_zone": model.time_zone, "role": model.role,
+            "cleared": model.cleared,
         }),
     )
     .await?;
@@ -207,4 +235,65 @@ pub async fn users<C: ConnectionTrait>(db: &C) -> Result<Vec<user::Model>> {
         .order_by_asc(user::Column::Handle)
         .all(db)
         .await?)
+}
+
+/// As [`require_role`], for an acting handle.
+///
+/// # Errors
+/// As [`require_role`].
+pub async fn require_role_of<C: ConnectionTrait>(
+    db: &C,
+    handle: &str,
+    role: Role,
+    what: &str,
+) -> Result<user::Model> {
+    let actor = Actor::new(handle, IanaZone::UTC)?;
+    require_role(db, &actor, role, what).await
+}
+
+/// Whether any enabled account is an admin (before the first one, anyone may set up accounts).
+///
+/// # Errors
+/// Database errors.
+pub async fn has_admin<C: ConnectionTrait>(db: &C) -> Result<bool> {
+    use sea_orm::PaginatorTrait;
+    Ok(user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .filter(user::Column::DisabledAt.is_null())
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// The acting user's account, when it is enabled and its role is at least `role`; the library's
+/// own role check, so the CLI, the pages and the API enforce the same rules. `what` says what was
+/// tried ("disable accounts").
+///
+/// # Errors
+/// [`Error::Forbidden`] naming the role needed and the actor's own.
+pub async fn require_role<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    role: Role,
+    what: &str,
+) -> Result<user::Model> {
+    let me = find_user(db, &actor.handle).await?;
+    let mine = me
+        .as_ref()
+        .and_then(|u| Role::parse("role", &u.role).ok())
+        .unwrap_or(Role::Staff);
+    match me {
+        Some(u) if u.disabled_at.is_none() && mine >= role => Ok(u),
+        Some(u) if u.disabled_at.is_some() => Err(Error::Forbidden(format!(
+            "the account of {} is disabled; it cannot {what}",
+            actor.handle
+        ))),
+        _ => Err(Error::Forbidden(format!(
+            "only {}s can {what}; {} is {} {}",
+            role.as_str(),
+            actor.handle,
+            if mine == Role::Admin { "an" } else { "a" },
+            mine.as_str()
+        ))),
+    }
 }

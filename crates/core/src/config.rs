@@ -35,6 +35,40 @@ pub struct Settings {
     /// Letter drafts: the sender and the letterhead of exports (the letters crate).
     #[serde(default)]
     pub letters: LetterSettings,
+    /// Engagements: which kinds are restricted when logged without a sensitivity.
+    #[serde(default)]
+    pub engagements: EngagementSettings,
+    /// The web app: the address users reach it at.
+    #[serde(default)]
+    pub web: WebSettings,
+}
+
+/// Which engagement kinds are `restricted` unless the person logging them says otherwise.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngagementSettings {
+    pub restricted_kinds: Vec<String>,
+}
+
+impl Default for EngagementSettings {
+    fn default() -> Self {
+        Self {
+            restricted_kinds: crate::domain::DEFAULT_RESTRICTED_KINDS
+                .iter()
+                .map(|k| (*k).to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// The web app's own settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSettings {
+    /// The address users open, such as `https://outreach.example.org`; absolute links (the
+    /// calendar URL) are made from it, never from request headers, and an `https` address marks
+    /// cookies `Secure`. Empty: `http://127.0.0.1:PORT` of `outreach serve`.
+    pub public_url: String,
 }
 
 /// Who signs letters and the letterhead their exports carry.
@@ -53,6 +87,8 @@ pub struct LetterSettings {
     pub email: String,
     /// Letter templates are read from <templates_dir>/letters, or the built-in ones.
     pub templates_dir: String,
+    /// Four eyes: nobody approves a version they wrote.
+    pub four_eyes: bool,
 }
 
 impl Default for LetterSettings {
@@ -68,6 +104,7 @@ impl Default for LetterSettings {
             place: "Geneva".into(),
             email: "outreach@example.org".into(),
             templates_dir: "templates".into(),
+            four_eyes: true,
         }
     }
 }
@@ -203,6 +240,8 @@ impl fmt::Debug for Settings {
             .field("mail", &self.mail)
             .field("scheduler", &self.scheduler)
             .field("letters", &self.letters)
+            .field("engagements", &self.engagements)
+            .field("web", &self.web)
             .finish()
     }
 }
@@ -258,6 +297,17 @@ impl Settings {
             .map_err(|e| Error::Config(e.to_string()))?;
         IanaZone::parse("time_zone", &settings.time_zone)
             .map_err(|e| Error::Config(e.to_string()))?;
+        for kind in &settings.engagements.restricted_kinds {
+            crate::domain::EngagementKind::parse("engagements.restricted_kinds", kind)
+                .map_err(|e| Error::Config(e.to_string()))?;
+        }
+        let url = settings.web.public_url.trim();
+        let http = url.starts_with("http://") || url.starts_with("https://");
+        if !url.is_empty() && (!http || url.contains(char::is_whitespace)) {
+            return Err(Error::Config(format!(
+                "web.public_url: '{url}' is not an http:// or https:// address such as https://outreach.example.org"
+            )));
+        }
         Ok(settings)
     }
 

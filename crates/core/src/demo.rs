@@ -222,6 +222,7 @@ pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<DemoReport> 
             Some("Embassy willing to raise accession with the ministry"),
             Some("open"),
             vec!["Ingrid Demo", "Asha Demo"],
+            "internal",
         ),
         (
             "NPL",
@@ -231,6 +232,7 @@ pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<DemoReport> 
             Some("Ministry asked for the Convention text in Nepali"),
             Some("open"),
             vec!["Ram Demo", "Asha Demo"],
+            "public",
         ),
         (
             "AZE",
@@ -240,6 +242,7 @@ pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<DemoReport> 
             Some("Interest in clearance standards; accession not discussed"),
             Some("reluctant"),
             vec!["Elnur Demo", "Farid Demo"],
+            "restricted",
         ),
         (
             "IND",
@@ -249,9 +252,12 @@ pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<DemoReport> 
             None,
             None,
             vec!["Priya Demo"],
+            "internal",
         ),
     ];
-    for (state, kind, days, summary, outcome, stance, with) in engagements_to_log {
+    // The demo shows each sensitivity: the ministry meeting is public (letters cite it), the
+    // military dialogue restricted, the rest internal.
+    for (state, kind, days, summary, outcome, stance, with, sensitivity) in engagements_to_log {
         engagements::insert(
             &tx,
             actor,
@@ -263,7 +269,8 @@ pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<DemoReport> 
                 outcome: outcome.map(Into::into),
                 stance: stance.map(Into::into),
                 with: with.into_iter().map(Into::into).collect(),
-                meeting_id: None,
+                sensitivity: Some(sensitivity.into()),
+                ..EngagementInput::default()
             },
         )
         .await?;

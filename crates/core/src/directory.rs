@@ -138,7 +138,7 @@ pub(crate) async fn insert_organisation<C: ConnectionTrait>(
     let website = optional_text("website", input.website.as_deref(), 300)?;
     let icbl_member = parse_bool("icbl_member", input.icbl_member.as_deref())?
         || kind == OrganisationKind::IcblMember;
-    let notes = optional_text("notes", input.notes.as_deref(), 4000)?;
+    let notes = crate::domain::optional_paragraphs("notes", input.notes.as_deref(), 4000)?;
     let iso3 = state.map(|s| s.iso3);
     if find_organisation_exact(db, &name, iso3.as_deref())
         .await?
@@ -282,7 +282,7 @@ pub(crate) async fn insert_contact<C: ConnectionTrait>(
         Some(z) => Some(IanaZone::parse("time_zone", z)?.name().to_owned()),
     };
     let phone = optional_text("phone", input.phone.as_deref(), 50)?;
-    let notes = optional_text("notes", input.notes.as_deref(), 4000)?;
+    let notes = crate::domain::optional_paragraphs("notes", input.notes.as_deref(), 4000)?;
     let org = match input
         .organisation
         .as_deref()
@@ -483,16 +483,24 @@ pub fn format_amount(minor: i64) -> String {
     format!("{grouped}.{:02}", minor % 100)
 }
 
-/// Adds an Investing in Action grant with its report deadlines.
+/// Adds an Investing in Action grant with its report deadlines. Coordinators and admins only.
 ///
 /// # Errors
-/// [`Error::Invalid`] for a bad field; [`Error::NotFound`] for an unknown organisation.
+/// [`Error::Invalid`] for a bad field; [`Error::NotFound`] for an unknown organisation;
+/// [`Error::Forbidden`] for staff.
 pub async fn add_grant(
     db: &DatabaseConnection,
     actor: &Actor,
     input: &GrantInput,
 ) -> Result<GrantView> {
     let tx = crate::db::begin(db).await?;
+    crate::actor::require_role(
+        &tx,
+        actor,
+        crate::domain::Role::Coordinator,
+        "record grants",
+    )
+    .await?;
     let out = add_grant_in(&tx, actor, input).await?;
     tx.commit().await?;
     Ok(out)
@@ -527,7 +535,7 @@ pub(crate) async fn add_grant_in<C: ConnectionTrait>(
             ),
         ));
     }
-    let purpose = optional_text("purpose", input.purpose.as_deref(), 2000)?;
+    let purpose = crate::domain::optional_paragraphs("purpose", input.purpose.as_deref(), 2000)?;
     let mut due = Vec::new();
     for d in &input.reports_due {
         due.push(parse_date("report-due", d)?);
@@ -741,6 +749,14 @@ fn read_rows(file: &Path, allowed: &[&str]) -> Result<Vec<(u64, HashMap<String, 
         let line = record.position().map_or(0, csv::Position::line);
         if record.iter().all(str::is_empty) {
             continue;
+        }
+        // Control characters are refused here, by line and column, before any lookup sees them.
+        for (h, v) in headers.iter().zip(record.iter()) {
+            if let Err(Error::Invalid { message, .. }) =
+                crate::domain::check_controls(h, v, h == "notes")
+            {
+                return Err(csv_err(line, h, message));
+            }
         }
         let row = headers
             .iter()

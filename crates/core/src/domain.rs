@@ -137,6 +137,34 @@ string_enum!(
 );
 
 string_enum!(
+    /// Who may read an engagement's summary, outcome and follow-up text: `public` (may be cited
+    /// in letters to third parties), `internal` (every signed-in staff member) or `restricted`
+    /// (only staff members cleared for restricted notes; never in any letter, email or export).
+    Sensitivity, "sensitivity", {
+        Public => "public",
+        Internal => "internal",
+        Restricted => "restricted",
+    }
+);
+
+impl Sensitivity {
+    /// The sensitivity an engagement of `kind` gets when none is given: military dialogue is
+    /// restricted, everything else internal (`[engagements] restricted_kinds` changes the list).
+    pub fn default_for(kind: EngagementKind, restricted_kinds: &[String]) -> Self {
+        if restricted_kinds.iter().any(|k| {
+            EngagementKind::parse("restricted_kinds", k).is_ok_and(|parsed| parsed == kind)
+        }) {
+            Self::Restricted
+        } else {
+            Self::Internal
+        }
+    }
+}
+
+/// The engagement kinds restricted by default when `[engagements] restricted_kinds` is not set.
+pub const DEFAULT_RESTRICTED_KINDS: &[&str] = &["military_dialogue"];
+
+string_enum!(
     /// A staff member's role.
     Role, "role", {
         Staff => "staff",
@@ -382,6 +410,7 @@ pub fn parse_duration_minutes(field: &str, given: &str) -> Result<i32> {
 /// # Errors
 /// [`Error::Invalid`] naming `field`.
 pub fn required_text(field: &str, given: &str, max: usize) -> Result<String> {
+    check_controls(field, given, false)?;
     let t = given.trim();
     if t.is_empty() {
         return Err(Error::invalid(field, "must not be empty"));
@@ -398,11 +427,84 @@ pub fn required_text(field: &str, given: &str, max: usize) -> Result<String> {
 /// Optional text: `None` when absent or blank.
 ///
 /// # Errors
-/// [`Error::Invalid`] naming `field` when longer than `max` characters.
+/// [`Error::Invalid`] naming `field` when longer than `max` characters or holding a control
+/// character.
 pub fn optional_text(field: &str, given: Option<&str>, max: usize) -> Result<Option<String>> {
+    if let Some(g) = given {
+        check_controls(field, g, false)?;
+    }
     match given.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
         Some(t) => required_text(field, t, max).map(Some),
+    }
+}
+
+/// Text of several lines (a summary, notes, a description): as [`required_text`], but tabs and
+/// line breaks are kept (a `\r\n` becomes `\n`).
+///
+/// # Errors
+/// As [`required_text`].
+pub fn required_paragraphs(field: &str, given: &str, max: usize) -> Result<String> {
+    check_controls(field, given, true)?;
+    let t = given.replace("\r\n", "\n").replace('\r', "\n");
+    let t = t.trim();
+    if t.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if t.chars().count() > max {
+        return Err(Error::invalid(
+            field,
+            format!("is longer than {max} characters; shorten it"),
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+/// Optional text of several lines: `None` when absent or blank.
+///
+/// # Errors
+/// As [`required_paragraphs`].
+pub fn optional_paragraphs(field: &str, given: Option<&str>, max: usize) -> Result<Option<String>> {
+    if let Some(g) = given {
+        check_controls(field, g, true)?;
+    }
+    match given.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => required_paragraphs(field, t, max).map(Some),
+    }
+}
+
+/// The first control character in `given` that a field may not hold: every C0 character
+/// (U+0000 to U+001F) and DEL, except tab and line breaks where `multi_line` allows them.
+pub fn forbidden_control(given: &str, multi_line: bool) -> Option<char> {
+    given.chars().find(|&c| {
+        (c.is_ascii_control() || ('\u{80}'..='\u{9f}').contains(&c))
+            && !(multi_line && matches!(c, '\t' | '\n' | '\r'))
+    })
+}
+
+/// Refuses text holding a control character (see [`forbidden_control`]), naming the field.
+///
+/// # Errors
+/// [`Error::Invalid`] naming `field`, the character and where it is.
+pub fn check_controls(field: &str, given: &str, multi_line: bool) -> Result<()> {
+    match forbidden_control(given, multi_line) {
+        None => Ok(()),
+        Some(c) => {
+            let at = given.chars().take_while(|&x| x != c).count() + 1;
+            let allowed = if multi_line {
+                "; only tabs and line breaks are allowed"
+            } else {
+                "; this field takes one line of plain text"
+            };
+            Err(Error::invalid(
+                field,
+                format!(
+                    "holds a control character (U+{:04X}) at character {at}{allowed}: remove it",
+                    u32::from(c)
+                ),
+            ))
+        }
     }
 }
 

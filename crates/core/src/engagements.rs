@@ -12,10 +12,11 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::access::Reader;
 use crate::actor::{Actor, ensure_user};
 use crate::audit;
 use crate::directory::resolve_contact;
-use crate::domain::{EngagementKind, Stance, optional_text, parse_date};
+use crate::domain::{EngagementKind, Sensitivity, Stance, parse_date};
 use crate::entities::{contact, engagement, engagement_participant, user};
 use crate::error::{Error, Result};
 
@@ -33,6 +34,12 @@ pub struct EngagementInput {
     pub with: Vec<String>,
     /// The meeting this engagement records, if any (already resolved).
     pub meeting_id: Option<Uuid>,
+    /// `public`, `internal` or `restricted`; when absent, restricted for the kinds in
+    /// `restricted_kinds` and internal otherwise.
+    pub sensitivity: Option<String>,
+    /// The kinds restricted by default (`[engagements] restricted_kinds`); `None` for the
+    /// built-in list (military dialogue).
+    pub restricted_kinds: Option<Vec<String>>,
 }
 
 /// An engagement with its participants' names, for timelines and JSON.
@@ -48,6 +55,24 @@ pub struct EngagementView {
     pub meeting_id: Option<Uuid>,
     pub participants: Vec<String>,
     pub logged_by: String,
+    /// `public`, `internal` or `restricted`.
+    pub sensitivity: String,
+    /// True when the reader may not read this restricted engagement: its summary is a notice,
+    /// its outcome and stance are left out.
+    pub withheld: bool,
+}
+
+impl EngagementView {
+    /// Blanks what `reader` may not read.
+    fn for_reader(mut self, reader: &crate::access::Reader) -> Self {
+        if !reader.may_read(&self.sensitivity) {
+            self.summary = crate::access::WITHHELD_SUMMARY.to_owned();
+            self.outcome = None;
+            self.stance = None;
+            self.withheld = true;
+        }
+        self
+    }
 }
 
 /// Validates and writes an engagement inside the caller's transaction.
@@ -58,6 +83,24 @@ pub(crate) async fn insert<C: ConnectionTrait>(
 ) -> Result<EngagementView> {
     let state = crate::states::resolve(db, &input.state).await?;
     let kind = EngagementKind::parse("kind", &input.kind)?;
+    let sensitivity = match input
+        .sensitivity
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(s) => Sensitivity::parse("sensitivity", s)?,
+        None => match &input.restricted_kinds {
+            Some(kinds) => Sensitivity::default_for(kind, kinds),
+            None => Sensitivity::default_for(
+                kind,
+                &crate::domain::DEFAULT_RESTRICTED_KINDS
+                    .iter()
+                    .map(|k| (*k).to_owned())
+                    .collect::<Vec<_>>(),
+            ),
+        },
+    };
     let date = match input.date.as_deref() {
         Some(d) => parse_date("date", d)?,
         None => actor.today(),
@@ -71,8 +114,9 @@ pub(crate) async fn insert<C: ConnectionTrait>(
             ),
         ));
     }
-    let summary = optional_text("summary", input.summary.as_deref(), 4000)?.unwrap_or_default();
-    let outcome = optional_text("outcome", input.outcome.as_deref(), 4000)?;
+    let summary = crate::domain::optional_paragraphs("summary", input.summary.as_deref(), 4000)?
+        .unwrap_or_default();
+    let outcome = crate::domain::optional_paragraphs("outcome", input.outcome.as_deref(), 4000)?;
     let stance = match input
         .stance
         .as_deref()
@@ -106,6 +150,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         meeting_id: Set(input.meeting_id),
         created_by: Set(actor.handle.clone()),
         created_at: Set(Utc::now()),
+        sensitivity: Set(sensitivity.as_str().to_owned()),
     }
     .insert(db)
     .await?;
@@ -135,7 +180,10 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         &model.id.to_string(),
         serde_json::json!({
             "iso3": model.iso3, "kind": model.kind, "date": model.occurred_on,
-            "outcome": model.outcome, "stance": model.stance,
+            "sensitivity": model.sensitivity,
+            // Restricted text never reaches the audit log, which admins read without clearance.
+            "outcome": if sensitivity == Sensitivity::Restricted { None } else { model.outcome.clone() },
+            "stance": if sensitivity == Sensitivity::Restricted { None } else { model.stance.clone() },
             "contacts": contacts.iter().map(|c| c.id).collect::<Vec<_>>(),
         }),
     )
@@ -153,6 +201,8 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         meeting_id: model.meeting_id,
         participants,
         logged_by: model.created_by,
+        sensitivity: model.sensitivity,
+        withheld: false,
     })
 }
 
@@ -236,12 +286,16 @@ pub async fn add_staff_in<C: ConnectionTrait>(
     Ok(handles)
 }
 
-/// A state's engagements, newest first.
+/// A state's engagements, newest first, as `reader` may read them.
 ///
 /// # Errors
 /// Database errors.
-pub async fn for_state<C: ConnectionTrait>(db: &C, iso3: &str) -> Result<Vec<EngagementView>> {
-    newest_for_state(db, iso3, None).await
+pub async fn for_state<C: ConnectionTrait>(
+    db: &C,
+    iso3: &str,
+    reader: &Reader,
+) -> Result<Vec<EngagementView>> {
+    newest_for_state(db, iso3, None, reader).await
 }
 
 /// How many engagements a state has (for "N more" under a shortened timeline).
@@ -256,7 +310,8 @@ pub async fn count_for_state<C: ConnectionTrait>(db: &C, iso3: &str) -> Result<u
 }
 
 /// A state's newest `limit` engagements (all of them with `None`), newest first, with their
-/// participants' names.
+/// participants' names, as `reader` may read them (restricted ones withheld unless the reader
+/// is cleared; a cleared reader's read is audited).
 ///
 /// # Errors
 /// Database errors.
@@ -264,6 +319,7 @@ pub async fn newest_for_state<C: ConnectionTrait>(
     db: &C,
     iso3: &str,
     limit: Option<u64>,
+    reader: &Reader,
 ) -> Result<Vec<EngagementView>> {
     let rows = engagement::Entity::find()
         .filter(engagement::Column::Iso3.eq(iso3))
@@ -308,6 +364,12 @@ pub async fn newest_for_state<C: ConnectionTrait>(
         .into_iter()
         .map(|u| (u.id, u.handle))
         .collect();
+    let read: Vec<Uuid> = rows
+        .iter()
+        .filter(|e| e.sensitivity == Sensitivity::Restricted.as_str() && reader.cleared)
+        .map(|e| e.id)
+        .collect();
+    crate::access::record_reads(db, reader, &read, &[]).await?;
     Ok(rows
         .into_iter()
         .map(|e| EngagementView {
@@ -330,6 +392,9 @@ pub async fn newest_for_state<C: ConnectionTrait>(
             stance: e.stance,
             meeting_id: e.meeting_id,
             logged_by: e.created_by,
+            sensitivity: e.sensitivity,
+            withheld: false,
         })
+        .map(|v| v.for_reader(reader))
         .collect())
 }

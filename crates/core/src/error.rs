@@ -63,6 +63,10 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
 
+    /// The acting user's role, clearance or account does not allow the command.
+    #[error("{0}")]
+    Forbidden(String),
+
     /// A CSV file with a bad row; nothing from the file was written.
     #[error("{file}, line {line}, column '{column}': {message}; nothing was imported")]
     Csv {

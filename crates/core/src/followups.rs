@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::actor::{Actor, ensure_user, require_user};
 use crate::audit;
-use crate::domain::{parse_date, required_text};
+use crate::domain::parse_date;
 use crate::entities::{engagement, follow_up, user};
 use crate::error::{Error, Result};
 use crate::ids;
@@ -42,6 +42,17 @@ pub struct FollowUpView {
     pub overdue: bool,
     pub engagement_id: Option<Uuid>,
     pub meeting_id: Option<Uuid>,
+    /// True when it was made from a restricted engagement and the reader is not cleared: the
+    /// description is a notice.
+    pub withheld: bool,
+}
+
+impl FollowUpView {
+    fn withhold(mut self) -> Self {
+        self.description = crate::access::WITHHELD_FOLLOW_UP.to_owned();
+        self.withheld = true;
+        self
+    }
 }
 
 fn view(f: follow_up::Model, owner: String, today: NaiveDate) -> FollowUpView {
@@ -55,6 +66,7 @@ fn view(f: follow_up::Model, owner: String, today: NaiveDate) -> FollowUpView {
         done_at: f.done_at,
         engagement_id: f.engagement_id,
         meeting_id: f.meeting_id,
+        withheld: false,
     }
 }
 
@@ -84,7 +96,7 @@ pub async fn add_in<C: ConnectionTrait>(
     actor: &Actor,
     input: &FollowUpInput,
 ) -> Result<FollowUpView> {
-    let description = required_text("description", &input.description, 2000)?;
+    let description = crate::domain::required_paragraphs("description", &input.description, 2000)?;
     let due_on = match input.due.as_deref() {
         Some(d) => parse_date("due", d)?,
         None => actor.today() + chrono::Days::new(7),
@@ -197,15 +209,48 @@ pub async fn done(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<Fo
         .await?
         .map(|u| u.handle)
         .unwrap_or_default();
+    let withhold = crate::access::is_restricted(&tx, model.engagement_id).await?
+        && !crate::access::Reader::of(&tx, &actor.handle).await?.cleared;
     tx.commit().await?;
-    Ok(view(model, owner, actor.today()))
+    let v = view(model, owner, actor.today());
+    Ok(if withhold { v.withhold() } else { v })
 }
 
-/// Follow-ups by due date: open ones only unless `all`; one state's or one owner's when given.
+/// Follow-ups by due date: open ones only unless `all`; one state's or one owner's when given;
+/// as `reader` may read them (the text of one made from a restricted engagement is withheld
+/// unless the reader is cleared, and a cleared reader's read is audited).
 ///
 /// # Errors
 /// Database errors.
 pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    today: NaiveDate,
+    all: bool,
+    iso3: Option<&str>,
+    owner: Option<&str>,
+    reader: &crate::access::Reader,
+) -> Result<Vec<FollowUpView>> {
+    let rows = list_unread(db, today, all, iso3, owner).await?;
+    let from: Vec<Uuid> = rows.iter().filter_map(|f| f.engagement_id).collect();
+    let restricted = crate::access::restricted_among(db, &from).await?;
+    let is_restricted = |f: &FollowUpView| f.engagement_id.is_some_and(|e| restricted.contains(&e));
+    if reader.cleared {
+        let read: Vec<Uuid> = rows
+            .iter()
+            .filter(|f| is_restricted(f))
+            .map(|f| f.id)
+            .collect();
+        crate::access::record_reads(db, reader, &[], &read).await?;
+        return Ok(rows);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|f| if is_restricted(&f) { f.withhold() } else { f })
+        .collect())
+}
+
+/// As [`list`] for counting only (the attention list): the text is read by nobody.
+pub(crate) async fn list_unread<C: ConnectionTrait>(
     db: &C,
     today: NaiveDate,
     all: bool,

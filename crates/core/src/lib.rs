@@ -5,6 +5,7 @@
 //! or PostgreSQL through sea-orm. It knows nothing of HTTP, SMTP, timers or terminals: the
 //! binaries and daemons that use it decide how and when.
 
+pub mod access;
 pub mod actor;
 pub mod audit;
 pub mod config;

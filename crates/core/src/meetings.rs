@@ -381,6 +381,19 @@ pub async fn cancel_in<C: ConnectionTrait>(tx: &C, actor: &Actor, id: &str) -> R
     Ok(view)
 }
 
+/// How a held meeting's engagement is logged.
+#[derive(Debug, Clone, Default)]
+pub struct HeldInput {
+    /// The engagement kind, such as `capital-meeting`.
+    pub kind: String,
+    pub outcome: Option<String>,
+    pub stance: Option<String>,
+    /// As [`EngagementInput::sensitivity`].
+    pub sensitivity: Option<String>,
+    /// As [`EngagementInput::restricted_kinds`].
+    pub restricted_kinds: Option<Vec<String>>,
+}
+
 /// Marks a planned meeting as held and logs the engagement it was, with its outcome, in one
 /// transaction.
 ///
@@ -391,9 +404,7 @@ pub async fn held(
     db: &DatabaseConnection,
     actor: &Actor,
     id: &str,
-    kind: &str,
-    outcome: Option<&str>,
-    stance: Option<&str>,
+    input: &HeldInput,
 ) -> Result<(MeetingView, EngagementView)> {
     let tx = crate::db::begin(db).await?;
     let m = find(&tx, id).await?;
@@ -418,13 +429,15 @@ pub async fn held(
         actor,
         &EngagementInput {
             state: m.iso3.clone(),
-            kind: kind.to_owned(),
+            kind: input.kind.clone(),
             date: Some(zone.local(m.starts_at).date_naive().to_string()),
             summary: Some(m.title.clone()),
-            outcome: outcome.map(str::to_owned),
-            stance: stance.map(str::to_owned),
+            outcome: input.outcome.clone(),
+            stance: input.stance.clone(),
             with: contacts,
             meeting_id: Some(m.id),
+            sensitivity: input.sensitivity.clone(),
+            restricted_kinds: input.restricted_kinds.clone(),
         },
     )
     .await?;

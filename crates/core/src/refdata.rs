@@ -155,6 +155,17 @@ fn read_csv<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<Vec<
         })?;
         rows.push(row);
     }
+    // An empty file (or one with only its header) is a broken copy, never "remove everything".
+    if rows.is_empty() {
+        return Err(Error::ReferenceData(format!(
+            "{file} has no rows{}; a reference data folder needs every row (the shipped files are in data/reference/)",
+            if headers.is_empty() {
+                ""
+            } else {
+                " under its header"
+            }
+        )));
+    }
     Ok(rows)
 }
 
@@ -384,16 +395,60 @@ fn state_active(m: state::Model) -> state::ActiveModel {
     }
 }
 
+/// The share of the stored treaty events (or shipped signals) a load may remove unless removals
+/// are allowed: 5 %.
+pub const MAX_REMOVAL_SHARE: f64 = 0.05;
+
 /// Loads `data` into the database in one transaction: inserts what is new, updates what changed,
 /// removes treaty events the data no longer has, and leaves the rest alone, so that running it
-/// twice changes nothing. States are never removed (records refer to them).
+/// twice changes nothing. States are never removed (records refer to them). A load that would
+/// remove more than 5 % of the stored treaty events or shipped signals is refused (see
+/// [`load_with`]).
 ///
 /// # Errors
-/// Database errors; nothing is written then.
+/// Database errors, [`Error::Conflict`] for a load that would remove too much; nothing is
+/// written then.
 pub async fn load(
     db: &DatabaseConnection,
     data: &ReferenceData,
     actor: &str,
+) -> Result<LoadReport> {
+    load_with(db, data, actor, false).await
+}
+
+/// What a refused load would have removed, for the error message.
+fn too_many_removals(what: &str, removed: &[String], stored: usize) -> Error {
+    let shown: Vec<&str> = removed.iter().take(10).map(String::as_str).collect();
+    let more = removed.len().saturating_sub(shown.len());
+    Error::Conflict(format!(
+        "this load would remove {} of the {stored} {what} in the database (more than 5 %): {}{}; \
+         nothing was changed. Check that the data folder is complete; if the removals are intended, \
+         load it again with --allow-removals",
+        removed.len(),
+        shown.join("; "),
+        if more > 0 {
+            format!("; and {more} more")
+        } else {
+            String::new()
+        }
+    ))
+}
+
+fn removes_too_much(removed: usize, stored: usize) -> bool {
+    #[allow(clippy::cast_precision_loss)]
+    let share = removed as f64 / stored.max(1) as f64;
+    removed > 0 && share > MAX_REMOVAL_SHARE
+}
+
+/// As [`load`]; with `allow_removals` a load may remove any share of the events and signals.
+///
+/// # Errors
+/// As [`load`].
+pub async fn load_with(
+    db: &DatabaseConnection,
+    data: &ReferenceData,
+    actor: &str,
+    allow_removals: bool,
 ) -> Result<LoadReport> {
     let tx = crate::db::begin(db).await?;
     let mut report = LoadReport::default();
@@ -506,6 +561,18 @@ pub async fn load(
             .exec(&tx)
             .await?;
     }
+    let gone: Vec<String> = existing_events
+        .keys()
+        .filter(|k| !seen.contains(*k))
+        .map(|(t, i, e)| format!("{t} {i} {e}"))
+        .collect();
+    if !allow_removals && removes_too_much(gone.len(), existing_events.len()) {
+        return Err(too_many_removals(
+            "treaty events",
+            &gone,
+            existing_events.len(),
+        ));
+    }
     for (key, have) in &existing_events {
         if !seen.contains(key) {
             treaty_event::Entity::delete_by_id(have.id)
@@ -516,7 +583,7 @@ pub async fn load(
     }
 
     if let Some(rows) = &data.signals {
-        report.signals = load_signals(&tx, rows, actor).await?;
+        report.signals = load_signals(&tx, rows, actor, allow_removals).await?;
     }
 
     if report.changed() > 0 {
@@ -540,6 +607,7 @@ async fn load_signals<C: ConnectionTrait>(
     tx: &C,
     rows: &[SignalRow],
     actor: &str,
+    allow_removals: bool,
 ) -> Result<Counts> {
     use sea_orm::{ColumnTrait, QueryFilter};
     let mut counts = Counts::default();
@@ -589,6 +657,14 @@ async fn load_signals<C: ConnectionTrait>(
     counts.inserted = new_rows.len();
     for chunk in new_rows.chunks(100) {
         signal::Entity::insert_many(chunk.to_vec()).exec(tx).await?;
+    }
+    let gone: Vec<String> = existing
+        .values()
+        .filter(|s| !seen.contains(&s.id))
+        .map(|s| format!("{} {} {}", s.iso3, s.kind, s.observed_on))
+        .collect();
+    if !allow_removals && removes_too_much(gone.len(), existing.len()) {
+        return Err(too_many_removals("shipped signals", &gone, existing.len()));
     }
     for id in existing.keys() {
         if !seen.contains(id) {

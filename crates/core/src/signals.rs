@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::actor::Actor;
 use crate::audit;
-use crate::domain::{SignalKind, optional_text, parse_date, required_text};
+use crate::domain::{SignalKind, optional_text, parse_date};
 use crate::entities::signal;
 use crate::error::Result;
 
@@ -82,7 +82,7 @@ pub(crate) async fn add_in<C: ConnectionTrait>(
     let st = crate::states::resolve(tx, &input.state).await?;
     let kind = SignalKind::parse("kind", &input.kind)?;
     let date = parse_date("date", &input.date)?;
-    let detail = required_text("detail", &input.detail, 2000)?;
+    let detail = crate::domain::required_paragraphs("detail", &input.detail, 2000)?;
     let value = optional_text("value", input.value.as_deref(), 100)?;
     let source = optional_text("source", input.source.as_deref(), 500)?;
     let model = signal::ActiveModel {

@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::access::Reader;
 use crate::directory::{self, GrantView};
 use crate::domain::{IanaZone, MeetingStatus};
 use crate::engagements::{self, EngagementView};
@@ -97,7 +98,8 @@ pub struct StateProfile {
     pub open_follow_ups: Vec<FollowUpView>,
 }
 
-/// A state's profile under `treaty` as of `at`, with times shown in `reader`'s zone.
+/// A state's profile under `treaty` as of `at`, with times shown in `reader`'s zone and the
+/// engagements and follow-ups as `who` may read them.
 ///
 /// # Errors
 /// Database errors.
@@ -108,8 +110,9 @@ pub async fn profile<C: ConnectionTrait>(
     at: NaiveDate,
     reader: IanaZone,
     today: NaiveDate,
+    who: &Reader,
 ) -> Result<StateProfile> {
-    profile_with(db, st, treaty, at, reader, today, None).await
+    profile_with(db, st, treaty, at, reader, today, None, who).await
 }
 
 /// As [`profile`], with at most `timeline` engagements (the newest) in the profile's timeline;
@@ -118,6 +121,7 @@ pub async fn profile<C: ConnectionTrait>(
 ///
 /// # Errors
 /// Database errors.
+#[allow(clippy::too_many_arguments)]
 pub async fn profile_with<C: ConnectionTrait>(
     db: &C,
     st: state::Model,
@@ -126,6 +130,7 @@ pub async fn profile_with<C: ConnectionTrait>(
     reader: IanaZone,
     today: NaiveDate,
     timeline: Option<u64>,
+    who: &Reader,
 ) -> Result<StateProfile> {
     let events = treaty_event::Entity::find()
         .filter(treaty_event::Column::Iso3.eq(st.iso3.clone()))
@@ -191,11 +196,11 @@ pub async fn profile_with<C: ConnectionTrait>(
         .collect();
     let (engagements, engagement_count) = match timeline {
         Some(limit) => (
-            engagements::newest_for_state(db, &st.iso3, Some(limit)).await?,
+            engagements::newest_for_state(db, &st.iso3, Some(limit), who).await?,
             engagements::count_for_state(db, &st.iso3).await?,
         ),
         None => {
-            let all = engagements::for_state(db, &st.iso3).await?;
+            let all = engagements::for_state(db, &st.iso3, who).await?;
             let n = all.len() as u64;
             (all, n)
         }
@@ -207,7 +212,7 @@ pub async fn profile_with<C: ConnectionTrait>(
         last_engagement,
         next_meeting: upcoming_meetings.first().cloned(),
         upcoming_meetings,
-        open_follow_ups: followups::list(db, today, false, Some(&st.iso3), None).await?,
+        open_follow_ups: followups::list(db, today, false, Some(&st.iso3), None, who).await?,
         signals: signals::for_state(db, &st.iso3).await?,
         grants: directory::grants(db, Some(&st.iso3)).await?,
         organisations: orgs
@@ -323,7 +328,7 @@ pub async fn attention<C: ConnectionTrait>(
             }
         }
     }
-    let open = followups::list(db, today, false, None, None).await?;
+    let open = followups::list_unread(db, today, false, None, None).await?;
     let mut out: Vec<AttentionRow> = outside
         .into_iter()
         .map(|s| {

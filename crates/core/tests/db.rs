@@ -476,6 +476,8 @@ async fn an_embassy_visit_logged_for_nepal_appears_in_its_profile_with_its_parti
             stance: Some("open".into()),
             with: vec!["sita@mofa.example.org".into()],
             meeting_id: None,
+            sensitivity: None,
+            restricted_kinds: None,
         },
     )
     .await
@@ -503,9 +505,20 @@ async fn an_embassy_visit_logged_for_nepal_appears_in_its_profile_with_its_parti
     .unwrap();
 
     let npl = states::resolve(&conn, "NPL").await.unwrap();
-    let profile = views::profile(&conn, npl, "APMBC", today, me.zone, today)
-        .await
-        .unwrap();
+    let profile = views::profile(
+        &conn,
+        npl,
+        "APMBC",
+        today,
+        me.zone,
+        today,
+        &outreach_core::access::Reader {
+            handle: None,
+            cleared: true,
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(profile.status, Status::NotParty);
     assert_eq!(profile.engagements.len(), 2);
     let first = &profile.engagements[0];
@@ -525,9 +538,21 @@ async fn an_embassy_visit_logged_for_nepal_appears_in_its_profile_with_its_parti
 
     // A page's shortened timeline keeps the newest, and still counts them all.
     let npl = states::resolve(&conn, "NPL").await.unwrap();
-    let short = views::profile_with(&conn, npl, "APMBC", today, me.zone, today, Some(1))
-        .await
-        .unwrap();
+    let short = views::profile_with(
+        &conn,
+        npl,
+        "APMBC",
+        today,
+        me.zone,
+        today,
+        Some(1),
+        &outreach_core::access::Reader {
+            handle: None,
+            cleared: true,
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(short.engagements.len(), 1);
     assert_eq!(short.engagements[0].id, logged.id);
     assert_eq!(
@@ -1102,23 +1127,53 @@ async fn a_follow_up_is_done_once_and_then_leaves_the_open_list_check(db: &TestD
     .unwrap();
     assert!(late.overdue);
 
-    let open_list = followups::list(&conn, today, false, Some("NPL"), None)
-        .await
-        .unwrap();
+    let open_list = followups::list(
+        &conn,
+        today,
+        false,
+        Some("NPL"),
+        None,
+        &outreach_core::access::Reader {
+            handle: None,
+            cleared: true,
+        },
+    )
+    .await
+    .unwrap();
     let ids: Vec<_> = open_list.iter().map(|f| f.id).collect();
     assert_eq!(ids, vec![late.id, soon.id], "by due date");
     assert_eq!(
-        followups::list(&conn, today, false, None, Some("tester"))
-            .await
-            .unwrap()
-            .len(),
+        followups::list(
+            &conn,
+            today,
+            false,
+            None,
+            Some("tester"),
+            &outreach_core::access::Reader {
+                handle: None,
+                cleared: true
+            }
+        )
+        .await
+        .unwrap()
+        .len(),
         2
     );
     assert!(
-        followups::list(&conn, today, false, None, Some("someone-else"))
-            .await
-            .unwrap()
-            .is_empty()
+        followups::list(
+            &conn,
+            today,
+            false,
+            None,
+            Some("someone-else"),
+            &outreach_core::access::Reader {
+                handle: None,
+                cleared: true
+            }
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
 
     let done = followups::done(&conn, &me, &late.id.to_string())
@@ -1133,16 +1188,36 @@ async fn a_follow_up_is_done_once_and_then_leaves_the_open_list_check(db: &TestD
         .unwrap();
     assert!(row.done_at.is_some());
 
-    let open_list = followups::list(&conn, today, false, Some("NPL"), None)
-        .await
-        .unwrap();
+    let open_list = followups::list(
+        &conn,
+        today,
+        false,
+        Some("NPL"),
+        None,
+        &outreach_core::access::Reader {
+            handle: None,
+            cleared: true,
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(
         open_list.iter().map(|f| f.id).collect::<Vec<_>>(),
         vec![soon.id]
     );
-    let everything = followups::list(&conn, today, true, Some("NPL"), None)
-        .await
-        .unwrap();
+    let everything = followups::list(
+        &conn,
+        today,
+        true,
+        Some("NPL"),
+        None,
+        &outreach_core::access::Reader {
+            handle: None,
+            cleared: true,
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(everything.len(), 2);
 
     let audit_before = count(&conn, audit_log::Entity).await;
@@ -1336,4 +1411,271 @@ async fn loading_the_demo_twice_adds_nothing_the_second_time_check(db: &TestDb) 
 outreach_testkit::db_test!(
     loading_the_demo_twice_adds_nothing_the_second_time,
     loading_the_demo_twice_adds_nothing_the_second_time_check
+);
+
+// ---------------------------------------------------------------------------------------------
+// Who may read what, text input, and the reference data guard
+// ---------------------------------------------------------------------------------------------
+
+async fn restricted_notes_are_withheld_from_uncleared_readers_and_reads_are_audited_check(
+    db: &TestDb,
+) {
+    use outreach_core::access::{Reader, WITHHELD_FOLLOW_UP, WITHHELD_SUMMARY};
+    let conn = open(db).await;
+    let me = actor();
+    // Military dialogue is restricted unless said otherwise; other kinds are internal; the
+    // settings' list of restricted kinds is honoured; a given sensitivity wins.
+    let log = |kind: &str, sensitivity: Option<&str>, kinds: Option<Vec<String>>| EngagementInput {
+        state: "AZE".into(),
+        kind: kind.into(),
+        summary: Some(format!("{kind} notes")),
+        outcome: Some("candid readout".into()),
+        stance: Some("reluctant".into()),
+        sensitivity: sensitivity.map(str::to_owned),
+        restricted_kinds: kinds,
+        ..EngagementInput::default()
+    };
+    let dialogue = engagements::log(&conn, &me, &log("military-dialogue", None, None))
+        .await
+        .unwrap();
+    assert_eq!(dialogue.sensitivity, "restricted");
+    let call = engagements::log(&conn, &me, &log("call", None, None))
+        .await
+        .unwrap();
+    assert_eq!(call.sensitivity, "internal");
+    let by_settings = engagements::log(&conn, &me, &log("call", None, Some(vec!["call".into()])))
+        .await
+        .unwrap();
+    assert_eq!(by_settings.sensitivity, "restricted");
+    let public = engagements::log(&conn, &me, &log("military-dialogue", Some("public"), None))
+        .await
+        .unwrap();
+    assert_eq!(public.sensitivity, "public");
+    let bad = engagements::log(&conn, &me, &log("call", Some("secret"), None))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&bad, Error::Invalid { field, .. } if field == "sensitivity"),
+        "{bad}"
+    );
+    followups::add(
+        &conn,
+        &me,
+        &FollowUpInput {
+            description: "Send the general the clearance standard".into(),
+            engagement: Some(dialogue.id.to_string()),
+            ..FollowUpInput::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    let uncleared = Reader::of(&conn, "tester").await.unwrap();
+    assert!(!uncleared.cleared);
+    let seen = engagements::for_state(&conn, "AZE", &uncleared)
+        .await
+        .unwrap();
+    let d = seen.iter().find(|e| e.id == dialogue.id).unwrap();
+    assert!(d.withheld);
+    assert_eq!(d.summary, WITHHELD_SUMMARY);
+    assert_eq!((d.outcome.as_deref(), d.stance.as_deref()), (None, None));
+    assert_eq!(
+        (d.kind.as_str(), d.logged_by.as_str()),
+        ("military_dialogue", "tester")
+    );
+    let c = seen.iter().find(|e| e.id == call.id).unwrap();
+    assert!(!c.withheld && c.outcome.is_some());
+    let fups = followups::list(&conn, me.today(), false, Some("AZE"), None, &uncleared)
+        .await
+        .unwrap();
+    assert_eq!(fups[0].description, WITHHELD_FOLLOW_UP);
+    assert!(fups[0].withheld);
+    let today = me.today();
+    let aze = states::resolve(&conn, "AZE").await.unwrap();
+    let profile = views::profile(
+        &conn,
+        aze.clone(),
+        "APMBC",
+        today,
+        me.zone,
+        today,
+        &uncleared,
+    )
+    .await
+    .unwrap();
+    let text = serde_json::to_string(&profile).unwrap();
+    assert!(!text.contains("military_dialogue notes"), "{text}");
+    assert!(!text.contains("clearance standard"), "{text}");
+    assert_eq!(
+        audit_rows(&conn, "restricted.read").await.len(),
+        0,
+        "nothing restricted was read"
+    );
+    // The audit log of the logging carries no restricted outcome.
+    let logged = audit_log::Entity::find()
+        .filter(audit_log::Column::EntityId.eq(dialogue.id.to_string()))
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !logged.detail.contains("candid readout"),
+        "{}",
+        logged.detail
+    );
+
+    // Cleared by an admin: the text shows, and each read is audited.
+    outreach_core::actor::upsert_user(
+        &conn,
+        &me,
+        &outreach_core::actor::UserInput {
+            handle: "tester".into(),
+            cleared: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let cleared = Reader::of(&conn, "tester").await.unwrap();
+    assert!(cleared.cleared);
+    let seen = engagements::for_state(&conn, "AZE", &cleared)
+        .await
+        .unwrap();
+    assert!(seen.iter().all(|e| !e.withheld));
+    let fups = followups::list(&conn, today, false, Some("AZE"), None, &cleared)
+        .await
+        .unwrap();
+    assert!(fups[0].description.contains("clearance standard"));
+    let reads = audit_rows(&conn, "restricted.read").await;
+    assert_eq!(reads.len(), 2, "{reads:?}");
+    assert!(reads.iter().all(|r| r.actor == "tester"));
+    // A disabled account is never cleared.
+    outreach_core::entities::user::Entity::update_many()
+        .col_expr(user::Column::DisabledAt, Utc::now().into())
+        .exec(&conn)
+        .await
+        .unwrap();
+    assert!(!Reader::of(&conn, "tester").await.unwrap().cleared);
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    restricted_notes_are_withheld_from_uncleared_readers_and_reads_are_audited,
+    restricted_notes_are_withheld_from_uncleared_readers_and_reads_are_audited_check
+);
+
+async fn control_characters_are_refused_with_the_field_named_and_nothing_is_written_check(
+    db: &TestDb,
+) {
+    let conn = open(db).await;
+    let before = table_counts(&conn).await;
+    let cases: Vec<(&str, EngagementInput)> = vec![
+        (
+            "summary",
+            EngagementInput {
+                summary: Some("a\0b".into()),
+                ..npl_visit()
+            },
+        ),
+        (
+            "outcome",
+            EngagementInput {
+                outcome: Some("bell\u{7}".into()),
+                ..npl_visit()
+            },
+        ),
+    ];
+    for (field, input) in cases {
+        let err = engagements::log(&conn, &actor(), &input).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Invalid { field: f, .. } if f == field),
+            "{field}: {err}"
+        );
+        assert!(err.to_string().contains("control character"), "{err}");
+    }
+    let err = directory::add_contact(
+        &conn,
+        &actor(),
+        &ContactInput {
+            name: "Ram\nDemo".into(),
+            ..ContactInput::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::Invalid { field, .. } if field == "name"),
+        "{err}"
+    );
+    let err = Actor::new("sa\0m", IanaZone::UTC).unwrap_err();
+    assert!(err.to_string().starts_with("user:"), "{err}");
+    assert_eq!(table_counts(&conn).await, before, "nothing was written");
+    // Line breaks and tabs are kept where text has several lines.
+    let ok = engagements::log(
+        &conn,
+        &actor(),
+        &EngagementInput {
+            summary: Some("one\r\n\ttwo".into()),
+            with: Vec::new(),
+            ..npl_visit()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.summary, "one\n\ttwo");
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    control_characters_are_refused_with_the_field_named_and_nothing_is_written,
+    control_characters_are_refused_with_the_field_named_and_nothing_is_written_check
+);
+
+async fn a_load_that_would_remove_most_events_is_refused_unless_allowed_check(db: &TestDb) {
+    let conn = open(db).await;
+    let shipped = ReferenceData::embedded().unwrap();
+    let states_csv = to_csv(&shipped.states);
+    // An empty or header-only file is refused before anything is read from the database.
+    for events in [
+        String::new(),
+        "treaty,iso3,event,date,source,confidence,note\n".to_owned(),
+    ] {
+        let err = ReferenceData::parse(&states_csv, &events)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("treaty_events.csv has no rows"), "{err}");
+    }
+    // A copy with a tenth of the events: refused, saying what would go; nothing changes.
+    let kept: Vec<_> = shipped
+        .events
+        .iter()
+        .take(shipped.events.len() / 10)
+        .cloned()
+        .collect();
+    let partial = ReferenceData::parse(&states_csv, &to_csv(&kept)).unwrap();
+    let before = count(&conn, treaty_event::Entity).await;
+    let err = refdata::load(&conn, &partial, "tester").await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Conflict(_)), "{text}");
+    assert!(
+        text.contains(&format!(
+            "would remove {} of the {before} treaty events",
+            before as usize - kept.len()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("--allow-removals") && text.contains("and "),
+        "{text}"
+    );
+    assert_eq!(count(&conn, treaty_event::Entity).await, before);
+    // Allowed: the removal happens.
+    let report = refdata::load_with(&conn, &partial, "tester", true)
+        .await
+        .unwrap();
+    assert_eq!(report.treaty_events.removed, before as usize - kept.len());
+    assert_eq!(count(&conn, treaty_event::Entity).await, kept.len() as u64);
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    a_load_that_would_remove_most_events_is_refused_unless_allowed,
+    a_load_that_would_remove_most_events_is_refused_unless_allowed_check
 );

@@ -381,6 +381,14 @@ pub async fn edit(
     body: &str,
     note: Option<&str>,
 ) -> Result<LetterView> {
+    // Control characters would make a malformed .docx; tabs and line breaks are the letter's.
+    outreach_core::domain::check_controls("body", body, true)?;
+    if let Some(sub) = subject {
+        outreach_core::domain::check_controls("subject", sub, false)?;
+    }
+    if let Some(n) = note {
+        outreach_core::domain::check_controls("note", n, false)?;
+    }
     if body.trim().is_empty() {
         return Err(outreach_core::Error::invalid(
             "body",
@@ -455,9 +463,50 @@ async fn transition(
     to: LetterStatus,
     refusal: &str,
 ) -> Result<LetterView> {
+    transition_checked(db, actor, id, from, to, refusal, false).await
+}
+
+/// As [`transition`]; a move to approved also checks the actor's role and, with `four_eyes`,
+/// that the actor did not write the version approved.
+async fn transition_checked(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+    from: &[LetterStatus],
+    to: LetterStatus,
+    refusal: &str,
+    four_eyes: bool,
+) -> Result<LetterView> {
     let tx = outreach_core::db::begin(db).await?;
     ensure_user(&tx, &actor.handle, actor.zone).await?;
     let l = find(&tx, id).await?;
+    if to == LetterStatus::Approved {
+        outreach_core::actor::require_role(
+            &tx,
+            actor,
+            outreach_core::domain::Role::Coordinator,
+            "approve letters",
+        )
+        .await?;
+        if four_eyes {
+            let author = letter_version::Entity::find()
+                .filter(letter_version::Column::LetterId.eq(l.id))
+                .filter(letter_version::Column::Version.eq(l.current_version))
+                .one(&tx)
+                .await?
+                .map(|v| v.author)
+                .unwrap_or_default();
+            if author == actor.handle {
+                return Err(outreach_core::Error::Forbidden(format!(
+                    "four eyes: {} wrote version {} of letter {}, so another coordinator or admin approves it",
+                    actor.handle,
+                    l.current_version,
+                    ids::short(l.id)
+                ))
+                .into());
+            }
+        }
+    }
     let status = LetterStatus::parse("status", &l.status)?;
     if !from.contains(&status) {
         return Err(outreach_core::Error::Conflict(format!(
@@ -556,18 +605,27 @@ pub async fn submit(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
     .await
 }
 
-/// Approves the current version of a letter in review, recording who approved it.
+/// Approves the current version of a letter in review, recording who approved it. Only a
+/// coordinator or an admin may; with `four_eyes` (`letters.four_eyes`, on by default) never the
+/// author of the version approved.
 ///
 /// # Errors
+/// [`outreach_core::Error::Forbidden`] for staff or the version's author,
 /// [`outreach_core::Error::Conflict`] unless the letter is in review.
-pub async fn approve(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<LetterView> {
-    transition(
+pub async fn approve(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+    four_eyes: bool,
+) -> Result<LetterView> {
+    transition_checked(
         db,
         actor,
         id,
         &[LetterStatus::InReview],
         LetterStatus::Approved,
         "only a letter in review can be approved: run `outreach letter submit ID` first",
+        four_eyes,
     )
     .await
 }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate, Utc};
+use outreach_core::domain::Sensitivity;
 use outreach_core::entities::{
     contact, engagement, follow_up, grant, meeting, organisation, signal, state,
 };
@@ -45,14 +46,17 @@ pub struct Records {
     pub contacts: Vec<contact::Model>,
     /// Newest year first.
     pub grants: Vec<grant::Model>,
-    /// Per state, newest first.
+    /// Per state, newest first: `public` engagements only, the only ones a letter may cite.
     pub engagements: HashMap<String, Vec<engagement::Model>>,
     /// Per state, newest first.
     pub signals: HashMap<String, Vec<signal::Model>>,
     /// Planned meetings still ahead, per state, soonest first.
     pub meetings: HashMap<String, Vec<meeting::Model>>,
-    /// Open follow-ups per state, soonest due first.
+    /// Open follow-ups per state, soonest due first: only those made from a `public` engagement
+    /// (directly, or through the held meeting they belong to).
     pub follow_ups: HashMap<String, Vec<follow_up::Model>>,
+    /// States with a condemnation on record today, by core's one rule (`signals::spoken_up`).
+    spoken_up: std::collections::HashSet<String>,
     states_parties: usize,
 }
 
@@ -76,7 +80,31 @@ impl Records {
             .values()
             .filter(|r| r.status_at(today).status.is_party())
             .count();
+        // Letters leave the campaign: they cite public engagements only, never internal or
+        // restricted notes, and follow-ups only where their engagement is public.
+        let public = engagement::Entity::find()
+            .filter(engagement::Column::Sensitivity.eq(Sensitivity::Public.as_str()))
+            .order_by_desc(engagement::Column::OccurredOn)
+            .order_by_desc(engagement::Column::Id)
+            .all(db)
+            .await?;
+        let public_ids: std::collections::HashSet<Uuid> = public.iter().map(|e| e.id).collect();
+        let public_meetings: std::collections::HashSet<Uuid> =
+            public.iter().filter_map(|e| e.meeting_id).collect();
+        let citable = |f: &follow_up::Model| match (f.engagement_id, f.meeting_id) {
+            (Some(e), _) => public_ids.contains(&e),
+            (None, Some(m)) => public_meetings.contains(&m),
+            (None, None) => false,
+        };
+        let spoken = outreach_core::signals::spoken_up(db, treaty, today).await?;
+        let spoken_up = spoken
+            .parties_with
+            .iter()
+            .chain(&spoken.others_with)
+            .map(|r| r.iso3.clone())
+            .collect();
         Ok(Self {
+            spoken_up,
             states_parties,
             today,
             states: state::Entity::find()
@@ -101,14 +129,7 @@ impl Records {
                 .order_by_desc(grant::Column::Id)
                 .all(db)
                 .await?,
-            engagements: group(
-                engagement::Entity::find()
-                    .order_by_desc(engagement::Column::OccurredOn)
-                    .order_by_desc(engagement::Column::Id)
-                    .all(db)
-                    .await?,
-                |e| e.iso3.clone(),
-            ),
+            engagements: group(public, |e| e.iso3.clone()),
             signals: group(
                 signal::Entity::find()
                     .order_by_desc(signal::Column::ObservedOn)
@@ -131,7 +152,10 @@ impl Records {
                     .filter(follow_up::Column::DoneAt.is_null())
                     .order_by_asc(follow_up::Column::DueOn)
                     .all(db)
-                    .await?,
+                    .await?
+                    .into_iter()
+                    .filter(citable)
+                    .collect(),
                 |f| f.iso3.clone(),
             ),
         })
@@ -156,13 +180,7 @@ impl Records {
     /// Whether a condemnation of new use is on record for the state: a `condemnation` signal or
     /// an engagement of kind `statement`.
     pub fn has_condemnation(&self, iso3: &str) -> bool {
-        self.signals
-            .get(iso3)
-            .is_some_and(|v| v.iter().any(|s| s.kind == "condemnation"))
-            || self
-                .engagements
-                .get(iso3)
-                .is_some_and(|v| v.iter().any(|e| e.kind == "statement"))
+        self.spoken_up.contains(iso3)
     }
 
     fn org_of(&self, c: &contact::Model) -> Option<&organisation::Model> {
@@ -311,7 +329,7 @@ fn hint(field: &str, iso3: &str) -> String {
                 .to_owned()
         }
         "engagements" => format!(
-            "log at least one engagement with {iso3}: `outreach log <kind> --state {iso3} ...`"
+            "letters cite public engagements only: log one with {iso3} marked public (`outreach log <kind> --state {iso3} --sensitivity public ...`)"
         ),
         "state.years_outside" => {
             format!("{iso3} is already party; a call to join is for states not party")
@@ -319,11 +337,11 @@ fn hint(field: &str, iso3: &str) -> String {
         "state.party_since" => {
             format!("{iso3} is not a State Party; this letter is for States Parties")
         }
-        "meeting" => {
-            format!("log the meeting with {iso3} first (`outreach meeting held` or `outreach log`)")
-        }
+        "meeting" => format!(
+            "log the meeting with {iso3} first, marked public as letters cite public engagements only (`outreach meeting held ... --sensitivity public` or `outreach log ... --sensitivity public`)"
+        ),
         "occasion" => format!(
-            "record the statement or policy step of {iso3} first (`outreach log statement` or `outreach signal add`)"
+            "record the statement (marked public: `outreach log statement --state {iso3} --sensitivity public ...`) or the policy step (`outreach signal add`) of {iso3} first"
         ),
         other => format!("the records of {iso3} have no {other}"),
     }

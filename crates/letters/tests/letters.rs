@@ -121,10 +121,12 @@ async fn a_joint_approach_for_nepal_names_the_state_the_grantee_its_contact_and_
             en.body
         );
     }
-    // The most recent engagement comes first.
-    let recent = en.body.find("Meeting at the Ministry").unwrap();
-    let older = en.body.find("Briefed the Norwegian embassy").unwrap();
-    assert!(recent < older, "{}", en.body);
+    // Letters cite public engagements only: the internal embassy briefing stays out.
+    assert!(
+        !en.body.contains("Briefed the Norwegian embassy"),
+        "an internal engagement was cited:\n{}",
+        en.body
+    );
 
     let fr = drafts::draft(
         &conn,
@@ -320,6 +322,17 @@ async fn a_letter_is_sent_only_after_approval_and_every_version_is_kept_check(db
     let l = letters();
     let maria = actor("maria");
     let lead = actor("lead");
+    outreach_core::actor::upsert_user(
+        &conn,
+        &lead,
+        &outreach_core::actor::UserInput {
+            handle: "lead".into(),
+            role: Some("coordinator".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let d = drafts::draft(
         &conn,
         &maria,
@@ -370,7 +383,16 @@ async fn a_letter_is_sent_only_after_approval_and_every_version_is_kept_check(db
         .unwrap_err()
         .to_string();
     assert!(err.contains("in review"), "{err}");
-    let approved = drafts::approve(&conn, &lead, &id).await.unwrap();
+    // Staff (maria here) cannot approve, whatever the front end.
+    let err = drafts::approve(&conn, &maria, &id, true)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("only coordinators can approve letters"),
+        "{err}"
+    );
+    let approved = drafts::approve(&conn, &lead, &id, true).await.unwrap();
     assert_eq!(approved.approved_by.as_deref(), Some("lead"));
     assert_eq!(approved.approved_version, Some(2));
     // An edit after approval makes a new version and needs a new approval.
@@ -388,7 +410,13 @@ async fn a_letter_is_sent_only_after_approval_and_every_version_is_kept_check(db
     assert_eq!(third.approved_by, None);
     assert!(drafts::mark_sent(&conn, &maria, &id).await.is_err());
     drafts::submit(&conn, &maria, &id).await.unwrap();
-    drafts::approve(&conn, &lead, &id).await.unwrap();
+    // Four eyes: lead wrote version 3, so lead does not approve it; without the rule lead may.
+    let err = drafts::approve(&conn, &lead, &id, true)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("four eyes: lead wrote version 3"), "{err}");
+    drafts::approve(&conn, &lead, &id, false).await.unwrap();
     let sent = drafts::mark_sent(&conn, &maria, &id).await.unwrap();
     assert_eq!(sent.status, "sent");
     assert!(sent.sent_at.is_some());
@@ -402,7 +430,16 @@ async fn a_letter_is_sent_only_after_approval_and_every_version_is_kept_check(db
     assert!(sent.versions[1].body.contains("P.S. Edited."));
     assert_eq!(sent.versions[1].note, "added a postscript");
     assert_eq!(sent.subject, "New subject");
-    let logged = engagements::for_state(&conn, "NPL").await.unwrap();
+    let logged = engagements::for_state(
+        &conn,
+        "NPL",
+        &outreach_core::access::Reader {
+            handle: None,
+            cleared: true,
+        },
+    )
+    .await
+    .unwrap();
     let letter_engagement = logged.iter().find(|e| e.kind == "letter").unwrap();
     assert!(
         letter_engagement.summary.contains("New subject"),
@@ -446,6 +483,7 @@ async fn thanks_and_follow_up_letters_cite_the_statement_and_the_meeting_check(d
             kind: "statement".into(),
             date: Some("2026-06-18".into()),
             summary: Some("Statement welcoming the clearance standards".into()),
+            sensitivity: Some("public".into()),
             ..EngagementInput::default()
         },
     )
@@ -549,4 +587,146 @@ async fn a_joint_approach_batch_writes_to_every_embassy_contact_in_the_state_che
 outreach_testkit::db_test!(
     a_joint_approach_batch_writes_to_every_embassy_contact_in_the_state,
     a_joint_approach_batch_writes_to_every_embassy_contact_in_the_state_check
+);
+
+async fn no_letter_or_export_cites_internal_or_restricted_notes_check(db: &TestDb) {
+    use outreach_letters::export::{self, Format};
+    use std::io::Read;
+    let conn = open_with_demo(db).await;
+    let a = actor("maria");
+    let secrets = [
+        "General staff hinted at a stockpile review",
+        "Readout: the deputy minister is sceptical",
+        "Internal call: the ambassador is leaving",
+        "Ask the colonel for the transfer records",
+    ];
+    for iso3 in ["NPL", "NOR"] {
+        let dialogue = engagements::log(
+            &conn,
+            &a,
+            &EngagementInput {
+                state: iso3.into(),
+                kind: "military_dialogue".into(),
+                summary: Some(secrets[0].into()),
+                outcome: Some(secrets[1].into()),
+                ..EngagementInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        engagements::log(
+            &conn,
+            &a,
+            &EngagementInput {
+                state: iso3.into(),
+                kind: "statement".into(),
+                summary: Some(secrets[2].into()),
+                ..EngagementInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        outreach_core::followups::add(
+            &conn,
+            &a,
+            &outreach_core::followups::FollowUpInput {
+                description: secrets[3].into(),
+                engagement: Some(dialogue.id.to_string()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    // A public statement gives the thanks letter its occasion.
+    engagements::log(
+        &conn,
+        &a,
+        &EngagementInput {
+            state: "NPL".into(),
+            kind: "statement".into(),
+            summary: Some("Public statement welcoming the Convention".into()),
+            sensitivity: Some("public".into()),
+            ..EngagementInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    let l = letters();
+    let cases = [
+        ("joint_approach", "NPL", None),
+        ("call_to_join", "NPL", None),
+        ("thanks", "NPL", None),
+        (
+            "follow_up_after_meeting",
+            "NPL",
+            Some("ram@mofa-demo.example.org"),
+        ),
+        ("call_to_speak_out", "NOR", None),
+    ];
+    let templates: BTreeSet<String> = l.templates.list().into_iter().map(|i| i.name).collect();
+    assert_eq!(
+        templates,
+        cases.iter().map(|c| c.0.to_owned()).collect(),
+        "every template is checked"
+    );
+    for (template, state, to) in cases {
+        for lang in ["en", "fr", "es"] {
+            let draft = drafts::draft(
+                &conn,
+                &a,
+                &l,
+                &DraftRequest {
+                    to: to.map(Into::into),
+                    ..draft_request(template, state, Some(lang))
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{template} {state} {lang}: {e}"));
+            let view = drafts::show(&conn, &draft.id.to_string()).await.unwrap();
+            let mut outputs = vec![
+                format!("{}\n{}", view.subject, view.body),
+                String::from_utf8(export::render(&view, &l.settings, Format::Markdown).unwrap())
+                    .unwrap(),
+                String::from_utf8(export::render(&view, &l.settings, Format::Html).unwrap())
+                    .unwrap(),
+            ];
+            let docx = export::render(&view, &l.settings, Format::Docx).unwrap();
+            let mut archive = zip::ZipArchive::new(std::io::Cursor::new(docx)).unwrap();
+            let mut xml = String::new();
+            archive
+                .by_name("word/document.xml")
+                .unwrap()
+                .read_to_string(&mut xml)
+                .unwrap();
+            assert!(xml.contains("<w:t"), "the docx has the letter's text");
+            outputs.push(xml);
+            for (i, out) in outputs.iter().enumerate() {
+                for s in secrets {
+                    assert!(
+                        !out.contains(s),
+                        "{template} {state} {lang} output {i} cites {s:?}:\n{out}"
+                    );
+                }
+            }
+        }
+    }
+    // A control character in an edit is refused by field: exports stay well-formed.
+    let d = drafts::draft(&conn, &a, &l, &draft_request("call_to_join", "NPL", None))
+        .await
+        .unwrap();
+    let err = drafts::edit(&conn, &a, &d.short_id, None, "Dear\u{1} Sir", None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("body: holds a control character (U+0001)"),
+        "{err}"
+    );
+    let kept = drafts::show(&conn, &d.short_id).await.unwrap();
+    assert_eq!(kept.version, 1, "nothing was written");
+}
+outreach_testkit::db_test!(
+    no_letter_or_export_cites_internal_or_restricted_notes,
+    no_letter_or_export_cites_internal_or_restricted_notes_check
 );

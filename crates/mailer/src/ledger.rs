@@ -191,13 +191,21 @@ pub struct Requeued {
 }
 
 /// Puts a failed message back in the queue, due now, with its attempts reset; lifts the
-/// refusal of its address; writes an audit record. One transaction.
+/// refusal of its address; writes an audit record. One transaction. Coordinators and admins
+/// only.
 ///
 /// # Errors
 /// [`outreach_core::Error::NotFound`]/`Ambiguous` for an id that names no or several
 /// messages, `Conflict` for a message that is not failed; database errors.
 pub async fn requeue(db: &DatabaseConnection, actor: &str, given: &str) -> Result<Requeued> {
     let tx = outreach_core::db::begin(db).await?;
+    outreach_core::actor::require_role_of(
+        &tx,
+        actor,
+        outreach_core::domain::Role::Coordinator,
+        "requeue messages",
+    )
+    .await?;
     let all: Vec<Uuid> = outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Id)

@@ -140,6 +140,20 @@ pub const FOLLOW_UP_DUE: &str = "follow_up_due";
 pub const GRANT_REPORT_DUE: &str = "grant_report_due";
 pub const OUTCOME_MISSING: &str = "outcome_missing";
 
+/// Whether `recipient` is a staff member whose account was disabled after the email was planned:
+/// a disabled account gets no reminders.
+async fn recipient_disabled(
+    tx: &DatabaseTransaction,
+    recipient: &Recipient,
+) -> Result<bool, JobError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(recipient.email.to_lowercase()))
+        .filter(user::Column::DisabledAt.is_not_null())
+        .one(tx)
+        .await?
+        .is_some())
+}
+
 fn payload<T: for<'de> Deserialize<'de>>(job: &job::Model) -> Result<T, JobError> {
     serde_json::from_str(&job.payload).map_err(|e| {
         JobError::Permanent(format!(
@@ -223,6 +237,9 @@ impl Handler for MeetingReminderHandler {
         }
         if m.version != p.version {
             return Ok(Outcome::Superseded);
+        }
+        if recipient_disabled(tx, &p.recipient).await? {
+            return Ok(Outcome::Cancelled);
         }
         let ctx = outreach_mailer::context::MeetingReminder {
             recipient: p.recipient.clone(),
@@ -323,21 +340,29 @@ impl Handler for WeeklyDigestHandler {
                     meetings.push(planner::meeting_info(tx, &m).await?);
                 }
             }
-            let overdue_follow_ups = follow_up::Entity::find()
+            let mut overdue_follow_ups = Vec::new();
+            for f in follow_up::Entity::find()
                 .filter(follow_up::Column::OwnerId.eq(u.id))
                 .filter(follow_up::Column::DoneAt.is_null())
                 .filter(follow_up::Column::DueOn.lt(local))
                 .order_by_asc(follow_up::Column::DueOn)
                 .all(tx)
                 .await?
-                .into_iter()
-                .map(|f| DigestFollowUp {
+            {
+                // Restricted text never leaves outreach by email.
+                let description =
+                    if outreach_core::access::is_restricted(tx, f.engagement_id).await? {
+                        outreach_core::access::WITHHELD_FOLLOW_UP.to_owned()
+                    } else {
+                        f.description
+                    };
+                overdue_follow_ups.push(DigestFollowUp {
                     state: names.get(&f.iso3).cloned().unwrap_or_default(),
                     iso3: f.iso3,
-                    description: f.description,
+                    description,
                     due_on: f.due_on,
-                })
-                .collect();
+                });
+            }
             let ctx = WeeklyDigest {
                 recipient: recipient.clone(),
                 week_of: monday,
@@ -590,6 +615,16 @@ impl Handler for FollowUpDueHandler {
         if f.done_at.is_some() || f.due_on != p.due_on {
             return Ok(Outcome::Superseded);
         }
+        if recipient_disabled(tx, &p.recipient).await? {
+            return Ok(Outcome::Cancelled);
+        }
+        // An email leaves outreach: the text of a follow-up made from a restricted engagement
+        // stays inside; the owner reads it on the state page.
+        let description = if outreach_core::access::is_restricted(tx, f.engagement_id).await? {
+            outreach_core::access::WITHHELD_FOLLOW_UP.to_owned()
+        } else {
+            f.description
+        };
         let english = state::Entity::find_by_id(f.iso3.clone())
             .one(tx)
             .await?
@@ -601,7 +636,7 @@ impl Handler for FollowUpDueHandler {
             follow_up_id: f.id,
             iso3: f.iso3,
             state,
-            description: f.description,
+            description,
             due_on: f.due_on,
         };
         let value = serde_json::to_value(&ctx).map_err(|e| JobError::Permanent(e.to_string()))?;
@@ -704,6 +739,9 @@ impl Handler for OutcomeMissingHandler {
             .is_some();
         if has_outcome {
             return Ok(Outcome::Superseded);
+        }
+        if recipient_disabled(tx, &p.recipient).await? {
+            return Ok(Outcome::Cancelled);
         }
         let end = m.starts_at + chrono::Duration::minutes(i64::from(m.duration_minutes));
         let c = OutcomeMissing {

@@ -99,6 +99,9 @@ pub async fn audience<C: ConnectionTrait>(db: &C, m: &meeting::Model) -> Result<
 
 /// A staff member as a recipient, when they have an email address.
 pub fn user_recipient(u: &user::Model) -> Option<Recipient> {
+    if u.disabled_at.is_some() {
+        return None;
+    }
     u.email.as_ref().map(|email| Recipient {
         name: u.name.clone(),
         email: email.clone(),

@@ -966,3 +966,155 @@ db_test!(
     job_list_email_results,
     the_job_list_shows_what_became_of_each_reminders_email
 );
+
+async fn no_email_carries_restricted_text_and_a_disabled_account_gets_no_reminders(db: &TestDb) {
+    const SECRET: &str = "Ask the general about the stockpile audit";
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    setup_people(&conn).await;
+    let wf = Workflows::parse(
+        "[[meeting_reminder]]\nname = \"m-1d\"\nbefore = \"1d\"\nto = [\"participants\", \"owner\"]\neffective_from = \"2026-01-01T00:00:00Z\"\n\
+         [follow_up_reminder]\nname = \"f-1d\"\nbefore = \"1d\"\neffective_from = \"2026-01-01T00:00:00Z\"\n",
+    )
+    .unwrap();
+    // A restricted military dialogue, and a follow-up made from it (overdue, so in the digest,
+    // and another due in two days, so its reminder is planned).
+    let dialogue = outreach_core::engagements::log(
+        &conn,
+        &actor(),
+        &outreach_core::engagements::EngagementInput {
+            state: "AZE".into(),
+            kind: "military-dialogue".into(),
+            summary: Some("Dialogue with the general staff".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(dialogue.sensitivity, "restricted");
+    for days in [-3, 2] {
+        outreach_core::followups::add(
+            &conn,
+            &actor(),
+            &outreach_core::followups::FollowUpInput {
+                description: SECRET.into(),
+                due: Some(
+                    (Utc::now() + chrono::Duration::days(days))
+                        .format("%Y-%m-%d")
+                        .to_string(),
+                ),
+                engagement: Some(dialogue.id.to_string()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let daemon = Daemon::new(conn.clone(), config("d"), Registry::builtin(), wf.clone());
+    let digest = serde_json::json!({ "schedule": "weekly-digest", "slot": Utc::now() });
+    jobs::enqueue(
+        &conn,
+        NewJob::new("weekly_digest", "test:digest:1".into(), Utc::now(), digest),
+    )
+    .await
+    .unwrap();
+    jobs::enqueue(
+        &conn,
+        NewJob::new(
+            "sweep",
+            "test:sweep:1".into(),
+            Utc::now(),
+            serde_json::json!({}),
+        ),
+    )
+    .await
+    .unwrap();
+    while daemon.run_once().await.unwrap() > 0 {}
+    make_everything_due(&conn).await;
+    while daemon.run_once().await.unwrap() > 0 {}
+    let mails = outbox::Entity::find().all(&conn).await.unwrap();
+    let templates: std::collections::BTreeSet<&str> =
+        mails.iter().map(|m| m.template.as_str()).collect();
+    assert!(
+        templates.contains("weekly_digest") && templates.contains("follow_up_due"),
+        "{templates:?}"
+    );
+    for m in &mails {
+        assert!(
+            !m.context.contains(SECRET),
+            "{} carries restricted text: {}",
+            m.template,
+            m.context
+        );
+        assert!(
+            m.context
+                .contains(outreach_core::access::WITHHELD_FOLLOW_UP),
+            "{}: {}",
+            m.template,
+            m.context
+        );
+    }
+
+    // tester plans a meeting (a reminder for them as owner), then an admin disables them: the
+    // planned reminder is not sent and the next digest skips them.
+    let input = MeetingInput {
+        state: "NPL".into(),
+        title: "Ministry meeting".into(),
+        at: local_in(5),
+        tz: Some("UTC".into()),
+        ..Default::default()
+    };
+    planner::schedule_meeting(&conn, &wf, &actor(), &input)
+        .await
+        .unwrap();
+    let admin = Actor::new("ada", IanaZone::UTC).unwrap();
+    outreach_core::actor::upsert_user(
+        &conn,
+        &admin,
+        &outreach_core::actor::UserInput {
+            handle: "ada".into(),
+            role: Some("admin".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let before = outbox::Entity::find().all(&conn).await.unwrap().len();
+    outreach_core::entities::user::Entity::update_many()
+        .col_expr(
+            outreach_core::entities::user::Column::DisabledAt,
+            Utc::now().into(),
+        )
+        .filter(outreach_core::entities::user::Column::Handle.eq("tester"))
+        .exec(&conn)
+        .await
+        .unwrap();
+    let digest = serde_json::json!({ "schedule": "weekly-digest", "slot": Utc::now() });
+    jobs::enqueue(
+        &conn,
+        NewJob::new("weekly_digest", "test:digest:2".into(), Utc::now(), digest),
+    )
+    .await
+    .unwrap();
+    make_everything_due(&conn).await;
+    while daemon.run_once().await.unwrap() > 0 {}
+    let after = outbox::Entity::find().all(&conn).await.unwrap();
+    assert_eq!(
+        after.len(),
+        before,
+        "a disabled account gets no reminder and no digest: {:?}",
+        &after[before..]
+    );
+    let cancelled = job::Entity::find()
+        .filter(job::Column::Kind.eq("meeting_reminder"))
+        .all(&conn)
+        .await
+        .unwrap();
+    assert!(
+        cancelled.iter().all(|j| j.status == "cancelled"),
+        "{cancelled:#?}"
+    );
+}
+db_test!(
+    confidentiality,
+    no_email_carries_restricted_text_and_a_disabled_account_gets_no_reminders
+);

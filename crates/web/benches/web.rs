@@ -175,6 +175,7 @@ async fn seed(conn: &DatabaseConnection, treaty: &str, n: usize) -> (Vec<String>
                 meeting_id: Set(None),
                 created_by: Set(HANDLE.into()),
                 created_at: Set(now),
+                sensitivity: Set("internal".into()),
             });
             participants.push(engagement_participant::ActiveModel {
                 id: Set(Uuid::now_v7()),
@@ -369,6 +370,10 @@ async fn run(backend: Backend, n: usize, seconds: f64, clients: usize, routes: &
     // state page can be told from a slow query.
     let npl = outreach_core::states::resolve(&conn, "NPL").await.unwrap();
     let today = Utc::now().date_naive();
+    let reader = outreach_core::access::Reader {
+        handle: None,
+        cleared: false,
+    };
     let profile = || {
         outreach_core::views::profile(
             &conn,
@@ -377,6 +382,7 @@ async fn run(backend: Backend, n: usize, seconds: f64, clients: usize, routes: &
             today,
             IanaZone::UTC,
             today,
+            &reader,
         )
     };
     // What the state page asks for: the newest 200 engagements and the count.
@@ -389,6 +395,7 @@ async fn run(backend: Backend, n: usize, seconds: f64, clients: usize, routes: &
             IanaZone::UTC,
             today,
             Some(200),
+            &reader,
         )
     };
     assert_eq!(profile().await.unwrap().engagements.len(), nepal);

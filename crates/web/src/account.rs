@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -184,7 +184,7 @@ async fn change_password(
     if let Some(token) = auth::login(&app.db, &user.handle, &form.new).await? {
         res.headers_mut().append(
             header::SET_COOKIE,
-            crate::cookie_header(auth::SESSION_COOKIE, &token, auth::SESSION_HOURS * 3600),
+            app.cookie(auth::SESSION_COOKIE, &token, auth::SESSION_HOURS * 3600),
         );
     }
     Ok(res)
@@ -257,26 +257,9 @@ async fn revoke_token(
     }
 }
 
-/// `scheme://host` the request was made to, for URLs shown to the user.
-fn origin(headers: &HeaderMap) -> String {
-    let value = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(',').next().unwrap_or_default().trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let scheme = value("x-forwarded-proto").unwrap_or_else(|| "http".to_owned());
-    let host = value("x-forwarded-host")
-        .or_else(|| value("host"))
-        .unwrap_or_else(|| "localhost".to_owned());
-    format!("{scheme}://{host}")
-}
-
 async fn reset_calendar(
     State(app): State<Arc<AppState>>,
     user: User,
-    headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     user.check_csrf(&form.csrf)?;
@@ -292,7 +275,7 @@ async fn reset_calendar(
         StatusCode::OK,
         Extra {
             notice: Some(notice.to_owned()),
-            calendar_url: Some(format!("{}/calendar/{secret}.ics", origin(&headers))),
+            calendar_url: Some(format!("{}/calendar/{secret}.ics", app.origin())),
             ..Extra::default()
         },
     )

@@ -27,6 +27,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/audit", get(audit_page))
         .route("/users", get(users_page).post(save_user))
         .route("/users/password", post(save_password))
+        .route("/users/{handle}/disable", post(disable_user))
+        .route("/users/{handle}/enable", post(enable_user))
+        .route("/users/{handle}/tokens", get(tokens_page))
+        .route("/users/{handle}/tokens/revoke", post(revoke_tokens))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -95,6 +99,8 @@ struct UserForm {
     email: String,
     role: String,
     time_zone: String,
+    /// Cleared for restricted notes: "yes", "no", or empty to leave it as it is.
+    cleared: String,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -111,6 +117,8 @@ struct PasswordForm {
 struct UsersQuery {
     saved: Option<String>,
     password: Option<String>,
+    disabled: Option<String>,
+    enabled: Option<String>,
 }
 
 struct UsersPage {
@@ -131,6 +139,9 @@ async fn render_users(app: &AppState, user: &User, p: UsersPage) -> PageResult<R
         "accounts": accounts.iter().map(|u| json!({
             "handle": u.handle, "name": u.name, "email": u.email, "role": u.role,
             "time_zone": u.time_zone, "has_password": u.password_hash.is_some(),
+            "cleared": u.cleared, "disabled": u.disabled_at.is_some(),
+            "disabled_on": u.disabled_at.map(|d| d.format("%Y-%m-%d").to_string()),
+            "is_me": u.handle == user.handle,
             "roles": ROLES.iter().map(|r| json!({
                 "value": r, "selected": *r == u.role,
             })).collect::<Vec<_>>(),
@@ -152,10 +163,16 @@ async fn users_page(
     Query(q): Query<UsersQuery>,
 ) -> PageResult<Response> {
     user.require(Role::Admin, "manage users")?;
-    let notice = match (q.saved, q.password) {
-        (Some(h), _) => Some(format!("Saved {h}.")),
-        (_, Some(h)) => Some(format!(
-            "Password set for {h}; their other sessions were ended."
+    let notice = match (q.saved, q.password, q.disabled, q.enabled) {
+        (Some(h), ..) => Some(format!("Saved {h}.")),
+        (_, Some(h), ..) => Some(format!(
+            "Password set for {h}; their sessions were ended and their API tokens and calendar URL revoked."
+        )),
+        (_, _, Some(h), _) => Some(format!(
+            "Disabled {h}: signed out everywhere, API tokens and calendar URL revoked, no more reminders."
+        )),
+        (_, _, _, Some(h)) => Some(format!(
+            "Enabled {h} again. Set a password for them if they need to sign in; their old tokens stay revoked."
         )),
         _ => None,
     };
@@ -202,6 +219,11 @@ async fn save_user(
         email: opt(&form.email),
         time_zone: opt(&form.time_zone),
         role: opt(&form.role),
+        cleared: match form.cleared.trim() {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        },
     };
     match actor::upsert_user(&app.db, &user.actor, &input).await {
         Ok(u) => Ok(Redirect::to(&format!("/users?saved={}", enc(&u.handle))).into_response()),
@@ -266,4 +288,117 @@ async fn save_password(
             Ok(res)
         }
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RevokeForm {
+    #[serde(default)]
+    csrf: String,
+    /// The first 8 hex digits of one token; empty for all of them.
+    #[serde(default)]
+    token: String,
+}
+
+async fn set_disabled(
+    app: &AppState,
+    user: &User,
+    handle: &str,
+    csrf: &str,
+    disabled: bool,
+) -> PageResult<Response> {
+    user.check_csrf(csrf)?;
+    user.require(Role::Admin, "disable or enable accounts")?;
+    let (u, _) = crate::auth::set_disabled(&app.db, &user.actor, handle, disabled).await?;
+    let key = if disabled { "disabled" } else { "enabled" };
+    Ok(Redirect::to(&format!("/users?{key}={}", enc(&u.handle))).into_response())
+}
+
+/// `POST /users/{handle}/disable`: ends the account's sessions, revokes its tokens, stops its
+/// reminders.
+async fn disable_user(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    axum::extract::Path(handle): axum::extract::Path<String>,
+    Form(form): Form<crate::CsrfForm>,
+) -> PageResult<Response> {
+    set_disabled(&app, &user, &handle, &form.csrf, true).await
+}
+
+async fn enable_user(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    axum::extract::Path(handle): axum::extract::Path<String>,
+    Form(form): Form<crate::CsrfForm>,
+) -> PageResult<Response> {
+    set_disabled(&app, &user, &handle, &form.csrf, false).await
+}
+
+async fn tokens_view(
+    app: &AppState,
+    user: &User,
+    handle: &str,
+    notice: Option<String>,
+) -> PageResult<Response> {
+    user.require(Role::Admin, "see other users' tokens")?;
+    let u = actor::require_user(&app.db, "handle", handle).await?;
+    let fmt =
+        |t: chrono::DateTime<chrono::Utc>| user.zone.local(t).format("%Y-%m-%d %H:%M").to_string();
+    let tokens = crate::auth::all_tokens_of(&app.db, u.id).await?;
+    let data = json!({
+        "title": format!("Tokens of {}", u.handle),
+        "handle": u.handle,
+        "notice": notice,
+        "tokens": tokens.iter().map(|t| json!({
+            "kind": if t.kind == "calendar" { "calendar URL" } else { "API token" },
+            "name": t.name,
+            "prefix": t.token_hash.get(..8).unwrap_or_default(),
+            "created": fmt(t.created_at),
+            "last_used": t.last_used_at.map(fmt),
+        })).collect::<Vec<_>>(),
+    });
+    Ok(app.render(user, "user_tokens", data))
+}
+
+/// `GET /users/{handle}/tokens`: an account's API tokens and calendar URL, for admins.
+async fn tokens_page(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    axum::extract::Path(handle): axum::extract::Path<String>,
+) -> PageResult<Response> {
+    tokens_view(&app, &user, &handle, None).await
+}
+
+/// `POST /users/{handle}/tokens/revoke`: one token (by its prefix) or all of them.
+async fn revoke_tokens(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    axum::extract::Path(handle): axum::extract::Path<String>,
+    Form(form): Form<RevokeForm>,
+) -> PageResult<Response> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Admin, "revoke other users' tokens")?;
+    let u = actor::require_user(&app.db, "handle", &handle).await?;
+    let prefix = Some(form.token.trim()).filter(|p| !p.is_empty());
+    let mut n = 0;
+    for kind in ["api", "calendar"] {
+        match crate::auth::revoke_tokens(&app.db, &user.actor, u.id, kind, prefix).await {
+            Ok(k) => n += k,
+            Err(CoreError::NotFound { .. }) if prefix.is_some() => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if n == 0 && prefix.is_some() {
+        return Err(crate::WebError::NotFound(format!(
+            "{} has no token {}; the list below shows theirs.",
+            u.handle,
+            prefix.unwrap_or_default()
+        )));
+    }
+    tokens_view(
+        &app,
+        &user,
+        &u.handle,
+        Some(format!("Revoked {n} token(s) of {}.", u.handle)),
+    )
+    .await
 }

@@ -291,7 +291,16 @@ async fn api_state(
         Some(d) => parse_date("at", d)?,
         None => user.today(),
     };
-    let profile = views::profile(&app.db, st, &treaty, at, user.zone, user.today()).await?;
+    let profile = views::profile(
+        &app.db,
+        st,
+        &treaty,
+        at,
+        user.zone,
+        user.today(),
+        &user.reader,
+    )
+    .await?;
     Ok(ok(profile))
 }
 
@@ -321,7 +330,7 @@ struct EngagementsQuery {
 /// One state's engagements, newest first: all of them, or with `?limit=N` the newest N (a state
 /// with tens of thousands is then quick to read).
 async fn list_engagements(
-    ApiUser(_user): ApiUser,
+    ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
     Q(q): Q<EngagementsQuery>,
 ) -> ApiResult<Response> {
@@ -334,11 +343,17 @@ async fn list_engagements(
     };
     if q.limit.as_deref().is_some_and(|l| !l.trim().is_empty()) {
         let n = limit(q.limit.as_deref(), 50)?;
-        return Ok(ok(
-            engagements::newest_for_state(&app.db, &iso3, Some(n)).await?
-        ));
+        return Ok(ok(engagements::newest_for_state(
+            &app.db,
+            &iso3,
+            Some(n),
+            &user.reader,
+        )
+        .await?));
     }
-    Ok(ok(engagements::for_state(&app.db, &iso3).await?))
+    Ok(ok(
+        engagements::for_state(&app.db, &iso3, &user.reader).await?
+    ))
 }
 
 /// Contacts by email, name or id: a list, or one string.
@@ -372,6 +387,8 @@ struct NewEngagement {
     stance: Option<String>,
     #[serde(default)]
     with: Names,
+    /// `public`, `internal` or `restricted`; default by kind.
+    sensitivity: Option<String>,
 }
 
 async fn log_engagement(
@@ -391,6 +408,8 @@ async fn log_engagement(
             stance: b.stance,
             with: b.with.into_vec(),
             meeting_id: None,
+            sensitivity: b.sensitivity,
+            restricted_kinds: Some(app.settings.engagements.restricted_kinds.clone()),
         },
     )
     .await
@@ -542,6 +561,7 @@ struct Held {
     kind: Option<String>,
     outcome: Option<String>,
     stance: Option<String>,
+    sensitivity: Option<String>,
 }
 
 /// Marks a meeting held (once it has started) and logs its engagement (a capital meeting unless
@@ -560,9 +580,13 @@ async fn meeting_held(
         &app.db,
         &user.actor,
         &id,
-        &kind,
-        b.outcome.as_deref(),
-        b.stance.as_deref(),
+        &meetings::HeldInput {
+            kind,
+            outcome: b.outcome,
+            stance: b.stance,
+            sensitivity: b.sensitivity,
+            restricted_kinds: Some(app.settings.engagements.restricted_kinds.clone()),
+        },
     )
     .await
     .map_err(core)?;
@@ -738,6 +762,7 @@ async fn list_follow_ups(
         all,
         iso3.as_deref(),
         owner.as_deref(),
+        &user.reader,
     )
     .await?))
 }
@@ -858,9 +883,14 @@ async fn approve_letter(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     user.require(Role::Coordinator, "approve letters")?;
-    Ok(ok(drafts::approve(&app.db, &user.actor, &id)
-        .await
-        .map_err(letters_err)?))
+    Ok(ok(drafts::approve(
+        &app.db,
+        &user.actor,
+        &id,
+        app.letters.settings.four_eyes,
+    )
+    .await
+    .map_err(letters_err)?))
 }
 
 #[derive(Debug, Deserialize)]

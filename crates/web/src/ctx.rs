@@ -59,6 +59,8 @@ pub struct User {
     /// The session's CSRF token; empty for API-token requests, which carry no cookie.
     pub csrf: String,
     pub actor: Actor,
+    /// What the user may read: restricted notes only when an admin cleared them.
+    pub reader: outreach_core::access::Reader,
 }
 
 impl User {
@@ -105,6 +107,7 @@ impl User {
             "zone": self.zone.name(),
             "is_coordinator": self.role >= Role::Coordinator,
             "is_admin": self.role >= Role::Admin,
+            "cleared": self.reader.cleared,
         })
     }
 }
@@ -113,10 +116,19 @@ fn zone_of(u: &user::Model) -> IanaZone {
     IanaZone::parse("time_zone", &u.time_zone).unwrap_or(IanaZone::UTC)
 }
 
+/// The request's user, unless the account is disabled (a disabled account has no sessions and
+/// no tokens left; this is the second lock on the door).
 fn user_from(u: user::Model, csrf: String) -> Option<User> {
+    if u.disabled_at.is_some() {
+        return None;
+    }
     let zone = zone_of(&u);
     let actor = Actor::new(&u.handle, zone).ok()?;
     Some(User {
+        reader: outreach_core::access::Reader {
+            handle: Some(u.handle.clone()),
+            cleared: u.cleared,
+        },
         id: u.id,
         role: Role::parse(&u.role),
         handle: u.handle,

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
-use outreach_core::domain::{EngagementKind, Stance, parse_date};
+use outreach_core::domain::{EngagementKind, Sensitivity, Stance, parse_date};
 use outreach_core::engagements::{self, EngagementInput};
 use outreach_core::followups::{self, FollowUpInput};
 use outreach_core::{Error as CoreError, actor, directory, states};
@@ -40,6 +40,8 @@ struct EngagementForm {
     summary: String,
     outcome: String,
     stance: String,
+    /// Empty: the kind's default (restricted for military dialogue).
+    sensitivity: String,
     follow_up: String,
     follow_up_due: String,
     follow_up_owner: String,
@@ -53,6 +55,7 @@ const FIELDS: &[&str] = &[
     "summary",
     "outcome",
     "stance",
+    "sensitivity",
     "follow_up",
     "follow_up_due",
     "follow_up_owner",
@@ -91,6 +94,13 @@ fn render_form(app: &AppState, user: &User, form: &EngagementForm, errors: &Erro
             "value": s.as_str(), "label": label(s.as_str()), "selected": Some(*s) == stance,
         })).collect::<Vec<_>>(),
         "no_stance": stance.is_none(),
+        "sensitivities": Sensitivity::ALL.iter().map(|s| json!({
+            "value": s.as_str(), "label": label(s.as_str()),
+            "selected": Sensitivity::parse("sensitivity", &form.sensitivity).ok() == Some(*s),
+        })).collect::<Vec<_>>(),
+        "default_sensitivity": form.sensitivity.trim().is_empty(),
+        "restricted_kinds": app.settings.engagements.restricted_kinds.iter()
+            .map(|k| label(k)).collect::<Vec<_>>().join(", "),
     });
     app.render(user, "engagement_form", data)
 }
@@ -139,6 +149,7 @@ fn field_of(e: &CoreError, follow_up_step: bool) -> &'static str {
         ("summary", false) => "summary",
         ("outcome", false) => "outcome",
         ("stance", false) => "stance",
+        ("sensitivity", false) => "sensitivity",
         ("with" | "participants", _) => "participants",
         ("description", true) => "follow_up",
         ("due", true) => "follow_up_due",
@@ -182,6 +193,11 @@ async fn precheck(app: &AppState, form: &EngagementForm) -> Result<Errors, WebEr
         && let Err(e) = parse_date("date", form.date.trim())
     {
         put("date", message_of(&e));
+    }
+    if !form.sensitivity.trim().is_empty()
+        && let Err(e) = Sensitivity::parse("sensitivity", &form.sensitivity)
+    {
+        put("sensitivity", message_of(&e));
     }
     if !form.stance.trim().is_empty()
         && let Err(e) = Stance::parse("stance", &form.stance)
@@ -250,6 +266,8 @@ async fn create(
         stance: some(&form.stance),
         with: contacts,
         meeting_id: None,
+        sensitivity: some(&form.sensitivity),
+        restricted_kinds: Some(app.settings.engagements.restricted_kinds.clone()),
     };
     let tx = outreach_core::db::begin(&app.db).await?;
     let logged = match engagements::log_in(&tx, &user.actor, &input).await {

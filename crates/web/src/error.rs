@@ -57,7 +57,9 @@ impl WebError {
                 (StatusCode::NOT_FOUND, "not_found", None)
             }
             Self::Core(C::Conflict(_)) => (StatusCode::CONFLICT, "conflict", None),
-            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", None),
+            Self::Forbidden(_) | Self::Core(C::Forbidden(_)) => {
+                (StatusCode::FORBIDDEN, "forbidden", None)
+            }
             Self::Csrf => (StatusCode::FORBIDDEN, "csrf", None),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", None),
         }
@@ -92,7 +94,7 @@ impl IntoResponse for WebError {
             "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
              <title>{code} · outreach</title></head><body style=\"font-family:system-ui,sans-serif;padding:1rem\">\
-             <h1>{code}</h1><p class=\"error\">{msg}</p><p><a href=\"javascript:history.back()\">Go back</a> · <a href=\"/\">Dashboard</a></p></body></html>",
+             <h1>{code}</h1><p class=\"error\">{msg}</p><p><a href=\"/\">Dashboard</a></p></body></html>",
             code = status.canonical_reason().unwrap_or("Error"),
             msg = escape(&message),
         );

@@ -27,7 +27,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/letters/{id}/submit", post(submit))
         .route("/letters/{id}/approve", post(approve))
         .route("/letters/{id}/send", post(mark_sent))
-        .route("/letters/{id}/export", get(export_letter))
+        .route("/letters/{id}/export", post(export_letter))
 }
 
 /// A letters-library error as the web app answers it: core errors keep their status, records
@@ -348,6 +348,13 @@ fn letter_page(
 ) -> Response {
     let status = LetterStatus::parse("status", &l.status).ok();
     let editable = !matches!(status, Some(LetterStatus::Sent | LetterStatus::Exported));
+    // Four eyes: the author of the version in review does not approve it.
+    let wrote_it = app.letters.settings.four_eyes
+        && l.versions
+            .iter()
+            .find(|v| v.version == l.version)
+            .is_some_and(|v| v.author == user.handle);
+    let in_review = status == Some(LetterStatus::InReview);
     let data = json!({
         "id": l.id.to_string(), "short_id": l.short_id, "template": l.template,
         "language": l.language, "iso3": l.iso3, "state": l.state, "recipient": l.recipient,
@@ -363,8 +370,8 @@ fn letter_page(
         "exported": l.exported_at.map(|a| when(user, a)),
         "can_edit": editable,
         "can_submit": status == Some(LetterStatus::Draft),
-        "can_approve": status == Some(LetterStatus::InReview) && user.role >= Role::Coordinator,
-        "awaits_approval": status == Some(LetterStatus::InReview) && user.role < Role::Coordinator,
+        "can_approve": in_review && user.role >= Role::Coordinator && !wrote_it,
+        "awaits_approval": in_review && (user.role < Role::Coordinator || wrote_it),
         "can_send": matches!(status, Some(LetterStatus::Approved | LetterStatus::Exported)),
         "edit": {
             "subject": edit.map_or(l.subject.as_str(), |e| e.subject.as_str()),
@@ -452,7 +459,7 @@ async fn approve(
 ) -> PageResult {
     user.check_csrf(&form.csrf)?;
     user.require(Role::Coordinator, "approve letters")?;
-    let l = drafts::approve(&app.db, &user.actor, &id)
+    let l = drafts::approve(&app.db, &user.actor, &id, app.letters.settings.four_eyes)
         .await
         .map_err(letters_error)?;
     Ok(Redirect::to(&format!("/letters/{}", l.id)).into_response())
@@ -472,7 +479,9 @@ async fn mark_sent(
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct ExportQuery {
+struct ExportForm {
+    #[serde(default)]
+    csrf: String,
     #[serde(default)]
     format: String,
 }
@@ -487,13 +496,16 @@ fn content_type(format: Format) -> &'static str {
 
 /// The letter's current version as a file; an approved letter becomes exported (as with
 /// `outreach letter export`), other letters keep their status (an export of a draft is a preview).
+/// `POST /letters/{id}/export`: a form post (it records the export and moves an approved
+/// letter to exported, so it is never a link a prefetch could follow).
 async fn export_letter(
     State(app): State<Arc<AppState>>,
     user: User,
     Path(id): Path<String>,
-    Query(q): Query<ExportQuery>,
+    Form(f): Form<ExportForm>,
 ) -> PageResult {
-    export_file(&app, &user.actor, &id, &q.format).await
+    user.check_csrf(&f.csrf)?;
+    export_file(&app, &user.actor, &id, &f.format).await
 }
 
 /// Renders letter `id` in the format `given` (md when empty) and records the export; the page

@@ -9,6 +9,8 @@
 //! [`engagements`], [`meetings`], [`feed`], [`letters`], [`mail`], [`rules`], [`admin`],
 //! [`settings`], [`account`], [`api`].
 
+#![recursion_limit = "256"]
+
 pub mod account;
 pub mod admin;
 pub mod api;
@@ -18,6 +20,7 @@ pub mod dashboard;
 pub mod engagements;
 pub mod error;
 pub mod feed;
+pub mod input;
 pub mod letters;
 pub mod mail;
 pub mod meetings;
@@ -88,6 +91,8 @@ pub struct AppState {
     pub mail_templates: outreach_mailer::Templates,
     pages: Handlebars<'static>,
     limiter: auth::LoginLimiter,
+    /// `http://ADDRESS` the app was bound to, for links when `web.public_url` is empty.
+    bound: std::sync::OnceLock<String>,
 }
 
 impl AppState {
@@ -137,7 +142,37 @@ impl AppState {
             base: base.to_owned(),
             pages,
             limiter: auth::LoginLimiter::default(),
+            bound: std::sync::OnceLock::new(),
         })
+    }
+
+    /// `scheme://host` of the app for absolute links (the calendar URL): `web.public_url`, else
+    /// the address `serve` bound. Never taken from request headers, which a client chooses.
+    pub fn origin(&self) -> String {
+        let configured = self.settings.web.public_url.trim().trim_end_matches('/');
+        if configured.is_empty() {
+            self.bound
+                .get()
+                .cloned()
+                .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned())
+        } else {
+            configured.to_owned()
+        }
+    }
+
+    /// Whether users reach the app over https (`web.public_url`): cookies are then `Secure`.
+    pub fn https(&self) -> bool {
+        self.settings.web.public_url.trim().starts_with("https://")
+    }
+
+    /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, and Secure when the app is reached over
+    /// https.
+    pub fn cookie(&self, name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
+        let secure = if self.https() { "; Secure" } else { "" };
+        HeaderValue::from_str(&format!(
+            "{name}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}"
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
     }
 
     /// Renders page `name` with `data` (an object), adding `me` (the user: handle, role, csrf,
@@ -168,7 +203,7 @@ impl AppState {
 
 /// The routes of the app.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         // Browsers ask for it on every page; answered without a session so the request is not
@@ -176,6 +211,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
+        .route("/assets/{name}", get(asset))
         .merge(dashboard::routes())
         .merge(state::routes())
         .merge(engagements::routes())
@@ -188,11 +224,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(settings::routes())
         .merge(account::routes())
         .merge(api::routes())
-        .fallback(not_found)
-        .layer(
+        .fallback(not_found);
+    with_security_headers(routes.layer(axum::middleware::from_fn(
+        input::refuse_control_characters,
+    )))
+    .layer(
             tower_http::trace::TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                    tracing::info_span!("request", method = %req.method(), path = %logged_path(req.uri().path()))
                 })
                 .on_response(
                     tower_http::trace::DefaultOnResponse::new()
@@ -201,6 +240,71 @@ pub fn router(state: Arc<AppState>) -> Router {
                 ),
         )
         .with_state(state)
+}
+
+/// The path as request logs show it: the secret of a calendar feed URL is never logged.
+fn logged_path(path: &str) -> String {
+    match path.strip_prefix("/calendar/") {
+        Some(_) => "/calendar/[secret].ics".to_owned(),
+        None => path.to_owned(),
+    }
+}
+
+/// Headers on every answer: a Content-Security-Policy without inline script (scripts come from
+/// `/assets/`), no framing, no referrer to other sites, no MIME sniffing; and `Cache-Control:
+/// no-store` unless a handler set its own (pages show records and, once, new tokens).
+fn with_security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    use tower_http::set_header::SetResponseHeaderLayer as Set;
+    router
+        .layer(Set::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(Set::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(Set::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(Set::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(Set::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+}
+
+/// The Content-Security-Policy of every answer.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+    base-uri 'none'";
+
+/// The app's scripts, compiled in.
+const ASSETS: &[(&str, &str)] = &[
+    (
+        "participants_search.js",
+        include_str!("../assets/participants_search.js"),
+    ),
+    ("meeting_new.js", include_str!("../assets/meeting_new.js")),
+];
+
+/// `GET /assets/NAME`: one of the app's scripts, for signed-in users.
+async fn asset(_user: User, axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    match ASSETS.iter().find(|(n, _)| *n == name) {
+        Some((_, body)) => (
+            [
+                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                (header::CACHE_CONTROL, "private, max-age=3600"),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => WebError::NotFound("There is no such file.".into()).into_response(),
+    }
 }
 
 async fn not_found(_user: User) -> Response {
@@ -222,13 +326,6 @@ async fn readyz(State(app): State<Arc<AppState>>) -> Response {
     }
 }
 
-fn cookie_header(name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{name}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
 async fn login_page(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     // Keep the token of a sign-in page already open in another tab (or one the browser loaded
     // again behind the user's back), so submitting that page still works.
@@ -239,10 +336,8 @@ async fn login_page(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Res
         "login",
         &serde_json::json!({ "csrf": token, "handle": "", "error": null, "me": null }),
     );
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        cookie_header(LOGIN_COOKIE, &token, 3600),
-    );
+    res.headers_mut()
+        .append(header::SET_COOKIE, app.cookie(LOGIN_COOKIE, &token, 3600));
     res
 }
 
@@ -254,8 +349,30 @@ struct LoginForm {
     csrf: String,
 }
 
+/// The address a request came from (the peer of its TCP connection; a proxy in front shows as
+/// itself), or "unknown" where the server was not started with connection info (tests).
+#[derive(Debug)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> std::result::Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
+        ))
+    }
+}
+
 async fn login(
     State(app): State<Arc<AppState>>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -271,27 +388,51 @@ async fn login(
             .into_response();
     }
     let handle = form.handle.trim().to_owned();
-    if app.limiter.blocked(&handle) {
-        return (
+    if let Some(wait) = app.limiter.wait(&handle, &client) {
+        let secs = wait.as_secs().max(1);
+        let mut res = (
             StatusCode::TOO_MANY_REQUESTS,
-            "Too many failed sign-ins for this handle; wait 15 minutes and try again.",
+            format!(
+                "Too many failed sign-ins from here; wait {} and try again.",
+                if secs < 90 {
+                    format!("{secs} seconds")
+                } else {
+                    format!("{} minutes", secs.div_ceil(60))
+                }
+            ),
         )
             .into_response();
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return res;
+    }
+    if handle.chars().any(char::is_control) || form.password.contains('\0') {
+        app.limiter.failed(&handle, &client);
+        let mut res = app.page(
+            "login",
+            &serde_json::json!({
+                "csrf": form.csrf, "handle": "", "me": null,
+                "error": "The handle holds a control character; type it again.",
+            }),
+        );
+        *res.status_mut() = StatusCode::UNAUTHORIZED;
+        return res;
     }
     match auth::login(&app.db, &handle, &form.password).await {
         Ok(Some(token)) => {
-            app.limiter.succeeded(&handle);
+            app.limiter.succeeded(&handle, &client);
             let mut res = Redirect::to("/").into_response();
             res.headers_mut().append(
                 header::SET_COOKIE,
-                cookie_header(SESSION_COOKIE, &token, auth::SESSION_HOURS * 3600),
+                app.cookie(SESSION_COOKIE, &token, auth::SESSION_HOURS * 3600),
             );
             res.headers_mut()
-                .append(header::SET_COOKIE, cookie_header(LOGIN_COOKIE, "", 0));
+                .append(header::SET_COOKIE, app.cookie(LOGIN_COOKIE, "", 0));
             res
         }
         Ok(None) => {
-            app.limiter.failed(&handle);
+            app.limiter.failed(&handle, &client);
             let mut res = app.page(
                 "login",
                 &serde_json::json!({
@@ -332,7 +473,7 @@ async fn logout(
     }
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut()
-        .append(header::SET_COOKIE, cookie_header(SESSION_COOKIE, "", 0));
+        .append(header::SET_COOKIE, app.cookie(SESSION_COOKIE, "", 0));
     Ok(res)
 }
 
@@ -355,8 +496,13 @@ pub async fn bind(
         addr: addr.to_string(),
         source,
     })?;
+    let _ = app.bound.set(format!("http://{local}"));
     let handle = tokio::spawn(async move {
-        let server = axum::serve(listener, router(app)).with_graceful_shutdown(async move {
+        let server = axum::serve(
+            listener,
+            router(app).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
             let _ = shutdown.wait_for(|v| *v).await;
         });
         if let Err(e) = server.await {
@@ -395,4 +541,16 @@ pub async fn serve(
     outreach_scheduler::service::run(db, daemon, mailer, shutdown).await?;
     let _ = web.await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_calendar_secret_never_reaches_a_log_line() {
+        assert_eq!(
+            super::logged_path("/calendar/3fa2b9c1d0e1f2a3b4c5d6e7f8091a2b.ics"),
+            "/calendar/[secret].ics"
+        );
+        assert_eq!(super::logged_path("/states/NPL"), "/states/NPL");
+    }
 }

@@ -449,9 +449,19 @@ struct ActionForm {
     outcome: String,
     #[serde(default)]
     stance: String,
+    #[serde(default)]
+    sensitivity: String,
 }
 
-const ACTION_FIELDS: &[&str] = &["form", "start", "time_zone", "kind", "outcome", "stance"];
+const ACTION_FIELDS: &[&str] = &[
+    "form",
+    "start",
+    "time_zone",
+    "kind",
+    "outcome",
+    "stance",
+    "sensitivity",
+];
 
 /// The meeting page; `typed` and `errors` when a form on it came back with an error.
 async fn meeting_page(
@@ -606,9 +616,13 @@ async fn held(
         &app.db,
         &user.actor,
         &id,
-        &kind,
-        optional(&form.outcome).as_deref(),
-        optional(&form.stance).as_deref(),
+        &meetings::HeldInput {
+            kind,
+            outcome: optional(&form.outcome),
+            stance: optional(&form.stance),
+            sensitivity: optional(&form.sensitivity),
+            restricted_kinds: Some(app.settings.engagements.restricted_kinds.clone()),
+        },
     )
     .await
     .map_err(WebError::from);

@@ -175,7 +175,17 @@ async fn render(
             }
         },
     };
-    let p = views::profile_with(&app.db, st, &treaty, at, user.zone, today, Some(TIMELINE)).await?;
+    let p = views::profile_with(
+        &app.db,
+        st,
+        &treaty,
+        at,
+        user.zone,
+        today,
+        Some(TIMELINE),
+        &user.reader,
+    )
+    .await?;
     let all_meetings = meetings::list(&app.db, user.zone, false, Some(&p.iso3)).await?;
     let letters: Vec<_> = outreach_letters::drafts::list(&app.db, None)
         .await
@@ -299,6 +309,8 @@ async fn render(
             "id": e.id, "date": e.date.to_string(), "kind": words(&e.kind),
             "participants": e.participants.join(", "), "summary": e.summary,
             "outcome": e.outcome, "stance": e.stance, "logged_by": e.logged_by,
+            "sensitivity": e.sensitivity, "withheld": e.withheld,
+            "restricted": e.sensitivity == "restricted", "public": e.sensitivity == "public",
         })).collect::<Vec<_>>(),
         "meetings": all_meetings.iter().rev().map(|m| json!({
             "id": m.id, "title": m.title, "status": m.status, "local_start": m.local_start,

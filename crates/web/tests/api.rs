@@ -781,13 +781,21 @@ async fn meetings_and_follow_ups_through_the_api_check(db: &TestDb) {
     assert_eq!(held["engagement"]["kind"], "military_dialogue", "{held}");
     assert_eq!(held["engagement"]["outcome"], "Agreed to meet again");
     assert!(held["reminders"].is_array(), "{held}");
+    assert_eq!(held["engagement"]["sensitivity"], "restricted", "{held}");
+    // Military dialogue is restricted by default: the timeline shows that it happened, and to a
+    // reader without clearance not what was said.
     let (_, timeline) = api_get(&app.base, &token, "/api/v1/engagements?state=NPL").await;
+    let dialogue = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "military_dialogue")
+        .unwrap_or_else(|| panic!("{timeline}"));
+    assert_eq!(dialogue["withheld"], true, "{dialogue}");
+    assert_eq!(dialogue["outcome"], serde_json::Value::Null, "{dialogue}");
     assert!(
-        timeline
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["outcome"] == "Agreed to meet again")
+        !timeline.to_string().contains("Agreed to meet again"),
+        "{timeline}"
     );
     // The newest only, on request; a bad limit names the field.
     let (_, older) = api_post(
@@ -804,7 +812,8 @@ async fn meetings_and_follow_ups_through_the_api_check(db: &TestDb) {
         api_get(&app.base, &token, "/api/v1/engagements?state=NPL&limit=1").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(newest.as_array().unwrap().len(), 1);
-    assert_eq!(newest[0]["outcome"], "Agreed to meet again");
+    assert_eq!(newest[0]["kind"], "military_dialogue");
+    assert_eq!(newest[0]["withheld"], true);
     let (status, bad) = api_get(&app.base, &token, "/api/v1/engagements?state=NPL&limit=0").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(bad["error"]["field"], "limit");

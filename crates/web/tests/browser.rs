@@ -257,6 +257,16 @@ async fn the_daily_work_in_a_browser(db: &TestDb) {
     submit(&c, "letter-submit-review").await;
     let submitted = text_of(&c, "#letter-status").await;
     assert_ne!(status, submitted, "submitting changes the status");
+    // Four eyes: the author is not offered the approval; an admin approves it.
+    assert!(
+        text_of(&c, "#letter-awaits")
+            .await
+            .contains("other than the author")
+    );
+    assert!(c.find(Locator::Id("letter-approve")).await.is_err());
+    sign_out(&c).await;
+    sign_in(&c, &base, "ada").await;
+    c.goto(letter_url.as_str()).await.unwrap();
     submit(&c, "letter-approve").await;
     let approved = text_of(&c, "#letter-status").await;
     assert!(approved.to_lowercase().contains("approved"), "{approved}");

@@ -94,27 +94,41 @@ async fn a_coordinator_drafts_submits_and_approves(db: &TestDb) {
     assert_eq!(location.as_deref(), Some(letter.as_str()));
     let (_, page) = get(&c, &app.base, &letter).await;
     assert_eq!(status_of(&page), "in_review");
-    assert!(page.contains("id=\"letter-approve\""));
-
-    let (status, _, _) = post_form(
+    // Four eyes: maria wrote it, so she is not offered the approval, and cannot force it.
+    assert!(!page.contains("id=\"letter-approve\""));
+    assert!(page.contains("id=\"letter-awaits\""));
+    let (status, _, body) = post_form(
         &c,
         &app.base,
         &format!("{letter}/approve"),
         &[("csrf", csrf.as_str())],
     )
     .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("four eyes: maria wrote version 1"), "{body}");
+
+    let (ada, ada_csrf) = signed_in(&app.base, "ada").await;
+    let (_, page) = get(&ada, &app.base, &letter).await;
+    assert!(page.contains("id=\"letter-approve\""));
+    let (status, _, _) = post_form(
+        &ada,
+        &app.base,
+        &format!("{letter}/approve"),
+        &[("csrf", ada_csrf.as_str())],
+    )
+    .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, page) = get(&c, &app.base, &letter).await;
     assert_eq!(status_of(&page), "approved");
-    assert!(page.contains("Approved by maria"));
+    assert!(page.contains("Approved by ada"));
     assert!(page.contains("id=\"letter-mark-sent\""));
 
     // Approving twice is a conflict, said plainly.
     let (status, _, body) = post_form(
-        &c,
+        &ada,
         &app.base,
         &format!("{letter}/approve"),
-        &[("csrf", csrf.as_str())],
+        &[("csrf", ada_csrf.as_str())],
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -291,7 +305,8 @@ async fn edited_text_is_shown_escaped_and_exports(db: &TestDb) {
     let letter = draft_nepal(&c, &app.base, &csrf).await;
 
     let res = c
-        .get(format!("{}{letter}/export?format=md", app.base))
+        .post(format!("{}{letter}/export", app.base))
+        .form(&[("csrf", csrf.as_str()), ("format", "md")])
         .send()
         .await
         .unwrap();
@@ -353,13 +368,21 @@ async fn edited_text_is_shown_escaped_and_exports(db: &TestDb) {
     assert!(page.contains("2 (current)"), "a second version");
     // The engagements table is still there.
     assert!(
-        outreach_core::engagements::for_state(&app.db, "NPL")
-            .await
-            .is_ok()
+        outreach_core::engagements::for_state(
+            &app.db,
+            "NPL",
+            &outreach_core::access::Reader {
+                handle: None,
+                cleared: true
+            }
+        )
+        .await
+        .is_ok()
     );
 
     let res = c
-        .get(format!("{}{letter}/export?format=docx", app.base))
+        .post(format!("{}{letter}/export", app.base))
+        .form(&[("csrf", csrf.as_str()), ("format", "docx")])
         .send()
         .await
         .unwrap();
@@ -371,7 +394,8 @@ async fn edited_text_is_shown_escaped_and_exports(db: &TestDb) {
     assert!(res.bytes().await.unwrap().starts_with(b"PK"));
 
     let res = c
-        .get(format!("{}{letter}/export?format=html", app.base))
+        .post(format!("{}{letter}/export", app.base))
+        .form(&[("csrf", csrf.as_str()), ("format", "html")])
         .send()
         .await
         .unwrap();
@@ -384,7 +408,16 @@ async fn edited_text_is_shown_escaped_and_exports(db: &TestDb) {
     let html = res.text().await.unwrap();
     assert!(!html.contains("<script>alert(1)"), "{html}");
 
-    let (status, page) = get(&c, &app.base, &format!("{letter}/export?format=pdf")).await;
+    // An export changes the letter's state: never a GET a prefetch could follow.
+    let (status, _) = get(&c, &app.base, &format!("{letter}/export?format=md")).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    let (status, _, page) = post_form(
+        &c,
+        &app.base,
+        &format!("{letter}/export"),
+        &[("csrf", csrf.as_str()), ("format", "pdf")],
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("use md, html or docx"));
 }

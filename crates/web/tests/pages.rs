@@ -250,10 +250,17 @@ async fn a_bad_value_comes_back_beside_its_field_with_nothing_written(db: &TestD
     );
     assert!(html.contains("value=\"NEP\""), "state kept");
     assert!(
-        engagements::for_state(&app.db, "NPL")
-            .await
-            .unwrap()
-            .is_empty()
+        engagements::for_state(
+            &app.db,
+            "NPL",
+            &outreach_core::access::Reader {
+                handle: None,
+                cleared: true
+            }
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
 
     // An unknown contact and a bad follow-up owner: each beside its field, still nothing written.
@@ -312,16 +319,33 @@ async fn a_bad_value_comes_back_beside_its_field_with_nothing_written(db: &TestD
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("id=\"err-date\""), "{html}");
     assert!(
-        engagements::for_state(&app.db, "NPL")
-            .await
-            .unwrap()
-            .is_empty()
+        engagements::for_state(
+            &app.db,
+            "NPL",
+            &outreach_core::access::Reader {
+                handle: None,
+                cleared: true
+            }
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
     assert!(
-        outreach_core::followups::list(&app.db, chrono::Utc::now().date_naive(), true, None, None)
-            .await
-            .unwrap()
-            .is_empty()
+        outreach_core::followups::list(
+            &app.db,
+            chrono::Utc::now().date_naive(),
+            true,
+            None,
+            None,
+            &outreach_core::access::Reader {
+                handle: None,
+                cleared: true
+            }
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
 }
 db_test!(
@@ -361,7 +385,16 @@ async fn injection_in_every_shown_field_is_stored_and_shown_inert(db: &TestDb) {
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
-    let stored = engagements::for_state(&app.db, "NPL").await.unwrap();
+    let stored = engagements::for_state(
+        &app.db,
+        "NPL",
+        &outreach_core::access::Reader {
+            handle: None,
+            cleared: true,
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(stored.len(), 1, "the engagements table is still there");
     assert_eq!(stored[0].summary, SCRIPT);
     assert_eq!(stored[0].outcome.as_deref(), Some(DROP));
@@ -456,10 +489,17 @@ async fn staff_are_refused_the_admin_pages_and_forms_need_their_token(db: &TestD
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(
-        engagements::for_state(&app.db, "NPL")
-            .await
-            .unwrap()
-            .is_empty()
+        engagements::for_state(
+            &app.db,
+            "NPL",
+            &outreach_core::access::Reader {
+                handle: None,
+                cleared: true
+            }
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
 
     // The admin sees the accounts, changes a role, adds a user and sets a password.

@@ -59,7 +59,7 @@ async fn every_route_but_health_and_login_needs_a_session(db: &TestDb) {
 
     // Every route the app declares, read from its sources so a new one cannot be missed: pages
     // send the browser to /login, the API answers 401, and only the public ones answer at all.
-    let routes = declared_routes();
+    let routes = common::declared_routes();
     assert!(routes.len() >= 60, "{routes:?}");
     let public = [
         "/healthz",
@@ -88,6 +88,7 @@ async fn every_route_but_health_and_login_needs_a_session(db: &TestDb) {
                 .replace("{id}", "0000abcd")
                 .replace("{name}", "meeting_reminder")
                 .replace("{prefix}", "abcdefgh")
+                .replace("{handle}", "sam")
         );
         let req = match method.as_str() {
             "get" => c.get(&url),
@@ -108,56 +109,6 @@ db_test!(
     sessions_required,
     every_route_but_health_and_login_needs_a_session
 );
-
-/// Every (method, path) declared with `.route("PATH", get(..).post(..))` in the web crate's
-/// sources.
-fn declared_routes() -> Vec<(String, String)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
-        for chunk in text.split(".route(").skip(1) {
-            let Some(start) = chunk.find('"') else {
-                continue;
-            };
-            let Some(len) = chunk[start + 1..].find('"') else {
-                continue;
-            };
-            let route = &chunk[start + 1..start + 1 + len];
-            // The handlers: up to the end of this `.route(...)` call.
-            let mut depth = 1;
-            let mut end = chunk.len();
-            for (i, ch) in chunk.char_indices() {
-                match ch {
-                    '(' => depth += 1,
-                    ')' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            end = i;
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            let handlers = &chunk[..end];
-            for method in ["get", "post"] {
-                let called = handlers.match_indices(&format!("{method}(")).any(|(i, _)| {
-                    i == 0 || !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
-                });
-                if called {
-                    out.push((method.to_owned(), route.to_owned()));
-                }
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 async fn a_signed_in_coordinator_sees_the_dashboard_and_the_states_api(db: &TestDb) {
     let app = start(db).await;
@@ -237,7 +188,9 @@ db_test!(
     a_signed_in_coordinator_sees_the_dashboard_and_the_states_api
 );
 
-async fn a_sign_in_without_its_token_or_after_five_failures_is_refused(db: &TestDb) {
+async fn a_sign_in_without_its_token_or_after_failures_waits_but_another_client_signs_in(
+    db: &TestDb,
+) {
     let app = start(db).await;
     let c = client();
     let no_token = c
@@ -247,19 +200,36 @@ async fn a_sign_in_without_its_token_or_after_five_failures_is_refused(db: &Test
         .await
         .unwrap();
     assert_eq!(no_token.status(), StatusCode::FORBIDDEN);
-    for _ in 0..5 {
+    for _ in 0..3 {
         assert_eq!(
             sign_in(&c, &app.base, "guess").await.status(),
             StatusCode::UNAUTHORIZED
         );
     }
-    let locked = sign_in(&c, &app.base, "correct horse battery").await;
-    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    // From this client the handle now waits, even with the right password...
+    let held = sign_in(&c, &app.base, "correct horse battery").await;
+    assert_eq!(held.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = held.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&wait), "{wait}");
+    // ... but maria, signing in from her own machine (another loopback address), is not locked
+    // out by someone else's guesses.
+    let elsewhere = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(Some("127.0.0.2".parse().unwrap()))
+        .build()
+        .unwrap();
+    let ok = sign_in(&elsewhere, &app.base, "correct horse battery").await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
     app.stop.send(true).unwrap();
 }
 db_test!(
     login_limits,
-    a_sign_in_without_its_token_or_after_five_failures_is_refused
+    a_sign_in_without_its_token_or_after_failures_waits_but_another_client_signs_in
 );
 
 async fn short_passwords_and_unknown_handles_are_refused(db: &TestDb) {
@@ -285,9 +255,28 @@ async fn short_passwords_and_unknown_handles_are_refused(db: &TestDb) {
         .unwrap_err()
         .to_string();
     assert!(
-        err.starts_with("password: is shorter than 10 characters"),
+        err.starts_with("password: is shorter than 12 characters"),
         "{err}"
     );
+    // Long but easy to guess: refused with the strength checker's reason.
+    for weak in [
+        "password1234",
+        "123456789012",
+        "            ",
+        "anaanaanaana",
+    ] {
+        let err = set_password(&conn, &admin, "ana", weak)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("password: is too easy to guess (strength "),
+            "{weak:?}: {err}"
+        );
+    }
+    set_password(&conn, &admin, "ana", "lantern quarry velvet morning")
+        .await
+        .unwrap();
 }
 db_test!(passwords, short_passwords_and_unknown_handles_are_refused);
 

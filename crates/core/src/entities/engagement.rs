@@ -19,6 +19,8 @@ pub struct Model {
     pub meeting_id: Option<Uuid>,
     pub created_by: String,
     pub created_at: DateTimeUtc,
+    /// `public`, `internal` or `restricted` (see `domain::Sensitivity`).
+    pub sensitivity: String,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

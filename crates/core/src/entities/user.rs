@@ -17,6 +17,11 @@ pub struct Model {
     /// argon2 PHC string; `None` until a password is set (the account cannot log in).
     pub password_hash: Option<String>,
     pub created_at: DateTimeUtc,
+    /// Cleared by an admin to read `restricted` engagements.
+    pub cleared: bool,
+    /// When an admin disabled the account: it cannot sign in, its tokens are gone, and it gets
+    /// no reminders or digests.
+    pub disabled_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -219,7 +219,30 @@ async fn a_550_fails_the_message_with_the_reply_and_marks_the_address(db: &TestD
     assert_eq!(smtp.replies().len(), 1, "the server saw no second attempt");
     assert!(smtp.connections() <= connections + 1);
 
-    // Staff fix the address on the server's side and requeue: it goes out and the mark is lifted.
+    // Requeueing is for coordinators, whichever front end asks.
+    let err = ledger::requeue(&conn, "sam", &id.to_string())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("only coordinators can requeue messages"),
+        "{err}"
+    );
+    let coordinator =
+        outreach_core::Actor::new("maria", outreach_core::domain::IanaZone::UTC).unwrap();
+    outreach_core::actor::upsert_user(
+        &conn,
+        &coordinator,
+        &outreach_core::actor::UserInput {
+            handle: "maria".into(),
+            role: Some("coordinator".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // A coordinator fixes the address on the server's side and requeues: it goes out and the
+    // mark is lifted.
     let requeued = ledger::requeue(&conn, "maria", &id.to_string())
         .await
         .unwrap();

@@ -42,6 +42,11 @@ pub fn settings() -> outreach_core::config::Settings {
 }
 
 pub async fn start(db: &TestDb) -> Running {
+    start_with(db, settings()).await
+}
+
+/// As [`start`], with these settings.
+pub async fn start_with(db: &TestDb, settings: outreach_core::config::Settings) -> Running {
     let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
     let admin = Actor::new("admin", IanaZone::UTC).unwrap();
     for (handle, role) in [("maria", "coordinator"), ("sam", "staff"), ("ada", "admin")] {
@@ -60,7 +65,7 @@ pub async fn start(db: &TestDb) -> Running {
         set_password(&conn, &admin, handle, PASSWORD).await.unwrap();
     }
     let (stop, rx) = tokio::sync::watch::channel(false);
-    let app = Arc::new(AppState::new(conn.clone(), &settings(), &repo_root()).unwrap());
+    let app = Arc::new(AppState::new(conn.clone(), &settings, &repo_root()).unwrap());
     let (addr, _) = bind(app, "127.0.0.1:0".parse().unwrap(), rx).await.unwrap();
     Running {
         base: format!("http://{addr}"),
@@ -163,4 +168,54 @@ pub async fn post_form(
 /// Owned form values as the pairs [`post_form`] takes.
 pub fn pairs<'a>(form: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
     form.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// Every (method, path) declared with `.route("PATH", get(..).post(..))` in the web crate's
+/// sources.
+pub fn declared_routes() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for chunk in text.split(".route(").skip(1) {
+            let Some(start) = chunk.find('"') else {
+                continue;
+            };
+            let Some(len) = chunk[start + 1..].find('"') else {
+                continue;
+            };
+            let route = &chunk[start + 1..start + 1 + len];
+            // The handlers: up to the end of this `.route(...)` call.
+            let mut depth = 1;
+            let mut end = chunk.len();
+            for (i, ch) in chunk.char_indices() {
+                match ch {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = i;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let handlers = &chunk[..end];
+            for method in ["get", "post"] {
+                let called = handlers.match_indices(&format!("{method}(")).any(|(i, _)| {
+                    i == 0 || !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                });
+                if called {
+                    out.push((method.to_owned(), route.to_owned()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
 }
