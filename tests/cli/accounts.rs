@@ -92,6 +92,19 @@ async fn accounts_end_and_restricted_notes_follow_the_acting_users_clearance(db:
     let err = fails(db, &["--as", "sam", "user", "tokens", "ada"]);
     assert!(err.contains("only admins"), "{err}");
 
+    // The audit log is for admins once one exists.
+    let err = fails(db, &["--as", "sam", "audit"]);
+    assert!(err.contains("only admins can read the audit log"), "{err}");
+    let audit = json(db, &["--as", "ada", "audit"]);
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["action"] == "user.disable"),
+        "{audit}"
+    );
+
     // A restricted note: withheld from sam, readable once an admin clears sam.
     ok(
         db,

@@ -480,7 +480,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Letter { command } => letter_cmds::letter(&app, cli.json, command).await,
         Command::Audit { limit } => {
             let db = app.db().await?;
-            app.out.audit(&audit::recent(&db, limit).await?)
+            app.out
+                .audit(&audit::recent_for(&db, &app.actor, limit).await?)
         }
     }
 }

@@ -163,11 +163,10 @@ pub async fn upsert_user(
     // Admins manage accounts. Before the first admin exists anyone may (setting up), and
     // everyone may change their own name, email and zone.
     let own_details = handle == actor.handle && role.is_none() && input.cleared.is_none();
-    if !own_details && has_admin(&tx).await? {
-        require_role(
+    if !own_details {
+        require_admin_once_set_up(
             &tx,
             actor,
-            Role::Admin,
             "add staff members or change another's account, role or clearance",
         )
         .await?;
@@ -263,6 +262,22 @@ pub async fn has_admin<C: ConnectionTrait>(db: &C) -> Result<bool> {
         .count(db)
         .await?
         > 0)
+}
+
+/// Requires an admin once one exists; before that (an installation being set up, or one person
+/// using the CLI alone) anyone may.
+///
+/// # Errors
+/// As [`require_role`].
+pub async fn require_admin_once_set_up<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    what: &str,
+) -> Result<()> {
+    if has_admin(db).await? {
+        require_role(db, actor, Role::Admin, what).await?;
+    }
+    Ok(())
 }
 
 /// The acting user's account, when it is enabled and its role is at least `role`; the library's

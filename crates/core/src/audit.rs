@@ -76,3 +76,32 @@ pub async fn search<C: ConnectionTrait>(
         .await?;
     Ok((rows, total))
 }
+
+/// [`recent`] for a reader: admins only, once an admin exists.
+///
+/// # Errors
+/// [`crate::Error::Forbidden`] for anyone else; database errors.
+pub async fn recent_for<C: ConnectionTrait>(
+    db: &C,
+    reader: &crate::Actor,
+    limit: u64,
+) -> Result<Vec<audit_log::Model>> {
+    crate::actor::require_admin_once_set_up(db, reader, "read the audit log").await?;
+    recent(db, limit).await
+}
+
+/// [`search`] for a reader: admins only, once an admin exists.
+///
+/// # Errors
+/// [`crate::Error::Forbidden`] for anyone else; database errors.
+pub async fn search_for<C: ConnectionTrait>(
+    db: &C,
+    reader: &crate::Actor,
+    actor: Option<&str>,
+    action: Option<&str>,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<audit_log::Model>, u64)> {
+    crate::actor::require_admin_once_set_up(db, reader, "read the audit log").await?;
+    search(db, actor, action, offset, limit).await
+}

@@ -54,8 +54,9 @@ async fn audit_page(
         .and_then(|p| p.trim().parse::<u64>().ok())
         .filter(|p| *p >= 1)
         .unwrap_or(1);
-    let (rows, total) = audit::search(
+    let (rows, total) = audit::search_for(
         &app.db,
+        &user.actor,
         Some(&actor_f),
         Some(&action_f),
         (page - 1).saturating_mul(PAGE),

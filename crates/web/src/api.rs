@@ -1039,7 +1039,7 @@ async fn audit_log(
 ) -> ApiResult<Response> {
     user.require(Role::Admin, "read the audit log")?;
     let limit = limit(q.limit.as_deref(), 50)?;
-    let rows = audit::recent(&app.db, limit).await?;
+    let rows = audit::recent_for(&app.db, &user.actor, limit).await?;
     Ok(ok(rows
         .into_iter()
         .map(|r| {
