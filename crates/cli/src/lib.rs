@@ -687,31 +687,23 @@ async fn user(app: &App, command: UserCommand) -> Result<()> {
         }
         UserCommand::Revoke { handle, token } => {
             let u = outreach_core::actor::require_user(&db, "handle", &handle).await?;
-            let mut n = 0;
-            let mut missing = 0;
-            for kind in ["api", "calendar"] {
-                match outreach_web::auth::revoke_tokens(
-                    &db,
-                    &app.actor,
-                    u.id,
-                    kind,
-                    token.as_deref(),
-                )
-                .await
-                {
-                    Ok(k) => n += k,
-                    Err(outreach_core::Error::NotFound { .. }) if token.is_some() => missing += 1,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            if missing == 2 {
-                anyhow::bail!(
+            let n = match outreach_web::auth::revoke_any_tokens(
+                &db,
+                &app.actor,
+                u.id,
+                token.as_deref(),
+            )
+            .await
+            {
+                Ok(n) => n,
+                Err(outreach_core::Error::NotFound { .. }) => anyhow::bail!(
                     "--token: {} has no token starting {}; `outreach user tokens {}` lists theirs",
                     u.handle,
                     token.unwrap_or_default(),
                     u.handle
-                );
-            }
+                ),
+                Err(e) => return Err(e.into()),
+            };
             app.out.revoked(&u, n)
         }
     }

@@ -405,48 +405,15 @@ pub fn parse_duration_minutes(field: &str, given: &str) -> Result<i32> {
     i32::try_from(minutes).map_err(|_| bad())
 }
 
-/// Text a user must give: trimmed, not empty, at most `max` characters.
-///
-/// # Errors
-/// [`Error::Invalid`] naming `field`.
-pub fn required_text(field: &str, given: &str, max: usize) -> Result<String> {
-    check_controls(field, given, false)?;
-    let t = given.trim();
-    if t.is_empty() {
-        return Err(Error::invalid(field, "must not be empty"));
-    }
-    if t.chars().count() > max {
-        return Err(Error::invalid(
-            field,
-            format!("is longer than {max} characters; shorten it"),
-        ));
-    }
-    Ok(t.to_owned())
-}
-
-/// Optional text: `None` when absent or blank.
-///
-/// # Errors
-/// [`Error::Invalid`] naming `field` when longer than `max` characters or holding a control
-/// character.
-pub fn optional_text(field: &str, given: Option<&str>, max: usize) -> Result<Option<String>> {
-    if let Some(g) = given {
-        check_controls(field, g, false)?;
-    }
-    match given.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => required_text(field, t, max).map(Some),
-    }
-}
-
-/// Text of several lines (a summary, notes, a description): as [`required_text`], but tabs and
-/// line breaks are kept (a `\r\n` becomes `\n`).
-///
-/// # Errors
-/// As [`required_text`].
-pub fn required_paragraphs(field: &str, given: &str, max: usize) -> Result<String> {
-    check_controls(field, given, true)?;
-    let t = given.replace("\r\n", "\n").replace('\r', "\n");
+/// Checks and trims text: no control characters (tabs and line breaks only when `multi_line`,
+/// with `\r\n` made `\n`), not empty, at most `max` characters.
+fn checked_text(field: &str, given: &str, max: usize, multi_line: bool) -> Result<String> {
+    check_controls(field, given, multi_line)?;
+    let t = if multi_line {
+        given.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        given.to_owned()
+    };
     let t = t.trim();
     if t.is_empty() {
         return Err(Error::invalid(field, "must not be empty"));
@@ -460,18 +427,58 @@ pub fn required_paragraphs(field: &str, given: &str, max: usize) -> Result<Strin
     Ok(t.to_owned())
 }
 
+/// As [`checked_text`], `None` when absent or blank (controls are refused even in blank text).
+fn optional_checked(
+    field: &str,
+    given: Option<&str>,
+    max: usize,
+    multi_line: bool,
+) -> Result<Option<String>> {
+    match given {
+        None => Ok(None),
+        Some(g) => {
+            check_controls(field, g, multi_line)?;
+            if g.trim().is_empty() {
+                Ok(None)
+            } else {
+                checked_text(field, g, max, multi_line).map(Some)
+            }
+        }
+    }
+}
+
+/// Text a user must give: one line, trimmed, not empty, at most `max` characters.
+///
+/// # Errors
+/// [`Error::Invalid`] naming `field`.
+pub fn required_text(field: &str, given: &str, max: usize) -> Result<String> {
+    checked_text(field, given, max, false)
+}
+
+/// Optional text: `None` when absent or blank.
+///
+/// # Errors
+/// [`Error::Invalid`] naming `field` when longer than `max` characters or holding a control
+/// character.
+pub fn optional_text(field: &str, given: Option<&str>, max: usize) -> Result<Option<String>> {
+    optional_checked(field, given, max, false)
+}
+
+/// Text of several lines (a summary, notes, a description): as [`required_text`], but tabs and
+/// line breaks are kept (a `\r\n` becomes `\n`).
+///
+/// # Errors
+/// As [`required_text`].
+pub fn required_paragraphs(field: &str, given: &str, max: usize) -> Result<String> {
+    checked_text(field, given, max, true)
+}
+
 /// Optional text of several lines: `None` when absent or blank.
 ///
 /// # Errors
 /// As [`required_paragraphs`].
 pub fn optional_paragraphs(field: &str, given: Option<&str>, max: usize) -> Result<Option<String>> {
-    if let Some(g) = given {
-        check_controls(field, g, true)?;
-    }
-    match given.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => required_paragraphs(field, t, max).map(Some),
-    }
+    optional_checked(field, given, max, true)
 }
 
 /// The first control character in `given` that a field may not hold: every C0 character

@@ -380,21 +380,17 @@ async fn revoke_tokens(
     user.require(Role::Admin, "revoke other users' tokens")?;
     let u = actor::require_user(&app.db, "handle", &handle).await?;
     let prefix = Some(form.token.trim()).filter(|p| !p.is_empty());
-    let mut n = 0;
-    for kind in ["api", "calendar"] {
-        match crate::auth::revoke_tokens(&app.db, &user.actor, u.id, kind, prefix).await {
-            Ok(k) => n += k,
-            Err(CoreError::NotFound { .. }) if prefix.is_some() => {}
-            Err(e) => return Err(e.into()),
+    let n = match crate::auth::revoke_any_tokens(&app.db, &user.actor, u.id, prefix).await {
+        Ok(n) => n,
+        Err(CoreError::NotFound { .. }) => {
+            return Err(crate::WebError::NotFound(format!(
+                "{} has no token {}; the list below shows theirs.",
+                u.handle,
+                prefix.unwrap_or_default()
+            )));
         }
-    }
-    if n == 0 && prefix.is_some() {
-        return Err(crate::WebError::NotFound(format!(
-            "{} has no token {}; the list below shows theirs.",
-            u.handle,
-            prefix.unwrap_or_default()
-        )));
-    }
+        Err(e) => return Err(e.into()),
+    };
     tokens_view(
         &app,
         &user,

@@ -633,6 +633,51 @@ pub async fn revoke_tokens(
     Ok(n)
 }
 
+/// Revokes user `user_id`'s tokens of every kind (API tokens and calendar URLs): the one whose
+/// hash starts with `prefix`, or all of them. One transaction; the same role rule as
+/// [`revoke_tokens`].
+///
+/// # Errors
+/// [`CoreError::NotFound`] when `prefix` names none of the user's tokens,
+/// [`CoreError::Forbidden`] as for [`revoke_tokens`]; database errors.
+pub async fn revoke_any_tokens(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    user_id: uuid::Uuid,
+    prefix: Option<&str>,
+) -> Result<usize, CoreError> {
+    let tx = outreach_core::db::begin(db).await?;
+    let me = outreach_core::actor::find_user(&tx, &actor.handle).await?;
+    if me.as_ref().is_none_or(|m| m.id != user_id) {
+        outreach_core::actor::require_role(
+            &tx,
+            actor,
+            outreach_core::domain::Role::Admin,
+            "revoke another user's tokens",
+        )
+        .await?;
+    }
+    let mut n = 0;
+    for kind in ["api", "calendar"] {
+        match revoke_tokens_in(&tx, actor, user_id, kind, prefix).await {
+            Ok(k) => n += k,
+            Err(CoreError::NotFound { .. }) if prefix.is_some() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if n == 0
+        && let Some(p) = prefix
+    {
+        return Err(CoreError::not_found(
+            "token",
+            p,
+            "; `outreach user tokens HANDLE` lists them",
+        ));
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
 /// As [`revoke_tokens`], inside the caller's transaction.
 async fn revoke_tokens_in<C: ConnectionTrait>(
     tx: &C,
