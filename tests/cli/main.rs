@@ -11,10 +11,12 @@ use outreach_testkit::{Backend, TestDb, db_test};
 use serde_json::Value;
 
 mod accounts;
+mod backup;
 mod letters;
 mod mail;
 mod ops;
 mod reference;
+mod team;
 
 /// Runs `outreach` with `args` against the test database, in the test's own folder, with no
 /// configuration from the developer's environment.
@@ -24,6 +26,13 @@ fn outreach(db: &TestDb, args: &[&str]) -> Output {
 
 /// As [`outreach`], with these environment variables set on top.
 fn outreach_with_env(db: &TestDb, vars: &[(&str, &str)], args: &[&str]) -> Output {
+    command(db, vars, args)
+        .output()
+        .expect("run the outreach binary")
+}
+
+/// The `outreach` command [`outreach_with_env`] runs, to spawn one that keeps running.
+fn command(db: &TestDb, vars: &[(&str, &str)], args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_outreach"));
     cmd.current_dir(db.dir.path())
         .env("OUTREACH_CONFIG_DIR", db.dir.path().join("config"))
@@ -38,7 +47,7 @@ fn outreach_with_env(db: &TestDb, vars: &[(&str, &str)], args: &[&str]) -> Outpu
     for (k, v) in vars {
         cmd.env(k, v);
     }
-    cmd.output().expect("run the outreach binary")
+    cmd
 }
 
 fn stdout(o: &Output) -> String {

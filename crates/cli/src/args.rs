@@ -58,6 +58,36 @@ pub enum Command {
         allow_removals: bool,
     },
 
+    /// Write every table to one file: a consistent snapshot, also while the app and daemons run.
+    #[command(
+        after_help = "The file is a versioned archive (JSON lines) that `outreach restore` loads \
+        into SQLite or PostgreSQL, whichever it was written from. It is written next to FILE and \
+        renamed into place when complete, so FILE is never a partial backup.\n\n\
+        Examples:\n  outreach backup outreach-2026-12-03.backup\n  \
+        outreach --database postgres://outreach@db/outreach backup team.backup"
+    )]
+    Backup {
+        /// The archive to write (replaced if it exists).
+        file: PathBuf,
+    },
+
+    /// Load a backup into an empty database (SQLite or PostgreSQL), migrating an older one.
+    #[command(
+        after_help = "The database must be empty: new, or holding only what outreach \
+        fills in on first use (the reference data). --force replaces everything in it with the \
+        archive. An archive from an older outreach is brought up to date after loading, like an \
+        older database.\n\n\
+        Examples:\n  outreach --database sqlite://restored.db restore outreach-2026-12-03.backup\n  \
+        outreach --database postgres://outreach@db/outreach restore team.backup"
+    )]
+    Restore {
+        /// The archive `outreach backup` wrote.
+        file: PathBuf,
+        /// Replace whatever the database holds.
+        #[arg(long)]
+        force: bool,
+    },
+
     /// Add a fictional example data set (organisations, grants, contacts, engagements, meetings).
     Demo,
 
@@ -228,7 +258,8 @@ pub enum Command {
     /// Serve the web app, with the scheduler and the mailer, in one process.
     #[command(after_help = "Create the first account before you sign in:\n  \
         echo 'a long passphrase' | outreach user add admin --role admin --password-stdin\n\n\
-        Examples:\n  outreach serve\n  outreach serve --bind 0.0.0.0 --port 8080")]
+        Examples:\n  outreach serve\n  outreach serve --bind 0.0.0.0 --port 8080\n  \
+        outreach serve --without-scheduler   (a team's web app; `outreach scheduler` runs apart)")]
     Serve {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1")]
@@ -236,6 +267,10 @@ pub enum Command {
         /// Port to listen on (0 picks a free one).
         #[arg(long, default_value_t = 8080)]
         port: u16,
+        /// Serve the web app only; reminders and email then need `outreach scheduler` running
+        /// on the same database (how a team runs several daemons on PostgreSQL).
+        #[arg(long)]
+        without_scheduler: bool,
     },
 
     /// Run the scheduler daemon: meeting reminders, follow-up nudges, digests.

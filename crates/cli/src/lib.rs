@@ -62,12 +62,72 @@ pub fn main() -> ExitCode {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("OUTREACH_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    outreach_scheduler::logging::init();
+}
+
+/// Prints a backup's or a restore's progress on stderr: each table, and every few thousand rows
+/// of a large one.
+fn show_progress(verb: &'static str) -> impl FnMut(outreach_core::backup::Progress<'_>) {
+    use outreach_core::backup::Progress;
+    move |p| {
+        let mut err = std::io::stderr();
+        let _ = match p {
+            Progress::Table { name, rows } if rows > 0 => {
+                let unit = if rows == 1 { "row" } else { "rows" };
+                writeln!(err, "{verb} {name}: {rows} {unit}")
+            }
+            Progress::Table { .. } => Ok(()),
+            Progress::Rows { name, done, rows } => {
+                writeln!(err, "  {name}: {done} of {rows}")
+            }
+        };
+    }
+}
+
+async fn backup(app: &App, file: &std::path::Path) -> Result<()> {
+    let db = app.db().await?;
+    let partial = file.with_extension(match file.extension() {
+        Some(e) => format!("{}.partial", e.to_string_lossy()),
+        None => "partial".to_owned(),
+    });
+    let handle = std::fs::File::create(&partial)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    let mut out = std::io::BufWriter::new(handle);
+    let report = match outreach_core::backup::backup(
+        &db,
+        &mut out,
+        &mut show_progress("backing up"),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            drop(out);
+            let _ = std::fs::remove_file(&partial);
+            return Err(e.into());
+        }
+    };
+    out.into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", partial.display(), e.error()))?
+        .sync_all()
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    std::fs::rename(&partial, file)
+        .with_context(|| format!("cannot move the backup into place at {}", file.display()))?;
+    app.out.backup(file, &report)
+}
+
+async fn restore(app: &App, file: &std::path::Path, force: bool) -> Result<()> {
+    let handle =
+        std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let archive = outreach_core::backup::Archive::read(&mut std::io::BufReader::new(handle))
+        .with_context(|| format!("{} cannot be restored", file.display()))?;
+    // Not `app.db()`: that would migrate and seed the database before the archive's schema is
+    // known.
+    let db = db::connect_only(&app.settings.database_url).await?;
+    let report =
+        outreach_core::backup::restore(&db, &archive, force, &mut show_progress("restoring"))
+            .await?;
+    app.out.restore(file, &app.settings.database_url, &report)
 }
 
 /// What every command needs: the settings, who acts, and (opened on demand) the database.
@@ -128,6 +188,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             data,
             allow_removals,
         } => init(&app, data.as_deref(), allow_removals).await,
+        Command::Backup { file } => backup(&app, &file).await,
+        Command::Restore { file, force } => restore(&app, &file, force).await,
         Command::Demo => {
             let db = app.db().await?;
             let report = demo::load(&db, &app.actor).await?;
@@ -412,7 +474,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             let rows = views::attention(&db, &treaty.code, app.actor.today()).await?;
             app.out.attention(&rows, &treaty.code, app.actor.today())
         }
-        Command::Serve { bind, port } => {
+        Command::Serve {
+            bind,
+            port,
+            without_scheduler,
+        } => {
             let ip: std::net::IpAddr = bind.parse().map_err(|_| {
                 anyhow::anyhow!("--bind: '{bind}' is not an IP address; use 127.0.0.1 or 0.0.0.0")
             })?;
@@ -422,6 +488,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 &app.settings,
                 &app.actor,
                 std::net::SocketAddr::new(ip, port),
+                !without_scheduler,
             )
             .await
             .context("Failed to serve")?;

@@ -82,6 +82,52 @@ impl Out {
         Ok(())
     }
 
+    pub fn backup(&self, file: &std::path::Path, r: &outreach_core::backup::Report) -> Result<()> {
+        if self.json {
+            return self.emit(&serde_json::json!({ "file": file, "report": r }));
+        }
+        println!(
+            "Backed up {} rows of {} tables to {} (schema {}).",
+            r.rows,
+            r.tables.len(),
+            file.display(),
+            r.archive_schema
+        );
+        println!(
+            "Restore it with: outreach --database URL restore {}",
+            file.display()
+        );
+        Ok(())
+    }
+
+    pub fn restore(
+        &self,
+        file: &std::path::Path,
+        url: &str,
+        r: &outreach_core::backup::Report,
+    ) -> Result<()> {
+        if self.json {
+            return self.emit(&serde_json::json!({
+                "file": file, "database": outreach_core::db::redact(url), "report": r,
+            }));
+        }
+        println!(
+            "Restored {} rows of {} tables from {} into {}.",
+            r.rows,
+            r.tables.len(),
+            file.display(),
+            outreach_core::db::redact(url)
+        );
+        if !r.migrated.is_empty() {
+            println!(
+                "The archive was written by an older outreach; brought up to date with {} migration(s): {}.",
+                r.migrated.len(),
+                r.migrated.join(", ")
+            );
+        }
+        Ok(())
+    }
+
     pub fn demo(&self, r: &DemoReport) -> Result<()> {
         if self.json {
             return self.emit(r);

@@ -247,14 +247,14 @@ impl fmt::Debug for Settings {
 }
 
 /// `OUTREACH_*` variables that are not settings: the ones that choose how a process starts
-/// (`OUTREACH_ENV`, `OUTREACH_CONFIG_DIR`, `OUTREACH_LOG`) and every variable of the tests
+/// (`OUTREACH_ENV`, `OUTREACH_CONFIG_DIR`, `OUTREACH_LOG`, `OUTREACH_LOG_FORMAT`) and every variable of the tests
 /// (`OUTREACH_TEST_*`) and benchmarks (`OUTREACH_BENCH_*`), so a developer's test setup never stops
 /// the app from starting. `key` is the name without `OUTREACH_`, in any case.
 pub fn is_process_variable(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     matches!(
         key.as_str(),
-        "env" | "config_dir" | "log" | "chromium" | "chromedriver"
+        "env" | "config_dir" | "log" | "log_format" | "chromium" | "chromedriver"
     ) || key.starts_with("test_")
         || key.starts_with("bench_")
 }

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use outreach_migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::error::{Error, Result};
@@ -18,7 +18,40 @@ use crate::refdata::{self, ReferenceData};
 /// [`Error::Config`] for an unsupported URL, [`Error::Database`] when the server cannot be
 /// reached or a migration fails.
 pub async fn connect(url: &str) -> Result<DatabaseConnection> {
+    connect_and_seed(url, None).await
+}
+
+/// Connects to `url` without touching the schema (for a restore, which builds the schema its
+/// archive needs). A `sqlite:` file is created if missing.
+///
+/// # Errors
+/// As [`connect`].
+pub async fn connect_only(url: &str) -> Result<DatabaseConnection> {
+    pool(&normalise_url(url)?).await
+}
+
+/// As [`connect`]; with `seed_as`, also loads the shipped reference data (as that actor) into a
+/// database that has none.
+async fn connect_and_seed(url: &str, seed_as: Option<&str>) -> Result<DatabaseConnection> {
     let url = normalise_url(url)?;
+    let db = pool(&url).await?;
+    if url.starts_with("sqlite:") {
+        prepare(&db, seed_as).await?;
+    } else {
+        // Processes that start together (the web app and several daemons after an upgrade)
+        // prepare the database one after the other: the first migrates and loads what is
+        // missing, the others find nothing left to do.
+        let lock = MigrationLock::take(&url).await?;
+        let prepared = prepare(&db, seed_as).await;
+        lock.release().await;
+        prepared?;
+    }
+    Ok(db)
+}
+
+/// The connection pool for a normalised URL.
+async fn pool(url: &str) -> Result<DatabaseConnection> {
+    let url = url.to_owned();
     let mut opts = ConnectOptions::new(url.clone());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
@@ -42,8 +75,49 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
         )),
         other => Error::Database(other),
     })?;
-    Migrator::up(&db, None).await?;
     Ok(db)
+}
+
+/// Migrates, then loads the reference data if asked and none is there.
+async fn prepare(db: &DatabaseConnection, seed_as: Option<&str>) -> Result<()> {
+    Migrator::up(db, None).await?;
+    if let Some(actor) = seed_as
+        && !refdata::is_loaded(db).await?
+    {
+        tracing::info!("new database: loading reference data");
+        refdata::load(db, &ReferenceData::embedded()?, actor).await?;
+    }
+    Ok(())
+}
+
+/// The PostgreSQL advisory lock held while a process migrates and seeds the database (any fixed
+/// number; "outreach" in ASCII).
+const MIGRATION_LOCK: i64 = 0x6f75_7472_6561_6368;
+
+/// [`MIGRATION_LOCK`], held on a connection of its own (a session lock belongs to the
+/// connection that took it) while the pool does the work.
+struct MigrationLock(DatabaseConnection);
+
+impl MigrationLock {
+    async fn take(url: &str) -> Result<Self> {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.sqlx_logging(false)
+            .max_connections(1)
+            .connect_timeout(Duration::from_secs(10));
+        let one = Database::connect(opts).await?;
+        one.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+            .await?;
+        Ok(Self(one))
+    }
+
+    /// Releases the lock (closing the connection would too, even if this fails).
+    async fn release(self) {
+        let _ = self
+            .0
+            .execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+            .await;
+        let _ = self.0.close().await;
+    }
 }
 
 /// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite, a plain `BEGIN` on PostgreSQL.
@@ -82,12 +156,7 @@ pub fn is_busy(message: &str) -> bool {
 /// # Errors
 /// As [`connect`], and [`Error::ReferenceData`] if the shipped data cannot be read.
 pub async fn open(url: &str, actor: &str) -> Result<DatabaseConnection> {
-    let db = connect(url).await?;
-    if !refdata::is_loaded(&db).await? {
-        tracing::info!("new database: loading reference data");
-        refdata::load(&db, &ReferenceData::embedded()?, actor).await?;
-    }
-    Ok(db)
+    connect_and_seed(url, Some(actor)).await
 }
 
 /// Accepts `sqlite:path`, `sqlite://path`, `postgres://...` and `postgresql://...`; a bare file

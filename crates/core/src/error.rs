@@ -80,6 +80,10 @@ pub enum Error {
     #[error("reference data: {0}")]
     ReferenceData(String),
 
+    /// A backup archive that cannot be written, read or restored here.
+    #[error("backup archive: {0}")]
+    Archive(String),
+
     /// The configuration cannot be read or has unknown or malformed keys.
     #[error("configuration: {0}")]
     Config(String),

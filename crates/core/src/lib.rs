@@ -8,6 +8,7 @@
 pub mod access;
 pub mod actor;
 pub mod audit;
+pub mod backup;
 pub mod config;
 pub mod db;
 pub mod demo;

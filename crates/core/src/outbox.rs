@@ -127,6 +127,25 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, email: NewEmail) -> Result<Enqu
     })
 }
 
+/// How many outbox rows there are in each status (for `/metrics`): one grouped count.
+///
+/// # Errors
+/// Database errors.
+pub async fn counts<C: ConnectionTrait>(db: &C) -> Result<Vec<(String, i64)>> {
+    use sea_orm::{QuerySelect as _, sea_query::ExprTrait as _};
+    Ok(outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Status)
+        .column_as(
+            sea_orm::sea_query::Expr::col(outbox::Column::Id).count(),
+            "n",
+        )
+        .group_by(outbox::Column::Status)
+        .into_tuple::<(String, i64)>()
+        .all(db)
+        .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -156,6 +156,15 @@ pub fn refuses_address(reply: &str) -> bool {
 pub(crate) fn classify(
     result: std::result::Result<smtp::response::Response, smtp::Error>,
 ) -> Outcome {
+    // The SMTP reply classes operators watch (`outreach_smtp_replies_total` on `/metrics`):
+    // 2xx accepted, 4xx deferred, 5xx refused, or no reply (connection, TLS, timeout).
+    let class = match &result {
+        Ok(_) => "2xx",
+        Err(e) if e.is_permanent() => "5xx",
+        Err(e) if e.is_transient() => "4xx",
+        Err(_) => "none",
+    };
+    metrics::counter!("outreach_smtp_replies_total", "class" => class).increment(1);
     match result {
         Ok(response) => {
             let lines: Vec<&str> = response.message().collect();

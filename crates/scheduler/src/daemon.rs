@@ -136,28 +136,34 @@ impl Daemon {
         debug!(claimed, owner = %self.cfg.owner, "claimed jobs");
         let permits = Arc::new(Semaphore::new(self.cfg.workers as usize));
         let mut set = JoinSet::new();
+        // Which job each task runs, so a failure or a panic is logged with the job it concerns.
+        let mut running = std::collections::HashMap::new();
         for job in batch {
             let this = self.clone();
             let permits = permits.clone();
             let stop = stop.clone();
-            set.spawn(async move {
+            let about = (job.id, job.kind.clone());
+            let task = set.spawn(async move {
                 let _permit = permits.acquire_owned().await;
                 if stop.load(Ordering::SeqCst) {
                     return Ok(Some(job.id));
                 }
                 this.run_job(job).await.map(|()| None)
             });
+            running.insert(task.id(), about);
         }
         let mut unstarted = Vec::new();
-        while let Some(res) = set.join_next().await {
+        while let Some(res) = set.join_next_with_id().await {
             match res {
-                Ok(Ok(Some(id))) => unstarted.push(id),
-                Ok(Ok(None)) => {}
-                Ok(Err(e)) => {
-                    warn!(error = %e, "recording a job's result failed; its lease will expire and it will be retried")
+                Ok((_, Ok(Some(id)))) => unstarted.push(id),
+                Ok((_, Ok(None))) => {}
+                Ok((task, Err(e))) => {
+                    let (job, kind) = running.get(&task).cloned().unwrap_or_default();
+                    warn!(job = %job, kind = %kind, error = %e, "recording a job's result failed; its lease will expire and it will be retried")
                 }
                 Err(e) => {
-                    warn!(error = %e, "a job task panicked; its lease will expire and it will be retried")
+                    let (job, kind) = running.get(&e.id()).cloned().unwrap_or_default();
+                    warn!(job = %job, kind = %kind, error = %e, "a job panicked; its lease will expire and it will be retried")
                 }
             }
         }
@@ -173,8 +179,14 @@ impl Daemon {
             workflows: self.workflows.clone(),
             now: Utc::now(),
         };
+        // How long after its time the job started (`outreach_job_lateness_seconds` on
+        // `/metrics`); a job started early counts as on time.
+        let late = (ctx.now - job.run_at).num_milliseconds().max(0) as f64 / 1000.0;
+        metrics::histogram!("outreach_job_lateness_seconds", "kind" => job.kind.clone())
+            .record(late);
         let Some(handler) = self.registry.get(&job.kind) else {
             let msg = format!("no handler for job kind '{}'", job.kind);
+            warn!(job = %job.id, kind = %job.kind, "job dead-lettered: no handler for its kind");
             jobs::fail(
                 &self.db,
                 &job,
@@ -382,10 +394,10 @@ impl Daemon {
             }
             if last_bury.elapsed() >= self.cfg.poll {
                 last_bury = std::time::Instant::now();
-                if let Ok(n) = jobs::bury_abandoned(&self.db).await
-                    && n > 0
-                {
-                    warn!(jobs = n, "dead-lettered jobs whose daemon kept dying");
+                if let Ok(buried) = jobs::bury_abandoned(&self.db).await {
+                    for job in buried {
+                        warn!(job = %job.id, kind = %job.kind, attempts = job.attempts, "job dead-lettered: the daemon running it stopped before it finished, on every attempt");
+                    }
                 }
             }
             let stop_flag = stop.clone();

@@ -331,11 +331,11 @@ pub async fn release<C: ConnectionTrait>(db: &C, ids: &[Uuid], owner: &str) -> R
 }
 
 /// Dead-letters jobs whose lease expired after their last allowed attempt (their daemon died
-/// on every try), so they show up in `outreach jobs` instead of waiting forever.
+/// on every try), so they show up in `outreach jobs` instead of waiting forever; returns them.
 ///
 /// # Errors
 /// Database errors.
-pub async fn bury_abandoned<C: ConnectionTrait>(db: &C) -> Result<u64> {
+pub async fn bury_abandoned<C: ConnectionTrait>(db: &C) -> Result<Vec<job::Model>> {
     use sea_orm::sea_query::ExprTrait as _;
     let now = Utc::now();
     let res = job::Entity::update_many()
@@ -354,9 +354,9 @@ pub async fn bury_abandoned<C: ConnectionTrait>(db: &C) -> Result<u64> {
             sea_orm::sea_query::Expr::col(job::Column::Attempts)
                 .gte(sea_orm::sea_query::Expr::col(job::Column::MaxAttempts)),
         )
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    Ok(res.rows_affected)
+    Ok(res)
 }
 
 /// Supersedes (or cancels) the queued jobs about a subject, except those whose key is in
@@ -630,4 +630,27 @@ pub async fn cancel<C: ConnectionTrait>(db: &C, actor: &str, given: &str) -> Res
     .await?;
     let fresh = job::Entity::find_by_id(j.id).one(db).await?.unwrap_or(j);
     Ok(fresh.into())
+}
+
+/// How many jobs there are in each status, and how many queued jobs are due now (for
+/// `/metrics`): two grouped counts, no rows read.
+///
+/// # Errors
+/// Database errors.
+pub async fn counts<C: ConnectionTrait>(db: &C) -> Result<(Vec<(String, i64)>, i64)> {
+    use sea_orm::{PaginatorTrait as _, sea_query::ExprTrait as _};
+    let by_status = job::Entity::find()
+        .select_only()
+        .column(job::Column::Status)
+        .column_as(sea_orm::sea_query::Expr::col(job::Column::Id).count(), "n")
+        .group_by(job::Column::Status)
+        .into_tuple::<(String, i64)>()
+        .all(db)
+        .await?;
+    let due = job::Entity::find()
+        .filter(job::Column::Status.eq(status::QUEUED))
+        .filter(job::Column::RunAt.lte(Utc::now()))
+        .count(db)
+        .await?;
+    Ok((by_status, i64::try_from(due).unwrap_or(i64::MAX)))
 }

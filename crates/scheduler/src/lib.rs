@@ -10,6 +10,7 @@ pub mod error;
 pub mod handlers;
 pub mod jobs;
 pub mod ledger;
+pub mod logging;
 pub mod planner;
 pub mod rules;
 pub mod service;

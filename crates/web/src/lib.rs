@@ -1,6 +1,7 @@
 //! outreach web: the app campaign staff open every morning. Pages are server-rendered from
 //! `templates/web/` (compiled in, HTML-escaped by handlebars); a JSON API under `/api/v1` serves
-//! scripts. Every route but `/healthz`, `/readyz`, `/login` and the secret calendar feed requires
+//! scripts. Every route but `/healthz`, `/readyz`, `/metrics` (token or loopback, see [`telemetry`]),
+//! `/login` and the secret calendar feed requires
 //! a session (pages redirect to `/login`, the API answers 401); every form carries a CSRF token;
 //! passwords are argon2 hashes; sessions live in the database. `serve` runs the app beside the
 //! scheduler and the mailer in one process.
@@ -27,6 +28,7 @@ pub mod meetings;
 pub mod rules;
 pub mod settings;
 pub mod state;
+pub mod telemetry;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -203,9 +205,12 @@ impl AppState {
 
 /// The routes of the app.
 pub fn router(state: Arc<AppState>) -> Router {
+    // Installed before the first request, so every part of the process records from the start.
+    telemetry::handle();
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(telemetry::scrape))
         // Browsers ask for it on every page; answered without a session so the request is not
         // redirected to the sign-in page (which would replace the sign-in form's token).
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
@@ -224,6 +229,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(settings::routes())
         .merge(account::routes())
         .merge(api::routes())
+        // Latency per declared route; the fallback's answers (unknown paths) are not counted,
+        // so a scan of random paths cannot grow the metrics without bound.
+        .route_layer(axum::middleware::from_fn(telemetry::track))
         .fallback(not_found);
     with_security_headers(routes.layer(axum::middleware::from_fn(
         input::refuse_control_characters,
@@ -498,6 +506,7 @@ pub async fn bind(
     })?;
     let _ = app.bound.set(format!("http://{local}"));
     let handle = tokio::spawn(async move {
+        let upkeep = telemetry::spawn_upkeep();
         let server = axum::serve(
             listener,
             router(app).into_make_service_with_connect_info::<SocketAddr>(),
@@ -508,13 +517,15 @@ pub async fn bind(
         if let Err(e) = server.await {
             tracing::error!(error = %e, "the web server stopped");
         }
+        upkeep.abort();
     });
     Ok((local, handle))
 }
 
 /// `outreach serve`: the web app, the scheduler and the mailer in one process on one database,
-/// until SIGINT or SIGTERM. On a fresh database the acting handle becomes the first admin, with
-/// a password printed once.
+/// until SIGINT or SIGTERM; with `with_scheduler` false, the web app alone (a team runs the
+/// scheduler daemons as processes of their own). On a fresh database the acting handle becomes
+/// the first admin, with a password printed once.
 ///
 /// # Errors
 /// Start-up errors (address taken, broken templates or workflows).
@@ -523,6 +534,7 @@ pub async fn serve(
     settings: &Settings,
     actor: &outreach_core::Actor,
     addr: SocketAddr,
+    with_scheduler: bool,
 ) -> Result<()> {
     let shutdown = outreach_scheduler::daemon::shutdown_on_signals();
     let base = Path::new(".");
@@ -534,12 +546,21 @@ pub async fn serve(
             handle = actor.handle
         );
     }
-    let (daemon, mailer) = outreach_scheduler::service::build(db.clone(), settings, base)?;
     let app = Arc::new(AppState::new(db.clone(), settings, base)?);
-    let (local, web) = bind(app, addr, shutdown.clone()).await?;
-    eprintln!("outreach is serving on http://{local} (Ctrl-C to stop)");
-    outreach_scheduler::service::run(db, daemon, mailer, shutdown).await?;
-    let _ = web.await;
+    if with_scheduler {
+        let (daemon, mailer) = outreach_scheduler::service::build(db.clone(), settings, base)?;
+        let (local, web) = bind(app, addr, shutdown.clone()).await?;
+        eprintln!("outreach is serving on http://{local} (Ctrl-C to stop)");
+        outreach_scheduler::service::run(db, daemon, mailer, shutdown).await?;
+        let _ = web.await;
+    } else {
+        let (local, web) = bind(app, addr, shutdown).await?;
+        eprintln!(
+            "outreach is serving on http://{local} without the scheduler: reminders and email go out \
+             only while `outreach scheduler` runs on this database (Ctrl-C to stop)"
+        );
+        let _ = web.await;
+    }
     Ok(())
 }
 

@@ -371,6 +371,7 @@ async fn every_route_answers_each_role_as_declared_and_carries_the_security_head
     let public = [
         "/healthz",
         "/readyz",
+        "/metrics",
         "/login",
         "/favicon.ico",
         "/calendar/{file}",

@@ -64,6 +64,7 @@ async fn every_route_but_health_and_login_needs_a_session(db: &TestDb) {
     let public = [
         "/healthz",
         "/readyz",
+        "/metrics",
         "/login",
         "/favicon.ico",
         "/calendar/{file}",

@@ -1,0 +1,235 @@
+//! How a team runs outreach: the web app and two scheduler daemons as separate processes on one
+//! PostgreSQL database. Meetings scheduled through the API have their reminders sent by whichever
+//! daemon claims them, and each reminder reaches the SMTP server (a real one on loopback) once.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use outreach_testkit::smtp::SmtpServer;
+use outreach_testkit::{Backend, TestDb};
+use serde_json::{Value, json};
+
+use super::{command, json as outreach_json, ok};
+
+/// A process that is stopped (SIGTERM, then waited for) when the test ends, also on failure.
+struct Running(Option<Child>, &'static str);
+
+impl Running {
+    fn new(child: Child, what: &'static str) -> Self {
+        Self(Some(child), what)
+    }
+
+    /// Sends SIGTERM and waits; the process must exit cleanly.
+    fn stop(mut self) {
+        let mut child = self.0.take().unwrap();
+        terminate(&child);
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{} stopped with {status}", self.1);
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            terminate(&child);
+            let _ = child.wait();
+        }
+    }
+}
+
+fn terminate(child: &Child) {
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+}
+
+#[tokio::test]
+async fn a_web_app_and_two_daemons_on_one_postgres_send_each_reminder_once() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let smtp = SmtpServer::start().await;
+    let port = smtp.port().to_string();
+    let mail = [
+        ("OUTREACH_MAIL__TRANSPORT", "smtp"),
+        ("OUTREACH_MAIL__SMTP_HOST", "127.0.0.1"),
+        ("OUTREACH_MAIL__SMTP_PORT", port.as_str()),
+        ("OUTREACH_MAIL__SMTP_SECURITY", "none"),
+    ];
+    ok(&db, &["init"]);
+    ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "ada",
+            "--role",
+            "coordinator",
+            "--email",
+            "ada@example.org",
+        ],
+    );
+    let contacts = ["Asha Gurung", "Bikash Rai", "Chandra Thapa"];
+    for (i, name) in contacts.iter().enumerate() {
+        ok(
+            &db,
+            &[
+                "contact",
+                "add",
+                "--name",
+                name,
+                "--email",
+                &format!("contact{i}@example.org"),
+                "--time-zone",
+                "Asia/Kathmandu",
+            ],
+        );
+    }
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    let ada = outreach_core::actor::find_user(&conn, "ada")
+        .await
+        .unwrap()
+        .unwrap();
+    let token = outreach_web::auth::issue_token(
+        &conn,
+        &outreach_core::Actor::new("ada", outreach_core::domain::IanaZone::UTC).unwrap(),
+        ada.id,
+        "api",
+        "team test",
+    )
+    .await
+    .unwrap();
+
+    // The web app alone, and two daemons: three processes on one database.
+    let mut web = command(&db, &mail, &["serve", "--without-scheduler", "--port", "0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(web.stderr.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        if let Some(at) = line.find("http://") {
+            break line[at..].split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // Keep reading the web app's log so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    let web = Running::new(web, "the web app");
+    let daemons: Vec<Running> = (0..2)
+        .map(|_| {
+            let child = command(&db, &mail, &["scheduler"])
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            Running::new(child, "a scheduler daemon")
+        })
+        .collect();
+
+    // Ten meetings three weeks ahead, through the API: each plans 7-day and 1-day reminders for
+    // the three participants and the owner, and a 2-hour one for the owner.
+    let client = reqwest::Client::new();
+    let day = (chrono::Utc::now() + chrono::Duration::days(21)).format("%Y-%m-%d");
+    let mut planned = 0;
+    for i in 0..10 {
+        let res = client
+            .post(format!("{base}/api/v1/meetings"))
+            .bearer_auth(&token)
+            .json(&json!({
+                "state": "NPL",
+                "title": format!("Ministry meeting {i}"),
+                "at": format!("{day} 10:{i:02}"),
+                "tz": "Asia/Kathmandu",
+                "with": contacts,
+            }))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+        planned += body["plan"]["planned"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no reminders planned: {body}"));
+    }
+    assert_eq!(planned, 90);
+
+    // Bring every planned reminder's time forward to now, and tell the daemons.
+    use sea_orm::ConnectionTrait as _;
+    conn.execute_unprepared(
+        "UPDATE jobs SET run_at = now() WHERE status = 'queued' AND kind = 'meeting_reminder'; \
+         NOTIFY outreach_jobs",
+    )
+    .await
+    .unwrap();
+
+    let got = smtp.wait_for(90, Duration::from_secs(120)).await;
+    assert_eq!(got.len(), 90, "{} of 90 reminders arrived", got.len());
+    // Give a second copy time to arrive, if one were coming.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let got = smtp.received();
+    let mut per_message: BTreeMap<String, usize> = BTreeMap::new();
+    for m in &got {
+        let id = m
+            .data
+            .lines()
+            .find_map(|l| l.strip_prefix("Message-ID: "))
+            .unwrap_or_else(|| panic!("no Message-ID in\n{}", m.data))
+            .to_owned();
+        *per_message.entry(id).or_default() += 1;
+    }
+    let twice: Vec<_> = per_message.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "sent more than once: {twice:?}");
+    assert_eq!(per_message.len(), 90);
+
+    // Every reminder job is done and every email sent.
+    let jobs = outreach_json(
+        &db,
+        &["jobs", "--kind", "meeting_reminder", "--limit", "500"],
+    );
+    let jobs = jobs.as_array().unwrap();
+    assert_eq!(jobs.len(), 90);
+    assert!(jobs.iter().all(|j| j["status"] == "done"), "{jobs:?}");
+    let outbox = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT COUNT(*) AS n FROM outbox WHERE status = 'sent'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(outbox.try_get::<i64>("", "n").unwrap(), 90);
+    conn.close().await.ok();
+
+    for d in daemons {
+        d.stop();
+    }
+    web.stop();
+    db.cleanup().await;
+}
+
+/// After an upgrade the web app and the daemons start together: they migrate one at a time on
+/// PostgreSQL, so none fails on a table another one is creating.
+#[tokio::test]
+async fn processes_starting_together_on_a_fresh_postgres_database_all_start() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            command(&db, &[], &["--json", "states"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "a process starting beside others failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let states: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(states.as_array().unwrap().len() > 190);
+    }
+    db.cleanup().await;
+}
