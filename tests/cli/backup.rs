@@ -438,3 +438,59 @@ fn older_archive(archive: &str, migration: &str, added: &[(&str, &str)]) -> Stri
     }
     out.join("\n") + "\n"
 }
+
+/// A backup taken while another process writes is one snapshot: the archive's header counts
+/// match the rows it holds (they would not if the tables were read at different moments), the
+/// writer is never refused ("database is locked"), and the snapshot lies between the counts
+/// before and after.
+async fn a_backup_while_writes_go_on_is_one_consistent_snapshot(db: &TestDb) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    ok(db, &["demo"]);
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    engagements(&conn, 5_000).await;
+    let count = |conn: DatabaseConnection| async move {
+        use sea_orm::PaginatorTrait as _;
+        outreach_core::entities::engagement::Entity::find()
+            .count(&conn)
+            .await
+            .unwrap()
+    };
+    let before = count(conn.clone()).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let written = Arc::new(AtomicUsize::new(0));
+    let writer = {
+        let (conn, stop, written) = (conn.clone(), stop.clone(), written.clone());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::SeqCst) {
+                engagements(&conn, 20).await;
+                written.fetch_add(20, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let file = db.dir.path().join("live.backup");
+    let args = ["--json", "backup", file.to_str().unwrap()];
+    let out = super::outreach(db, &args);
+    let during = written.load(Ordering::SeqCst);
+    stop.store(true, Ordering::SeqCst);
+    writer.await.expect("the writer was never refused");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = count(conn.clone()).await;
+    assert!(during > 0, "nothing was written while the backup ran");
+
+    let archive = outreach_core::backup::Archive::read(&mut std::io::BufReader::new(
+        std::fs::File::open(&file).unwrap(),
+    ))
+    .expect("the archive is whole and its counts match its rows");
+    let in_archive = archive.header.tables["engagements"];
+    assert!(
+        (before..=after).contains(&in_archive),
+        "{before} <= {in_archive} <= {after}"
+    );
+    conn.close().await.ok();
+}
+outreach_testkit::db_test!(
+    live_backup,
+    a_backup_while_writes_go_on_is_one_consistent_snapshot
+);
