@@ -61,6 +61,16 @@ impl DaemonConfig {
     }
 }
 
+/// A task that stops when this is dropped: a job's lease renewal ends with the job, also when
+/// the job's handler panics (a renewal that outlived it would keep the job "running" forever).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
@@ -207,9 +217,41 @@ impl Daemon {
             }
             Err(e) => return Err(e.into()),
         };
-        match handler.run(&ctx, &tx, &job).await {
+        // Renew the lease while the handler runs, so a job that takes longer than the lease is
+        // not claimed and run again by another daemon. (On SQLite the job's transaction holds
+        // the only write lock, so renewals wait; no other daemon can claim meanwhile either.)
+        let heartbeat = {
+            let (db, owner, lease, id) = (
+                self.db.clone(),
+                self.cfg.owner.clone(),
+                self.cfg.lease,
+                job.id,
+            );
+            AbortOnDrop(tokio::spawn(async move {
+                let every = (lease / 3).max(Duration::from_millis(100));
+                loop {
+                    tokio::time::sleep(every).await;
+                    match jobs::renew(&db, id, &owner, lease).await {
+                        Ok(true) => debug!(job = %id, "renewed the lease"),
+                        Ok(false) => break,
+                        Err(e) => debug!(job = %id, error = %e, "could not renew the lease yet"),
+                    }
+                }
+            }))
+        };
+        let result = handler.run(&ctx, &tx, &job).await;
+        drop(heartbeat);
+        match result {
             Ok(outcome) => {
-                if jobs::finish(&tx, job.id, &self.cfg.owner, outcome.status()).await? {
+                if jobs::finish(
+                    &tx,
+                    job.id,
+                    &self.cfg.owner,
+                    outcome.status(),
+                    outcome.reason(),
+                )
+                .await?
+                {
                     tx.commit().await?;
                     // Whatever email the job queued is committed now: wake the delivery loop.
                     outreach_core::outbox::wake();

@@ -31,6 +31,9 @@ pub enum Outcome {
     /// The plan changed under it (meeting moved, follow-up done): nothing was sent.
     Superseded,
     Cancelled,
+    /// Its moment passed before it ran (a daemon was down past a meeting's start): nothing was
+    /// sent, as a reminder after the fact helps no one.
+    TooLate,
 }
 
 impl Outcome {
@@ -39,6 +42,15 @@ impl Outcome {
             Outcome::Done => jobs::status::DONE,
             Outcome::Superseded => jobs::status::SUPERSEDED,
             Outcome::Cancelled => jobs::status::CANCELLED,
+            Outcome::TooLate => jobs::status::SKIPPED,
+        }
+    }
+
+    /// Why nothing was sent, where the status alone does not say it.
+    pub fn reason(self) -> Option<&'static str> {
+        match self {
+            Outcome::TooLate => Some(jobs::TOO_LATE),
+            _ => None,
         }
     }
 }
@@ -224,7 +236,7 @@ pub struct MeetingReminderHandler;
 impl Handler for MeetingReminderHandler {
     async fn run(
         &self,
-        _: &RunContext,
+        run: &RunContext,
         tx: &DatabaseTransaction,
         job: &job::Model,
     ) -> Result<Outcome, JobError> {
@@ -240,6 +252,11 @@ impl Handler for MeetingReminderHandler {
         }
         if recipient_disabled(tx, &p.recipient).await? {
             return Ok(Outcome::Cancelled);
+        }
+        // Reminders are for before a meeting: one whose turn came only after the meeting began
+        // (the daemons were down) is recorded, not sent.
+        if m.starts_at <= run.now {
+            return Ok(Outcome::TooLate);
         }
         let ctx = outreach_mailer::context::MeetingReminder {
             recipient: p.recipient.clone(),

@@ -38,6 +38,9 @@ pub mod status {
 /// Why a job was recorded as skipped instead of planned.
 pub const PASSED: &str = "not sent: its time had passed when it was planned";
 
+/// The reason a reminder that ran only after its meeting began is recorded with.
+pub const TOO_LATE: &str = "not sent: the meeting had begun when its turn came";
+
 /// The PostgreSQL channel daemons listen on for jobs due now.
 pub const NOTIFY_CHANNEL: &str = "outreach_jobs";
 
@@ -200,7 +203,8 @@ pub async fn claim<C: ConnectionTrait>(
     Ok(jobs)
 }
 
-/// Marks a running job finished with `final_status`, inside the transaction that holds its
+/// Marks a running job finished with `final_status` (and `reason` as its last error, where the
+/// status needs one), inside the transaction that holds its
 /// effect. Returns false when the job is no longer ours (the lease expired and another daemon
 /// took it): the caller must then roll its effect back.
 ///
@@ -211,9 +215,14 @@ pub async fn finish<C: ConnectionTrait>(
     id: Uuid,
     owner: &str,
     final_status: &str,
+    reason: Option<&str>,
 ) -> Result<bool> {
     let now = Utc::now();
-    let res = job::Entity::update_many()
+    let mut update = job::Entity::update_many();
+    if let Some(reason) = reason {
+        update = update.col_expr(job::Column::LastError, Some(reason.to_owned()).into());
+    }
+    let res = update
         .col_expr(job::Column::Status, final_status.into())
         .col_expr(job::Column::FinishedAt, Some(now).into())
         .col_expr(job::Column::UpdatedAt, now.into())
@@ -222,6 +231,30 @@ pub async fn finish<C: ConnectionTrait>(
             job::Column::LeaseExpiresAt,
             Option::<DateTime<Utc>>::None.into(),
         )
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::LeaseOwner.eq(owner))
+        .filter(job::Column::Status.eq(status::RUNNING))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Extends the lease of a running job this daemon owns to `lease` from now; returns whether the
+/// job was still ours to renew.
+///
+/// # Errors
+/// Database errors.
+pub async fn renew<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    owner: &str,
+    lease: Duration,
+) -> Result<bool> {
+    let now = Utc::now();
+    let expires = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+    let res = job::Entity::update_many()
+        .col_expr(job::Column::LeaseExpiresAt, Some(expires).into())
+        .col_expr(job::Column::UpdatedAt, now.into())
         .filter(job::Column::Id.eq(id))
         .filter(job::Column::LeaseOwner.eq(owner))
         .filter(job::Column::Status.eq(status::RUNNING))

@@ -1118,3 +1118,117 @@ db_test!(
     confidentiality,
     no_email_carries_restricted_text_and_a_disabled_account_gets_no_reminders
 );
+
+/// Counts how often it started, then takes its time.
+struct Slow {
+    started: Arc<std::sync::atomic::AtomicUsize>,
+    takes: Duration,
+}
+
+#[async_trait]
+impl outreach_scheduler::handlers::Handler for Slow {
+    async fn run(
+        &self,
+        _: &RunContext,
+        _: &DatabaseTransaction,
+        _: &job::Model,
+    ) -> Result<Outcome, JobError> {
+        self.started
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(self.takes).await;
+        Ok(Outcome::Done)
+    }
+}
+
+/// A job that runs three times longer than its lease keeps renewing it, so a second daemon
+/// looking for expired leases the whole time never takes it over: it starts once.
+async fn a_job_three_times_longer_than_its_lease_runs_once(db: &TestDb) {
+    let seed = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    insert_jobs(&seed, "slow", 1, Utc::now(), serde_json::json!({})).await;
+    let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let lease = Duration::from_secs(1);
+    let mut registry = Registry::builtin();
+    registry.register(
+        "slow",
+        Arc::new(Slow {
+            started: started.clone(),
+            takes: lease * 3,
+        }),
+    );
+    let daemon = |owner: &str, conn: DatabaseConnection| {
+        Daemon::new(
+            conn,
+            DaemonConfig {
+                lease,
+                ..config(owner)
+            },
+            registry.clone(),
+            Workflows::parse("").unwrap(),
+        )
+    };
+    let first = daemon("first", outreach_core::db::connect(&db.url).await.unwrap());
+    let second = daemon("second", outreach_core::db::connect(&db.url).await.unwrap());
+    let running = tokio::spawn(async move { first.run_once().await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let deadline = std::time::Instant::now() + lease * 4;
+    let mut taken_over = 0;
+    while std::time::Instant::now() < deadline {
+        taken_over += second.run_once().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(running.await.unwrap(), 1);
+    assert_eq!(taken_over, 0, "the second daemon took the job over");
+    assert_eq!(started.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(count_status(&seed, "done").await, 1);
+}
+db_test!(
+    lease_renewal,
+    a_job_three_times_longer_than_its_lease_runs_once
+);
+
+/// The daemons were down past a meeting's start: its reminders, due before it, run only after
+/// it began. None is sent; each is recorded as skipped with the reason.
+async fn a_reminder_whose_meeting_has_begun_is_recorded_not_sent(db: &TestDb) {
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    setup_people(&conn).await;
+    let wf = workflows("2026-01-01T00:00:00Z");
+    let input = MeetingInput {
+        state: "NPL".into(),
+        title: "Ministry meeting".into(),
+        at: local_in(10),
+        tz: Some("UTC".into()),
+        with: vec!["asha@example.org".into()],
+        ..Default::default()
+    };
+    let (m, plan) = planner::schedule_meeting(&conn, &wf, &actor(), &input)
+        .await
+        .unwrap();
+    assert_eq!(plan.planned, 3);
+    // Ten days later, an hour after the meeting began, the daemon is back.
+    outreach_core::entities::meeting::Entity::update_many()
+        .col_expr(
+            outreach_core::entities::meeting::Column::StartsAt,
+            (Utc::now() - chrono::Duration::hours(1)).into(),
+        )
+        .filter(outreach_core::entities::meeting::Column::Id.eq(m.id))
+        .exec(&conn)
+        .await
+        .unwrap();
+    make_everything_due(&conn).await;
+    let daemon = Daemon::new(conn.clone(), config("d"), Registry::builtin(), wf);
+    assert_eq!(daemon.run_once().await.unwrap(), 3);
+    assert_eq!(outbox::Entity::find().count(&conn).await.unwrap(), 0);
+    let skipped = job::Entity::find()
+        .filter(job::Column::Status.eq("skipped"))
+        .all(&conn)
+        .await
+        .unwrap();
+    assert_eq!(skipped.len(), 3);
+    for j in &skipped {
+        assert_eq!(j.last_error.as_deref(), Some(jobs::TOO_LATE), "{j:?}");
+    }
+}
+db_test!(
+    meeting_begun,
+    a_reminder_whose_meeting_has_begun_is_recorded_not_sent
+);
