@@ -1679,3 +1679,42 @@ outreach_testkit::db_test!(
     a_load_that_would_remove_most_events_is_refused_unless_allowed,
     a_load_that_would_remove_most_events_is_refused_unless_allowed_check
 );
+
+/// SQLite files are opened in WAL mode with `synchronous = NORMAL` on every connection of the
+/// pool: readers never wait for the writer, and a commit costs no extra flush.
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode_with_normal_synchronous() {
+    use sea_orm::ConnectionTrait as _;
+    let db = TestDb::new(outreach_testkit::Backend::Sqlite).await;
+    let conn = outreach_core::db::connect(&db.url).await.unwrap();
+    // Four read transactions held at once take the pool's four connections.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let tx = sea_orm::TransactionTrait::begin(&conn).await.unwrap();
+        let mode = tx
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "PRAGMA journal_mode",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(mode.try_get_by_index::<String>(0).unwrap(), "wal");
+        let sync = tx
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "PRAGMA synchronous",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        // 1 is NORMAL (2 would be FULL, the default).
+        assert_eq!(sync.try_get_by_index::<i32>(0).unwrap(), 1);
+        held.push(tx);
+    }
+    for tx in held {
+        tx.commit().await.unwrap();
+    }
+    conn.close().await.ok();
+    db.cleanup().await;
+}

@@ -429,10 +429,17 @@ impl Daemon {
             self.cfg.sqlite_poll.min(self.cfg.poll)
         };
         let mut last_bury = std::time::Instant::now() - self.cfg.poll;
+        // Whether the database has been failing: logged once at warn when it starts, once at
+        // info when it answers again; meanwhile the daemon tries every second.
+        let mut failing = false;
         while !*shutdown.borrow() {
             let now = Utc::now();
             if let Err(e) = self.fire_cron(now).await {
-                warn!(error = %e, "firing cron schedules failed; will try again");
+                if failing {
+                    debug!(error = %e, "firing cron schedules failed again");
+                } else {
+                    warn!(error = %e, "firing cron schedules failed; will try again");
+                }
             }
             if last_bury.elapsed() >= self.cfg.poll {
                 last_bury = std::time::Instant::now();
@@ -452,11 +459,25 @@ impl Daemon {
             let ran = self.run_batch(&stop).await;
             stopper.abort();
             match ran {
-                Ok(n) if n >= self.cfg.batch_size as usize => continue,
-                Ok(_) => {}
+                Ok(n) => {
+                    if failing {
+                        info!("the database answers again; running due jobs");
+                        failing = false;
+                    }
+                    if n >= self.cfg.batch_size as usize {
+                        continue;
+                    }
+                }
                 Err(e) => {
-                    warn!(error = %e, "claiming jobs failed; will try again");
+                    if failing {
+                        debug!(error = %e, "claiming jobs failed again");
+                    } else {
+                        warn!(error = %e, "cannot claim jobs (is the database down?); trying every second");
+                        failing = true;
+                    }
                     tokio::time::sleep(Duration::from_secs(1)).await;
+                    // Not the usual wait: that could be a whole poll interval once it is back.
+                    continue;
                 }
             }
             if *shutdown.borrow() {

@@ -5,8 +5,10 @@
 //! A PostgreSQL test whose server is unreachable fails with a message that says how to start it;
 //! it is never skipped.
 //!
-//! [`smtp`] is a real SMTP server on loopback for tests that deliver mail.
+//! [`smtp`] is a real SMTP server on loopback for tests that deliver mail; [`pg_cluster`] a
+//! PostgreSQL cluster of a test's own, for tests that stop the database.
 
+pub mod pg_cluster;
 pub mod smtp;
 
 use std::path::PathBuf;
