@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use outreach_testkit::smtp::SmtpServer;
 use outreach_testkit::{Backend, TestDb};
+use sea_orm::ConnectionTrait as _;
 use serde_json::{Value, json};
 
 use super::{command, json as outreach_json, ok};
@@ -233,3 +234,126 @@ async fn processes_starting_together_on_a_fresh_postgres_database_all_start() {
     }
     db.cleanup().await;
 }
+
+/// The real daemon, killed with SIGKILL at five moments while it sends 270 reminders, and
+/// restarted each time: every reminder reaches the SMTP server, and any sent twice (a kill
+/// between the server's reply and the outbox commit) carries the same Message-ID both times.
+async fn a_daemon_killed_five_times_loses_no_reminder(db: &TestDb) {
+    let smtp = SmtpServer::start().await;
+    let port = smtp.port().to_string();
+    let vars = [
+        ("OUTREACH_MAIL__TRANSPORT", "smtp"),
+        ("OUTREACH_MAIL__SMTP_HOST", "127.0.0.1"),
+        ("OUTREACH_MAIL__SMTP_PORT", port.as_str()),
+        ("OUTREACH_MAIL__SMTP_SECURITY", "none"),
+        // Short leases, so work a killed daemon held is taken over within seconds.
+        ("OUTREACH_MAIL__LEASE_SECS", "2"),
+        ("OUTREACH_SCHEDULER__LEASE_SECS", "2"),
+        ("OUTREACH_LOG", "warn"),
+    ];
+    ok(db, &["user", "add", "ada", "--email", "ada@example.org"]);
+    let contacts = ["Asha Gurung", "Bikash Rai", "Chandra Thapa"];
+    for (i, name) in contacts.iter().enumerate() {
+        ok(
+            db,
+            &[
+                "contact",
+                "add",
+                "--name",
+                name,
+                "--email",
+                &format!("c{i}@example.org"),
+            ],
+        );
+    }
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    let wf = outreach_scheduler::Workflows::builtin().unwrap();
+    let ada = outreach_core::Actor::new("ada", outreach_core::domain::IanaZone::UTC).unwrap();
+    let day = (chrono::Utc::now() + chrono::Duration::days(21)).format("%Y-%m-%d");
+    let mut planned = 0;
+    for i in 0..30 {
+        let (_, plan) = outreach_scheduler::planner::schedule_meeting(
+            &conn,
+            &wf,
+            &ada,
+            &outreach_core::meetings::MeetingInput {
+                state: "NPL".into(),
+                title: format!("Meeting {i}"),
+                at: format!("{day} {:02}:{:02}", 8 + i / 10, i % 10),
+                tz: Some("Asia/Kathmandu".into()),
+                with: contacts.iter().map(|c| (*c).to_owned()).collect(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        planned += plan.planned;
+    }
+    assert_eq!(planned, 270);
+    {
+        use outreach_core::entities::job;
+        use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+        job::Entity::update_many()
+            .col_expr(job::Column::RunAt, chrono::Utc::now().into())
+            .filter(job::Column::Status.eq("queued"))
+            .exec(&conn)
+            .await
+            .unwrap();
+    }
+
+    let distinct = || {
+        let mut ids = std::collections::BTreeMap::<String, usize>::new();
+        for m in smtp.received() {
+            let id = m
+                .data
+                .lines()
+                .find_map(|l| l.strip_prefix("Message-ID: "))
+                .unwrap_or_default()
+                .to_owned();
+            *ids.entry(id).or_default() += 1;
+        }
+        ids
+    };
+    for k in 0..5u64 {
+        let mut daemon = command(db, &vars, &["scheduler"])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Moments spread over the run: before, during and after the first deliveries.
+        tokio::time::sleep(Duration::from_millis(300 + (k * 211) % 500)).await;
+        daemon.kill().unwrap();
+        daemon.wait().unwrap();
+    }
+    let last = Running::new(
+        command(db, &vars, &["scheduler"])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        "the last daemon",
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while distinct().len() < 270 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    last.stop();
+    let ids = distinct();
+    let twice: usize = ids.values().map(|n| n - 1).sum();
+    println!(
+        "{} messages for 270 reminders ({twice} sent again after a kill)",
+        smtp.received().len()
+    );
+    assert_eq!(ids.len(), 270, "reminders missing after the kills");
+    assert!(!ids.contains_key(""), "a message without a Message-ID");
+    let pending = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM outbox WHERE status <> 'sent'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pending.try_get::<i64>("", "n").unwrap(), 0);
+    conn.close().await.ok();
+}
+outreach_testkit::db_test!(sigkill_chaos, a_daemon_killed_five_times_loses_no_reminder);
