@@ -1,4 +1,4 @@
-//! How a team runs outreach: the web app and two scheduler daemons as separate processes on one
+//! How a team runs outreach: the web app and three scheduler daemons as separate processes on one
 //! PostgreSQL database. Meetings scheduled through the API have their reminders sent by whichever
 //! daemon claims them, and each reminder reaches the SMTP server (a real one on loopback) once.
 
@@ -47,7 +47,7 @@ fn terminate(child: &Child) {
 }
 
 #[tokio::test]
-async fn a_web_app_and_two_daemons_on_one_postgres_send_each_reminder_once() {
+async fn a_web_app_and_three_daemons_on_one_postgres_send_each_reminder_once() {
     let db = TestDb::new(Backend::Postgres).await;
     let smtp = SmtpServer::start().await;
     let port = smtp.port().to_string();
@@ -101,7 +101,7 @@ async fn a_web_app_and_two_daemons_on_one_postgres_send_each_reminder_once() {
     .await
     .unwrap();
 
-    // The web app alone, and two daemons: three processes on one database.
+    // The web app alone, and three daemons: four processes on one database.
     let mut web = command(&db, &mail, &["serve", "--without-scheduler", "--port", "0"])
         .stderr(Stdio::piped())
         .spawn()
@@ -116,7 +116,7 @@ async fn a_web_app_and_two_daemons_on_one_postgres_send_each_reminder_once() {
     // Keep reading the web app's log so it never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     let web = Running::new(web, "the web app");
-    let daemons: Vec<Running> = (0..2)
+    let daemons: Vec<Running> = (0..3)
         .map(|_| {
             let child = command(&db, &mail, &["scheduler"])
                 .stderr(Stdio::null())
@@ -357,3 +357,109 @@ async fn a_daemon_killed_five_times_loses_no_reminder(db: &TestDb) {
     conn.close().await.ok();
 }
 outreach_testkit::db_test!(sigkill_chaos, a_daemon_killed_five_times_loses_no_reminder);
+
+/// SQLite, one daemon sending reminders that fall due over twenty seconds, while a colleague's
+/// loop of CLI commands schedules meetings and logs visits: no command fails and no job fails
+/// ("database is locked" was the failure once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_commands_beside_a_busy_sqlite_daemon_never_fail() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let smtp = SmtpServer::start().await;
+    let port = smtp.port().to_string();
+    let vars = [
+        ("OUTREACH_MAIL__TRANSPORT", "smtp"),
+        ("OUTREACH_MAIL__SMTP_HOST", "127.0.0.1"),
+        ("OUTREACH_MAIL__SMTP_PORT", port.as_str()),
+        ("OUTREACH_MAIL__SMTP_SECURITY", "none"),
+    ];
+    ok(&db, &["user", "add", "ada", "--email", "ada@example.org"]);
+    ok(
+        &db,
+        &[
+            "contact",
+            "add",
+            "--name",
+            "Asha Gurung",
+            "--email",
+            "asha@example.org",
+        ],
+    );
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    let wf = outreach_scheduler::Workflows::builtin().unwrap();
+    let ada = outreach_core::Actor::new("ada", outreach_core::domain::IanaZone::UTC).unwrap();
+    let day = (chrono::Utc::now() + chrono::Duration::days(21)).format("%Y-%m-%d");
+    let mut planned = 0;
+    for i in 0..40 {
+        let (_, plan) = outreach_scheduler::planner::schedule_meeting(
+            &conn,
+            &wf,
+            &ada,
+            &outreach_core::meetings::MeetingInput {
+                state: "IND".into(),
+                title: format!("Meeting {i}"),
+                at: format!("{day} {:02}:{:02}", 8 + i / 10, i % 10),
+                tz: Some("Asia/Kolkata".into()),
+                with: vec!["Asha Gurung".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        planned += plan.planned;
+    }
+    // Spread the reminders over the next twenty seconds.
+    conn.execute_unprepared(
+        "UPDATE jobs SET run_at = strftime('%Y-%m-%dT%H:%M:%S', 'now', \
+         '+' || (abs(random()) % 20) || ' seconds') || '+00:00' WHERE status = 'queued'",
+    )
+    .await
+    .unwrap();
+    let daemon = Running::new(
+        command(&db, &vars, &["scheduler"])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        "the daemon",
+    );
+    let later = (chrono::Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%d");
+    let mut commands = 0;
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
+        let title = format!("Capital visit {commands}");
+        let at = format!("{later} 10:{:02}", commands % 60);
+        let out = super::outreach_with_env(
+            &db,
+            &vars,
+            &[
+                "meeting", "schedule", "--state", "NPL", "--title", &title, "--at", &at,
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "command {commands} failed:\n{}",
+            super::stderr(&out)
+        );
+        let out = super::outreach_with_env(
+            &db,
+            &vars,
+            &["log", "call", "--state", "NPL", "--summary", &title],
+        );
+        assert!(
+            out.status.success(),
+            "command {commands} failed:\n{}",
+            super::stderr(&out)
+        );
+        commands += 2;
+    }
+    let got = smtp.wait_for(planned, Duration::from_secs(30)).await;
+    daemon.stop();
+    println!(
+        "{commands} commands beside the daemon, {} emails",
+        got.len()
+    );
+    assert!(got.len() >= planned, "{} of {planned} reminders", got.len());
+    let failed = outreach_json(&db, &["jobs", "--status", "failed"]);
+    assert_eq!(failed, serde_json::json!([]), "{failed}");
+    conn.close().await.ok();
+    db.cleanup().await;
+}
