@@ -46,17 +46,61 @@ fn terminate(child: &Child) {
         .status();
 }
 
+/// The settings that send a process's email to the test SMTP server on `port`.
+fn smtp_on(port: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("OUTREACH_MAIL__TRANSPORT", "smtp".to_owned()),
+        ("OUTREACH_MAIL__SMTP_HOST", "127.0.0.1".to_owned()),
+        ("OUTREACH_MAIL__SMTP_PORT", port.to_owned()),
+        ("OUTREACH_MAIL__SMTP_SECURITY", "none".to_owned()),
+    ]
+}
+
+/// `(name, value)` pairs as [`command`] takes them.
+fn pairs<'a>(vars: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    vars.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// Schedules `n` meetings three weeks ahead, owned by ada, with `with`, through the planner;
+/// returns how many reminders they planned.
+async fn schedule_meetings(
+    conn: &sea_orm::DatabaseConnection,
+    n: usize,
+    state: &str,
+    tz: &str,
+    with: &[&str],
+) -> usize {
+    let wf = outreach_scheduler::Workflows::builtin().unwrap();
+    let ada = outreach_core::Actor::new("ada", outreach_core::domain::IanaZone::UTC).unwrap();
+    let day = (chrono::Utc::now() + chrono::Duration::days(21)).format("%Y-%m-%d");
+    let mut planned = 0;
+    for i in 0..n {
+        let (_, plan) = outreach_scheduler::planner::schedule_meeting(
+            conn,
+            &wf,
+            &ada,
+            &outreach_core::meetings::MeetingInput {
+                state: state.into(),
+                title: format!("Meeting {i}"),
+                at: format!("{day} {:02}:{:02}", 8 + i / 10, i % 10),
+                tz: Some(tz.into()),
+                with: with.iter().map(|c| (*c).to_owned()).collect(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        planned += plan.planned;
+    }
+    planned
+}
+
 #[tokio::test]
 async fn a_web_app_and_three_daemons_on_one_postgres_send_each_reminder_once() {
     let db = TestDb::new(Backend::Postgres).await;
     let smtp = SmtpServer::start().await;
-    let port = smtp.port().to_string();
-    let mail = [
-        ("OUTREACH_MAIL__TRANSPORT", "smtp"),
-        ("OUTREACH_MAIL__SMTP_HOST", "127.0.0.1"),
-        ("OUTREACH_MAIL__SMTP_PORT", port.as_str()),
-        ("OUTREACH_MAIL__SMTP_SECURITY", "none"),
-    ];
+    let settings = smtp_on(&smtp.port().to_string());
+    let mail = pairs(&settings);
     ok(&db, &["init"]);
     ok(
         &db,
@@ -240,17 +284,11 @@ async fn processes_starting_together_on_a_fresh_postgres_database_all_start() {
 /// between the server's reply and the outbox commit) carries the same Message-ID both times.
 async fn a_daemon_killed_five_times_loses_no_reminder(db: &TestDb) {
     let smtp = SmtpServer::start().await;
-    let port = smtp.port().to_string();
-    let vars = [
-        ("OUTREACH_MAIL__TRANSPORT", "smtp"),
-        ("OUTREACH_MAIL__SMTP_HOST", "127.0.0.1"),
-        ("OUTREACH_MAIL__SMTP_PORT", port.as_str()),
-        ("OUTREACH_MAIL__SMTP_SECURITY", "none"),
-        // Short leases, so work a killed daemon held is taken over within seconds.
-        ("OUTREACH_MAIL__LEASE_SECS", "2"),
-        ("OUTREACH_SCHEDULER__LEASE_SECS", "2"),
-        ("OUTREACH_LOG", "warn"),
-    ];
+    let mut settings = smtp_on(&smtp.port().to_string());
+    // Short leases, so work a killed daemon held is taken over within seconds.
+    settings.push(("OUTREACH_MAIL__LEASE_SECS", "2".to_owned()));
+    settings.push(("OUTREACH_SCHEDULER__LEASE_SECS", "2".to_owned()));
+    let vars = pairs(&settings);
     ok(db, &["user", "add", "ada", "--email", "ada@example.org"]);
     let contacts = ["Asha Gurung", "Bikash Rai", "Chandra Thapa"];
     for (i, name) in contacts.iter().enumerate() {
@@ -267,28 +305,7 @@ async fn a_daemon_killed_five_times_loses_no_reminder(db: &TestDb) {
         );
     }
     let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
-    let wf = outreach_scheduler::Workflows::builtin().unwrap();
-    let ada = outreach_core::Actor::new("ada", outreach_core::domain::IanaZone::UTC).unwrap();
-    let day = (chrono::Utc::now() + chrono::Duration::days(21)).format("%Y-%m-%d");
-    let mut planned = 0;
-    for i in 0..30 {
-        let (_, plan) = outreach_scheduler::planner::schedule_meeting(
-            &conn,
-            &wf,
-            &ada,
-            &outreach_core::meetings::MeetingInput {
-                state: "NPL".into(),
-                title: format!("Meeting {i}"),
-                at: format!("{day} {:02}:{:02}", 8 + i / 10, i % 10),
-                tz: Some("Asia/Kathmandu".into()),
-                with: contacts.iter().map(|c| (*c).to_owned()).collect(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-        planned += plan.planned;
-    }
+    let planned = schedule_meetings(&conn, 30, "NPL", "Asia/Kathmandu", &contacts).await;
     assert_eq!(planned, 270);
     {
         use outreach_core::entities::job;
@@ -365,13 +382,8 @@ outreach_testkit::db_test!(sigkill_chaos, a_daemon_killed_five_times_loses_no_re
 async fn cli_commands_beside_a_busy_sqlite_daemon_never_fail() {
     let db = TestDb::new(Backend::Sqlite).await;
     let smtp = SmtpServer::start().await;
-    let port = smtp.port().to_string();
-    let vars = [
-        ("OUTREACH_MAIL__TRANSPORT", "smtp"),
-        ("OUTREACH_MAIL__SMTP_HOST", "127.0.0.1"),
-        ("OUTREACH_MAIL__SMTP_PORT", port.as_str()),
-        ("OUTREACH_MAIL__SMTP_SECURITY", "none"),
-    ];
+    let settings = smtp_on(&smtp.port().to_string());
+    let vars = pairs(&settings);
     ok(&db, &["user", "add", "ada", "--email", "ada@example.org"]);
     ok(
         &db,
@@ -385,28 +397,7 @@ async fn cli_commands_beside_a_busy_sqlite_daemon_never_fail() {
         ],
     );
     let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
-    let wf = outreach_scheduler::Workflows::builtin().unwrap();
-    let ada = outreach_core::Actor::new("ada", outreach_core::domain::IanaZone::UTC).unwrap();
-    let day = (chrono::Utc::now() + chrono::Duration::days(21)).format("%Y-%m-%d");
-    let mut planned = 0;
-    for i in 0..40 {
-        let (_, plan) = outreach_scheduler::planner::schedule_meeting(
-            &conn,
-            &wf,
-            &ada,
-            &outreach_core::meetings::MeetingInput {
-                state: "IND".into(),
-                title: format!("Meeting {i}"),
-                at: format!("{day} {:02}:{:02}", 8 + i / 10, i % 10),
-                tz: Some("Asia/Kolkata".into()),
-                with: vec!["Asha Gurung".into()],
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-        planned += plan.planned;
-    }
+    let planned = schedule_meetings(&conn, 40, "IND", "Asia/Kolkata", &["Asha Gurung"]).await;
     // Spread the reminders over the next twenty seconds.
     conn.execute_unprepared(
         "UPDATE jobs SET run_at = strftime('%Y-%m-%dT%H:%M:%S', 'now', \

@@ -158,118 +158,96 @@ fn kind_of(backend: DbBackend, table: &str, column: &str, declared: &str) -> Res
 /// they refer to.
 async fn catalog<C: ConnectionTrait>(db: &C) -> Result<Vec<Table>> {
     let backend = db.get_database_backend();
-    let mut tables = Vec::new();
-    match backend {
+    let names_sql = match backend {
         DbBackend::Postgres => {
-            let names = db
-                .query_all_raw(Statement::from_string(
-                    backend,
-                    "SELECT table_name::text AS name FROM information_schema.tables \
-                     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
-                     ORDER BY table_name",
-                ))
-                .await?;
-            for row in names {
-                let name: String = row.try_get("", "name")?;
-                if name == MIGRATIONS_TABLE {
-                    continue;
-                }
-                let cols = db
-                    .query_all_raw(Statement::from_sql_and_values(
-                        backend,
-                        "SELECT column_name::text AS name, data_type::text AS type \
-                         FROM information_schema.columns \
-                         WHERE table_schema = current_schema() AND table_name = $1 \
-                         ORDER BY ordinal_position",
-                        [Value::from(name.clone())],
-                    ))
-                    .await?;
-                let mut columns = Vec::new();
-                for c in cols {
-                    let cname: String = c.try_get("", "name")?;
-                    let ctype: String = c.try_get("", "type")?;
-                    columns.push(Column {
-                        kind: kind_of(backend, &name, &cname, &ctype)?,
-                        name: cname,
-                    });
-                }
-                let refs = db
-                    .query_all_raw(Statement::from_sql_and_values(
-                        backend,
-                        "SELECT DISTINCT ccu.table_name::text AS parent \
-                         FROM information_schema.table_constraints tc \
-                         JOIN information_schema.constraint_column_usage ccu \
-                           ON tc.constraint_name = ccu.constraint_name \
-                          AND tc.constraint_schema = ccu.constraint_schema \
-                         WHERE tc.constraint_type = 'FOREIGN KEY' \
-                           AND tc.table_schema = current_schema() AND tc.table_name = $1",
-                        [Value::from(name.clone())],
-                    ))
-                    .await?;
-                let mut parents = BTreeSet::new();
-                for r in refs {
-                    parents.insert(r.try_get::<String>("", "parent")?);
-                }
-                tables.push(Table {
-                    name,
-                    columns,
-                    parents,
-                });
-            }
+            "SELECT table_name::text AS name FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
         }
         _ => {
-            let names = db
-                .query_all_raw(Statement::from_string(
-                    backend,
-                    "SELECT name FROM sqlite_master WHERE type = 'table' \
-                     AND name NOT LIKE 'sqlite_%' ORDER BY name",
-                ))
-                .await?;
-            for row in names {
-                let name: String = row.try_get("", "name")?;
-                if name == MIGRATIONS_TABLE {
-                    continue;
-                }
-                let cols = db
-                    .query_all_raw(Statement::from_string(
-                        backend,
-                        format!(
-                            "SELECT name, type FROM pragma_table_info({}) ORDER BY cid",
-                            sql_text(&name)
-                        ),
-                    ))
-                    .await?;
-                let mut columns = Vec::new();
-                for c in cols {
-                    let cname: String = c.try_get("", "name")?;
-                    let ctype: String = c.try_get("", "type")?;
-                    columns.push(Column {
-                        kind: kind_of(backend, &name, &cname, &ctype)?,
-                        name: cname,
-                    });
-                }
-                let refs = db
-                    .query_all_raw(Statement::from_string(
-                        backend,
-                        format!(
-                            "SELECT DISTINCT \"table\" AS parent FROM pragma_foreign_key_list({})",
-                            sql_text(&name)
-                        ),
-                    ))
-                    .await?;
-                let mut parents = BTreeSet::new();
-                for r in refs {
-                    parents.insert(r.try_get::<String>("", "parent")?);
-                }
-                tables.push(Table {
-                    name,
-                    columns,
-                    parents,
-                });
-            }
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             ORDER BY name"
         }
+    };
+    let mut tables = Vec::new();
+    for row in db
+        .query_all_raw(Statement::from_string(backend, names_sql))
+        .await?
+    {
+        let name: String = row.try_get("", "name")?;
+        if name == MIGRATIONS_TABLE {
+            continue;
+        }
+        // Each query answers `name, type` for the columns and `parent` for the references.
+        let (columns, references) = match backend {
+            DbBackend::Postgres => (
+                Statement::from_sql_and_values(
+                    backend,
+                    "SELECT column_name::text AS name, data_type::text AS type \
+                     FROM information_schema.columns \
+                     WHERE table_schema = current_schema() AND table_name = $1 \
+                     ORDER BY ordinal_position",
+                    [Value::from(name.clone())],
+                ),
+                Statement::from_sql_and_values(
+                    backend,
+                    "SELECT DISTINCT ccu.table_name::text AS parent \
+                     FROM information_schema.table_constraints tc \
+                     JOIN information_schema.constraint_column_usage ccu \
+                       ON tc.constraint_name = ccu.constraint_name \
+                      AND tc.constraint_schema = ccu.constraint_schema \
+                     WHERE tc.constraint_type = 'FOREIGN KEY' \
+                       AND tc.table_schema = current_schema() AND tc.table_name = $1",
+                    [Value::from(name.clone())],
+                ),
+            ),
+            _ => (
+                Statement::from_string(
+                    backend,
+                    format!(
+                        "SELECT name, type FROM pragma_table_info({}) ORDER BY cid",
+                        sql_text(&name)
+                    ),
+                ),
+                Statement::from_string(
+                    backend,
+                    format!(
+                        "SELECT DISTINCT \"table\" AS parent FROM pragma_foreign_key_list({})",
+                        sql_text(&name)
+                    ),
+                ),
+            ),
+        };
+        tables.push(describe(db, name, columns, references).await?);
     }
     order_parents_first(tables)
+}
+
+/// One table from the answers of its catalog queries (see [`catalog`]).
+async fn describe<C: ConnectionTrait>(
+    db: &C,
+    name: String,
+    columns: Statement,
+    references: Statement,
+) -> Result<Table> {
+    let backend = db.get_database_backend();
+    let mut cols = Vec::new();
+    for c in db.query_all_raw(columns).await? {
+        let cname: String = c.try_get("", "name")?;
+        let ctype: String = c.try_get("", "type")?;
+        cols.push(Column {
+            kind: kind_of(backend, &name, &cname, &ctype)?,
+            name: cname,
+        });
+    }
+    let mut parents = BTreeSet::new();
+    for r in db.query_all_raw(references).await? {
+        parents.insert(r.try_get::<String>("", "parent")?);
+    }
+    Ok(Table {
+        name,
+        columns: cols,
+        parents,
+    })
 }
 
 /// A string literal for SQLite's table-valued pragmas (names come from the catalog itself).
