@@ -357,7 +357,8 @@ async fn a_daemon_killed_five_times_loses_no_reminder(db: &TestDb) {
     let ids = distinct();
     let twice: usize = ids.values().map(|n| n - 1).sum();
     println!(
-        "{} messages for 270 reminders ({twice} sent again after a kill)",
+        "{:?}: {} messages for 270 reminders over 5 kills ({twice} sent again after a kill)",
+        db.backend,
         smtp.received().len()
     );
     assert_eq!(ids.len(), 270, "reminders missing after the kills");
