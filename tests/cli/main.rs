@@ -811,9 +811,38 @@ async fn reminders_are_planned_superseded_and_shown_per_meeting(db: &TestDb) {
         && l["local_time"].as_str().unwrap().ends_with("10:00")));
     let err = fails(db, &["rules", "dry-run", "meeting-3d"]);
     assert!(
-        err.contains("'meeting-3d' is not a meeting reminder rule"),
+        err.contains("'meeting-3d' is not a reminder rule (they are: meeting-7d, meeting-1d"),
         "{err}"
     );
+    // The date rules are in the dry run too: a follow-up due in ten days is reminded of two
+    // days before, at 09:00 in its owner's zone.
+    let due = (chrono::Utc::now() + chrono::Duration::days(10))
+        .format("%Y-%m-%d")
+        .to_string();
+    ok(
+        db,
+        &[
+            "followup",
+            "add",
+            "--state",
+            "NPL",
+            "--description",
+            "Send the treaty text",
+            "--due",
+            &due,
+        ],
+    );
+    let dry = json(db, &["rules", "dry-run", "follow-up-due"]);
+    let lines = dry.as_array().unwrap();
+    assert_eq!(lines.len(), 1, "{dry}");
+    assert_eq!(lines[0]["kind"], "follow_up_reminder");
+    assert_eq!(lines[0]["would_fire"], true);
+    assert_eq!(lines[0]["time_zone"], "Europe/Paris");
+    assert!(
+        lines[0]["local_time"].as_str().unwrap().ends_with("09:00"),
+        "{dry}"
+    );
+    assert_eq!(lines[0]["subject"], format!("follow-up due {due}"));
     let cancelled = json(db, &["meeting", "cancel", &id]);
     assert_eq!(cancelled["reminders"]["cancelled"], 5);
 }

@@ -523,10 +523,11 @@ pub async fn run(cli: Cli) -> Result<()> {
                 None => app.out.rules(&wf),
                 Some(RulesCommand::DryRun { rule }) => {
                     if let Some(r) = &rule
-                        && !wf.meeting_reminders.iter().any(|m| &m.name == r)
+                        && !planner::rule_names(&wf).contains(r)
                     {
                         anyhow::bail!(
-                            "rule: '{r}' is not a meeting reminder rule; `outreach rules` lists them"
+                            "rule: '{r}' is not a reminder rule (they are: {}); `outreach rules` lists them",
+                            planner::rule_names(&wf).join(", ")
                         );
                     }
                     let db = app.db().await?;

@@ -951,7 +951,7 @@ impl Out {
         }
         let mut t = table(&[
             "Rule",
-            "Meeting",
+            "About",
             "To",
             "Fires (their time)",
             "Zone",
@@ -961,7 +961,7 @@ impl Out {
         for l in lines {
             t.add_row(vec![
                 l.rule.clone(),
-                l.meeting.clone(),
+                l.subject.clone(),
                 format!("{} <{}>", l.recipient, l.email),
                 l.local_time.clone(),
                 l.time_zone.clone(),

@@ -482,132 +482,198 @@ impl Handler for SweepHandler {
         {
             planner::plan_meeting(tx, wf, &m, now).await?;
         }
-        if let Some(rule) = &wf.follow_up_reminder {
-            for f in follow_up::Entity::find()
-                .filter(follow_up::Column::DoneAt.is_null())
-                .all(tx)
+        for plan in sweep_plans(tx, wf, now).await? {
+            plan_or_skip(tx, plan.job, now).await?;
+        }
+        Ok(Outcome::Done)
+    }
+}
+
+/// A reminder one of the sweep's date rules (follow-ups, grant reports, outcome nudges) wants:
+/// the job it plans, and what a dry run says of it.
+#[derive(Debug)]
+pub struct SweepPlan {
+    pub job: NewJob,
+    /// `follow_up_reminder`, `grant_report_reminder` or `outcome_nudge`.
+    pub kind: &'static str,
+    /// What it is about: the follow-up, the report, the meeting.
+    pub subject: String,
+    pub meeting: Option<(uuid::Uuid, String)>,
+    pub recipient: Recipient,
+    pub why: String,
+}
+
+/// What the sweep's date rules would plan now (rules' `effective_from` applied; a trigger
+/// already past is still listed, and the sweep records it as skipped). The sweep plans these;
+/// `outreach rules dry-run` shows them.
+///
+/// # Errors
+/// Database errors and a stored time zone that no longer parses.
+pub async fn sweep_plans<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    wf: &Workflows,
+    now: DateTime<Utc>,
+) -> crate::error::Result<Vec<SweepPlan>> {
+    let mut plans = Vec::new();
+    if let Some(rule) = &wf.follow_up_reminder {
+        for f in follow_up::Entity::find()
+            .filter(follow_up::Column::DoneAt.is_null())
+            .all(db)
+            .await?
+        {
+            let Some(owner) = user::Entity::find_by_id(f.owner_id).one(db).await? else {
+                continue;
+            };
+            let Some(recipient) = user_recipient(&owner) else {
+                continue;
+            };
+            let zone = IanaZone::parse("tz", &owner.time_zone)?;
+            let run_at = nine_oclock(zone, f.due_on)
+                - chrono::Duration::from_std(rule.lead).unwrap_or_default();
+            if run_at < rule.effective_from {
+                continue;
+            }
+            let p = FollowUpPayload {
+                follow_up_id: f.id,
+                due_on: f.due_on,
+                recipient: recipient.clone(),
+            };
+            let mut j = NewJob::new(
+                FOLLOW_UP_DUE,
+                format!("followup:{}:{}:{}", rule.name, f.id, f.due_on),
+                run_at,
+                serde_json::to_value(&p).unwrap_or_default(),
+            );
+            j.max_attempts = wf.max_attempts;
+            j.subject = Some(("follow_up".into(), f.id.to_string()));
+            j.rule = Some(rule.name.clone());
+            j.recipient = Some(recipient.email.clone());
+            plans.push(SweepPlan {
+                job: j,
+                kind: "follow_up_reminder",
+                // Not the description: a follow-up made from a restricted engagement keeps
+                // its text to cleared readers, and a dry run is shown to all staff.
+                subject: format!("follow-up due {}", f.due_on),
+                meeting: None,
+                recipient,
+                why: format!(
+                    "{} before the follow-up is due ({}), at 09:00 for its owner",
+                    planner::describe(rule.lead),
+                    f.due_on
+                ),
+            });
+        }
+    }
+    if let Some(rule) = &wf.grant_report_reminder {
+        for r in grant_report::Entity::find()
+            .filter(grant_report::Column::SubmittedOn.is_null())
+            .all(db)
+            .await?
+        {
+            let Some(g) = grant::Entity::find_by_id(r.grant_id).one(db).await? else {
+                continue;
+            };
+            for c in contact::Entity::find()
+                .filter(contact::Column::OrganisationId.eq(g.organisation_id))
+                .all(db)
                 .await?
             {
-                let Some(owner) = user::Entity::find_by_id(f.owner_id).one(tx).await? else {
+                let Some(email) = c.email.clone() else {
                     continue;
                 };
-                let Some(recipient) = user_recipient(&owner) else {
-                    continue;
-                };
-                let zone = IanaZone::parse("tz", &owner.time_zone)?;
-                let run_at = nine_oclock(zone, f.due_on)
+                let zone = c
+                    .time_zone
+                    .as_deref()
+                    .and_then(|z| IanaZone::parse("tz", z).ok())
+                    .unwrap_or(IanaZone::parse("tz", "UTC")?);
+                let run_at = nine_oclock(zone, r.due_on)
                     - chrono::Duration::from_std(rule.lead).unwrap_or_default();
                 if run_at < rule.effective_from {
                     continue;
                 }
-                let p = FollowUpPayload {
-                    follow_up_id: f.id,
-                    due_on: f.due_on,
+                let recipient = Recipient {
+                    name: c.name.clone(),
+                    email: email.clone(),
+                    time_zone: zone.name().to_owned(),
+                    language: language_of(&c.languages),
+                };
+                let p = GrantReportPayload {
+                    report_id: r.id,
+                    due_on: r.due_on,
                     recipient: recipient.clone(),
                 };
                 let mut j = NewJob::new(
-                    FOLLOW_UP_DUE,
-                    format!("followup:{}:{}:{}", rule.name, f.id, f.due_on),
+                    GRANT_REPORT_DUE,
+                    format!("grant_report:{}:{}:{}:{}", rule.name, r.id, r.due_on, email),
                     run_at,
                     serde_json::to_value(&p).unwrap_or_default(),
                 );
                 j.max_attempts = wf.max_attempts;
-                j.subject = Some(("follow_up".into(), f.id.to_string()));
+                j.subject = Some(("grant".into(), g.id.to_string()));
                 j.rule = Some(rule.name.clone());
-                j.recipient = Some(recipient.email);
-                plan_or_skip(tx, j, now).await?;
-            }
-        }
-        if let Some(rule) = &wf.grant_report_reminder {
-            for r in grant_report::Entity::find()
-                .filter(grant_report::Column::SubmittedOn.is_null())
-                .all(tx)
-                .await?
-            {
-                let Some(g) = grant::Entity::find_by_id(r.grant_id).one(tx).await? else {
-                    continue;
-                };
-                for c in contact::Entity::find()
-                    .filter(contact::Column::OrganisationId.eq(g.organisation_id))
-                    .all(tx)
-                    .await?
-                {
-                    let Some(email) = c.email.clone() else {
-                        continue;
-                    };
-                    let zone = c
-                        .time_zone
-                        .as_deref()
-                        .and_then(|z| IanaZone::parse("tz", z).ok())
-                        .unwrap_or(IanaZone::parse("tz", "UTC")?);
-                    let run_at = nine_oclock(zone, r.due_on)
-                        - chrono::Duration::from_std(rule.lead).unwrap_or_default();
-                    if run_at < rule.effective_from {
-                        continue;
-                    }
-                    let recipient = Recipient {
-                        name: c.name.clone(),
-                        email: email.clone(),
-                        time_zone: zone.name().to_owned(),
-                        language: language_of(&c.languages),
-                    };
-                    let p = GrantReportPayload {
-                        report_id: r.id,
-                        due_on: r.due_on,
+                j.recipient = Some(email);
+                plans.push(SweepPlan {
+                        job: j,
+                        kind: "grant_report_reminder",
+                        subject: format!("grant report due {}", r.due_on),
+                        meeting: None,
                         recipient,
-                    };
-                    let mut j = NewJob::new(
-                        GRANT_REPORT_DUE,
-                        format!("grant_report:{}:{}:{}:{}", rule.name, r.id, r.due_on, email),
-                        run_at,
-                        serde_json::to_value(&p).unwrap_or_default(),
-                    );
-                    j.max_attempts = wf.max_attempts;
-                    j.subject = Some(("grant".into(), g.id.to_string()));
-                    j.rule = Some(rule.name.clone());
-                    j.recipient = Some(email);
-                    plan_or_skip(tx, j, now).await?;
-                }
+                        why: format!(
+                            "{} before the grant report is due ({}), at 09:00 for the grantee's contact",
+                            planner::describe(rule.lead),
+                            r.due_on
+                        ),
+                    });
             }
         }
-        if let Some(rule) = &wf.outcome_nudge {
-            for m in meeting::Entity::find()
-                .filter(meeting::Column::Status.ne(MeetingStatus::Cancelled.as_str()))
-                .filter(meeting::Column::StartsAt.lt(now))
-                .all(tx)
-                .await?
-            {
-                let end = m.starts_at + chrono::Duration::minutes(i64::from(m.duration_minutes));
-                let run_at = end + chrono::Duration::from_std(rule.lead).unwrap_or_default();
-                if run_at < rule.effective_from {
-                    continue;
-                }
-                let Some(owner) = user::Entity::find_by_id(m.owner_id).one(tx).await? else {
-                    continue;
-                };
-                let Some(recipient) = user_recipient(&owner) else {
-                    continue;
-                };
-                let p = OutcomePayload {
-                    meeting_id: m.id,
-                    version: m.version,
-                    recipient: recipient.clone(),
-                };
-                let mut j = NewJob::new(
-                    OUTCOME_MISSING,
-                    format!("outcome:{}:{}:v{}", rule.name, m.id, m.version),
-                    run_at,
-                    serde_json::to_value(&p).unwrap_or_default(),
-                );
-                j.max_attempts = wf.max_attempts;
-                j.subject = Some(("meeting".into(), m.id.to_string()));
-                j.rule = Some(rule.name.clone());
-                j.recipient = Some(recipient.email);
-                plan_or_skip(tx, j, now).await?;
-            }
-        }
-        Ok(Outcome::Done)
     }
+    if let Some(rule) = &wf.outcome_nudge {
+        for m in meeting::Entity::find()
+            .filter(meeting::Column::Status.ne(MeetingStatus::Cancelled.as_str()))
+            .filter(meeting::Column::StartsAt.lt(now))
+            .all(db)
+            .await?
+        {
+            let end = m.starts_at + chrono::Duration::minutes(i64::from(m.duration_minutes));
+            let run_at = end + chrono::Duration::from_std(rule.lead).unwrap_or_default();
+            if run_at < rule.effective_from {
+                continue;
+            }
+            let Some(owner) = user::Entity::find_by_id(m.owner_id).one(db).await? else {
+                continue;
+            };
+            let Some(recipient) = user_recipient(&owner) else {
+                continue;
+            };
+            let p = OutcomePayload {
+                meeting_id: m.id,
+                version: m.version,
+                recipient: recipient.clone(),
+            };
+            let mut j = NewJob::new(
+                OUTCOME_MISSING,
+                format!("outcome:{}:{}:v{}", rule.name, m.id, m.version),
+                run_at,
+                serde_json::to_value(&p).unwrap_or_default(),
+            );
+            j.max_attempts = wf.max_attempts;
+            j.subject = Some(("meeting".into(), m.id.to_string()));
+            j.rule = Some(rule.name.clone());
+            j.recipient = Some(recipient.email.clone());
+            plans.push(SweepPlan {
+                job: j,
+                kind: "outcome_nudge",
+                subject: m.title.clone(),
+                meeting: Some((m.id, m.title.clone())),
+                recipient,
+                why: format!(
+                    "{} after the meeting ended with no outcome logged; owner",
+                    planner::describe(rule.lead)
+                ),
+            });
+        }
+    }
+    Ok(plans)
 }
 
 /// `follow_up_due`: reminds the owner, unless the follow-up was done or its date moved.

@@ -402,8 +402,15 @@ pub async fn cancel_meeting(
 #[derive(Debug, Clone, Serialize)]
 pub struct DryRunLine {
     pub rule: String,
-    pub meeting_id: uuid::Uuid,
+    /// `meeting_reminder`, `follow_up_reminder`, `grant_report_reminder` or `outcome_nudge`.
+    pub kind: String,
+    /// The meeting a meeting reminder or an outcome nudge is about.
+    pub meeting_id: Option<uuid::Uuid>,
+    /// Its title; empty for the other kinds.
     pub meeting: String,
+    /// What the reminder is about: the meeting's title, "follow-up due DATE", "grant report due
+    /// DATE".
+    pub subject: String,
     pub recipient: String,
     pub email: String,
     pub fires_at: DateTime<Utc>,
@@ -413,7 +420,9 @@ pub struct DryRunLine {
     pub why: String,
 }
 
-/// What the meeting rules would do for every planned meeting, without writing anything.
+/// What the rules would do, without writing anything: the meeting rules for every planned
+/// meeting, and the date rules (follow-up, grant-report reminders, outcome nudges) for every
+/// open follow-up, unsubmitted report and meeting without an outcome.
 ///
 /// # Errors
 /// Database errors.
@@ -467,8 +476,10 @@ pub async fn dry_run<C: ConnectionTrait>(
             };
             out.push(DryRunLine {
                 rule: rule.name.clone(),
-                meeting_id: m.id,
+                kind: "meeting_reminder".to_owned(),
+                meeting_id: Some(m.id),
                 meeting: m.title.clone(),
+                subject: m.title.clone(),
                 recipient: recipient.name.clone(),
                 email: recipient.email.clone(),
                 fires_at: fire_at,
@@ -479,8 +490,52 @@ pub async fn dry_run<C: ConnectionTrait>(
             });
         }
     }
+    for plan in crate::handlers::sweep_plans(db, wf, now).await? {
+        let Some(rule) = plan.job.rule.clone() else {
+            continue;
+        };
+        if rule_name.is_some_and(|n| n != rule) {
+            continue;
+        }
+        let zone = IanaZone::parse("time_zone", &plan.recipient.time_zone)
+            .unwrap_or(IanaZone::parse("time_zone", "UTC")?);
+        let fire_at = plan.job.run_at;
+        let (would_fire, why) = if fire_at <= now {
+            (false, "its time has already passed".to_owned())
+        } else {
+            (true, plan.why)
+        };
+        let (meeting_id, meeting) = plan.meeting.unzip();
+        out.push(DryRunLine {
+            rule,
+            kind: plan.kind.to_owned(),
+            meeting_id,
+            meeting: meeting.unwrap_or_default(),
+            subject: plan.subject,
+            recipient: plan.recipient.name.clone(),
+            email: plan.recipient.email.clone(),
+            fires_at: fire_at,
+            local_time: zone.local(fire_at).format("%Y-%m-%d %H:%M").to_string(),
+            time_zone: zone.name().to_owned(),
+            would_fire,
+            why,
+        });
+    }
     out.sort_by_key(|l| l.fires_at);
     Ok(out)
+}
+
+/// Every rule name `dry_run` knows: the meeting rules and the sweep's date rules.
+pub fn rule_names(wf: &Workflows) -> Vec<String> {
+    let mut names: Vec<String> = wf
+        .meeting_reminders
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
+    names.extend(wf.follow_up_reminder.iter().map(|r| r.name.clone()));
+    names.extend(wf.grant_report_reminder.iter().map(|r| r.name.clone()));
+    names.extend(wf.outcome_nudge.iter().map(|r| r.name.clone()));
+    names
 }
 
 /// "7 days", "1 day", "2 hours", "90 minutes".

@@ -1000,19 +1000,25 @@ struct RulesQuery {
     rule: Option<String>,
 }
 
-/// The rules and schedules, and the dry run of the meeting rules (one rule's with `?rule=`).
+/// The rules and schedules, and the dry run of the rules (one rule's with `?rule=`).
 async fn api_rules(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
     Q(q): Q<RulesQuery>,
 ) -> ApiResult<Response> {
     let rule = q.rule.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let names = planner::rule_names(&app.workflows);
     if let Some(r) = rule
-        && !app.workflows.meeting_reminders.iter().any(|m| m.name == r)
+        && !names.iter().any(|n| n == r)
     {
-        return Err(
-            WebError::invalid("rule", format!("'{r}' is not a meeting reminder rule")).into(),
-        );
+        return Err(WebError::invalid(
+            "rule",
+            format!(
+                "'{r}' is not a reminder rule; the rules are {}",
+                names.join(", ")
+            ),
+        )
+        .into());
     }
     let dry_run = planner::dry_run(&app.db, &app.workflows, rule, chrono::Utc::now())
         .await

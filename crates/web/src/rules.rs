@@ -78,23 +78,12 @@ async fn rules_page(
     Query(q): Query<RulesQuery>,
 ) -> PageResult<Response> {
     let chosen = q.rule.unwrap_or_default().trim().to_owned();
-    if !chosen.is_empty()
-        && !app
-            .workflows
-            .meeting_reminders
-            .iter()
-            .any(|r| r.name == chosen)
-    {
-        let names: Vec<&str> = app
-            .workflows
-            .meeting_reminders
-            .iter()
-            .map(|r| r.name.as_str())
-            .collect();
+    let names = planner::rule_names(&app.workflows);
+    if !chosen.is_empty() && !names.contains(&chosen) {
         return Err(WebError::invalid(
             "rule",
             format!(
-                "'{chosen}' is not a meeting reminder rule; the rules are {}",
+                "'{chosen}' is not a reminder rule; the rules are {}",
                 names.join(", ")
             ),
         ));
@@ -112,11 +101,12 @@ async fn rules_page(
         "file": app.settings.scheduler.workflows_file,
         "can_manage": user.role >= Role::Coordinator,
         "chosen": chosen,
-        "rule_choices": app.workflows.meeting_reminders.iter().map(|r| json!({
-            "name": r.name, "selected": r.name == chosen,
+        "rule_choices": names.iter().map(|n| json!({
+            "name": n, "selected": *n == chosen,
         })).collect::<Vec<_>>(),
         "dry_run": lines.iter().map(|l| json!({
-            "rule": l.rule, "meeting_id": l.meeting_id, "meeting": l.meeting,
+            "rule": l.rule, "kind": l.kind, "meeting_id": l.meeting_id, "meeting": l.meeting,
+            "subject": l.subject,
             "recipient": l.recipient, "email": l.email,
             "local_time": l.local_time, "time_zone": l.time_zone,
             "your_time": user.zone.local(l.fires_at).format("%Y-%m-%d %H:%M").to_string(),

@@ -523,7 +523,7 @@ async fn the_rules_page_lists_the_rules_and_their_dry_run(db: &TestDb) {
     assert_eq!(one.matches("class=\"dry-run-line").count(), 1);
     let (status, bad) = get(&c, &app.base, "/rules?rule=meeting-3h").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(bad.contains("not a meeting reminder rule"), "{bad}");
+    assert!(bad.contains("not a reminder rule"), "{bad}");
 
     // Staff read them too, and are told who changes them.
     let (sam, _) = signed_in(&app.base, "sam").await;
