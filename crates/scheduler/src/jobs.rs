@@ -203,6 +203,14 @@ pub async fn claim<C: ConnectionTrait>(
     Ok(jobs)
 }
 
+/// The jobs `owner` holds: running under its lease. Every change a daemon makes to a job it
+/// claimed is guarded by this, so a daemon that lost its lease changes nothing.
+fn held_by(owner: &str) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(job::Column::LeaseOwner.eq(owner))
+        .add(job::Column::Status.eq(status::RUNNING))
+}
+
 /// Marks a running job finished with `final_status` (and `reason` as its last error, where the
 /// status needs one), inside the transaction that holds its
 /// effect. Returns false when the job is no longer ours (the lease expired and another daemon
@@ -232,8 +240,7 @@ pub async fn finish<C: ConnectionTrait>(
             Option::<DateTime<Utc>>::None.into(),
         )
         .filter(job::Column::Id.eq(id))
-        .filter(job::Column::LeaseOwner.eq(owner))
-        .filter(job::Column::Status.eq(status::RUNNING))
+        .filter(held_by(owner))
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)
@@ -256,8 +263,7 @@ pub async fn renew<C: ConnectionTrait>(
         .col_expr(job::Column::LeaseExpiresAt, Some(expires).into())
         .col_expr(job::Column::UpdatedAt, now.into())
         .filter(job::Column::Id.eq(id))
-        .filter(job::Column::LeaseOwner.eq(owner))
-        .filter(job::Column::Status.eq(status::RUNNING))
+        .filter(held_by(owner))
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)
@@ -315,8 +321,7 @@ pub async fn fail<C: ConnectionTrait>(
     };
     let res = update
         .filter(job::Column::Id.eq(job.id))
-        .filter(job::Column::LeaseOwner.eq(owner))
-        .filter(job::Column::Status.eq(status::RUNNING))
+        .filter(held_by(owner))
         .exec(db)
         .await?;
     Ok((res.rows_affected == 1).then_some(new_status))
@@ -356,8 +361,7 @@ pub async fn release<C: ConnectionTrait>(db: &C, ids: &[Uuid], owner: &str) -> R
         )
         .col_expr(job::Column::UpdatedAt, Utc::now().into())
         .filter(job::Column::Id.is_in(ids.to_vec()))
-        .filter(job::Column::LeaseOwner.eq(owner))
-        .filter(job::Column::Status.eq(status::RUNNING))
+        .filter(held_by(owner))
         .exec(db)
         .await?;
     Ok(res.rows_affected)

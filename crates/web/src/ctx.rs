@@ -147,6 +147,15 @@ async fn from_session(app: &AppState, parts: &Parts) -> Option<User> {
     user_from(u, s.csrf_token)
 }
 
+/// The secret of an `Authorization: Bearer TOKEN` header, if the request has one.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 /// The user a token of `kind` acts for, marking the token used.
 pub async fn from_token(app: &AppState, kind: &str, secret: &str) -> Option<User> {
     let t = token::Entity::find_by_id(auth::hash_token(secret))
@@ -193,14 +202,7 @@ impl FromRequestParts<Arc<AppState>> for ApiUser {
         parts: &mut Parts,
         app: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .map(str::to_owned);
-        if let Some(secret) = bearer {
+        if let Some(secret) = bearer(&parts.headers).map(str::to_owned) {
             return match from_token(app, "api", &secret).await {
                 Some(u) => Ok(Self(u)),
                 None => Err(unauthenticated("the API token is unknown or was revoked")),

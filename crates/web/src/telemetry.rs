@@ -111,12 +111,7 @@ pub async fn track(req: Request, next: Next) -> Response {
 
 /// Whether the request may read the metrics: a valid API token, or a local request.
 async fn allowed(app: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> bool {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    if let Some(secret) = bearer {
+    if let Some(secret) = crate::ctx::bearer(headers) {
         return crate::ctx::from_token(app, "api", secret).await.is_some();
     }
     let forwarded =
