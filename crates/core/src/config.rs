@@ -125,6 +125,9 @@ pub struct MailSettings {
     pub smtp_port: u16,
     /// `none` (plain, for a relay on loopback), `starttls` or `tls` (implicit TLS).
     pub smtp_security: String,
+    /// A PEM file of certificate authorities to trust besides the public ones (a relay whose
+    /// certificate comes from an organisation's own authority); empty for the public ones only.
+    pub smtp_ca_file: String,
     pub smtp_username: String,
     pub smtp_password: String,
     /// Seconds before an SMTP conversation is abandoned.
@@ -159,6 +162,7 @@ impl Default for MailSettings {
             smtp_host: "127.0.0.1".into(),
             smtp_port: 25,
             smtp_security: "none".into(),
+            smtp_ca_file: String::new(),
             smtp_username: String::new(),
             smtp_password: String::new(),
             smtp_timeout_secs: 30,
@@ -184,6 +188,7 @@ impl fmt::Debug for MailSettings {
             .field("smtp_host", &self.smtp_host)
             .field("smtp_port", &self.smtp_port)
             .field("smtp_security", &self.smtp_security)
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .field("smtp_username", &self.smtp_username)
             .field(
                 "smtp_password",

@@ -6,16 +6,33 @@
 //! Linux), which caps one connection at ≈ 20 messages a second. The pool here is also
 //! predictable: a connection is reused by the next message as soon as its reply is read, a
 //! connection that saw any error is closed, and one idle for a while is checked with NOOP.
+//!
+//! All three kinds of connection run over a socket opened here with `TCP_NODELAY`: plain, STARTTLS
+//! (lettre upgrades our socket in place) and implicit TLS (a rustls stream over our socket, handed
+//! to lettre as an already-open stream). Certificates are checked against the public web roots and,
+//! when `mail.smtp_ca_file` names a PEM file, the authorities in it as well (a relay with a
+//! certificate from an organisation's own authority).
 
-use std::sync::Mutex;
+use std::io;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use lettre::Message;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
 use lettre::transport::smtp::extension::ClientId;
 use outreach_core::config::MailSettings;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::{self, pki_types};
 
 use crate::error::{Error, Result};
 use crate::transport::{Outcome, Security, classify};
@@ -31,6 +48,8 @@ pub struct SmtpPool {
     port: u16,
     security: Security,
     tls: Option<TlsParameters>,
+    /// For implicit TLS: the same trust as `tls`, for the rustls stream opened here.
+    implicit_tls: Option<(TlsConnector, pki_types::ServerName<'static>)>,
     credentials: Option<Credentials>,
     timeout: Duration,
     hello: ClientId,
@@ -56,7 +75,7 @@ impl SmtpPool {
     ///
     /// # Errors
     /// [`Error::Config`] naming the setting that is wrong.
-    pub fn new(s: &MailSettings, keep: usize) -> Result<Self> {
+    pub fn new(s: &MailSettings, keep: usize, base: &Path) -> Result<Self> {
         let host = s.smtp_host.trim();
         if host.is_empty() {
             return Err(Error::Config(
@@ -64,14 +83,41 @@ impl SmtpPool {
             ));
         }
         let security = Security::parse(&s.smtp_security)?;
-        let tls = match security {
-            Security::None => None,
+        let (tls, implicit_tls) = match security {
+            Security::None => (None, None),
             Security::StartTls | Security::Tls => {
-                Some(TlsParameters::new(host.to_owned()).map_err(|e| {
+                let extra = extra_roots(s, base)?;
+                let tls_error = |e: &dyn std::fmt::Display| {
                     Error::Config(format!(
                         "mail.smtp_host: cannot set up TLS for `{host}`: {e}"
                     ))
-                })?)
+                };
+                let mut builder = TlsParameters::builder(host.to_owned());
+                for der in &extra {
+                    builder = builder.add_root_certificate(
+                        Certificate::from_der(der.to_vec()).map_err(|e| tls_error(&e))?,
+                    );
+                }
+                let params = builder.build_rustls().map_err(|e| tls_error(&e))?;
+                let implicit = if security == Security::Tls {
+                    let mut roots = rustls::RootCertStore::empty();
+                    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+                    for der in extra {
+                        roots.add(der).map_err(|e| tls_error(&e))?;
+                    }
+                    let provider = Arc::new(rustls::crypto::ring::default_provider());
+                    let config = rustls::ClientConfig::builder_with_provider(provider)
+                        .with_safe_default_protocol_versions()
+                        .map_err(|e| tls_error(&e))?
+                        .with_root_certificates(roots)
+                        .with_no_client_auth();
+                    let name = pki_types::ServerName::try_from(host.to_owned())
+                        .map_err(|e| tls_error(&e))?;
+                    Some((TlsConnector::from(Arc::new(config)), name))
+                } else {
+                    None
+                };
+                (Some(params), implicit)
             }
         };
         let credentials = (!s.smtp_username.is_empty())
@@ -81,6 +127,7 @@ impl SmtpPool {
             port: s.smtp_port,
             security,
             tls,
+            implicit_tls,
             credentials,
             timeout: Duration::from_secs(s.smtp_timeout_secs.max(1)),
             hello: ClientId::default(),
@@ -125,65 +172,61 @@ impl SmtpPool {
     /// Opens, greets, secures and authenticates a new connection.
     async fn connect(&self) -> std::result::Result<AsyncSmtpConnection, String> {
         let addr = (self.host.as_str(), self.port);
-        let mut conn = match self.security {
-            Security::Tls => {
-                // Implicit TLS: lettre opens the socket (it wraps its own stream in TLS before
-                // the greeting), so TCP_NODELAY cannot be set; rustls' buffering keeps the two
-                // writes of a message in one record more often than not.
-                self.within(
-                    "cannot connect",
-                    AsyncSmtpConnection::connect_tokio1(
-                        addr,
-                        Some(self.timeout),
-                        &self.hello,
-                        self.tls.clone(),
-                        None,
-                    ),
-                )
-                .await?
+        let tcp = match tokio::time::timeout(self.timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) => return Err(format!("cannot connect to {}: {e}", self.server())),
+            Err(_) => {
+                return Err(format!(
+                    "cannot connect to {}: no answer within {} s",
+                    self.server(),
+                    self.timeout.as_secs()
+                ));
             }
-            Security::None | Security::StartTls => {
-                let tcp =
-                    match tokio::time::timeout(self.timeout, tokio::net::TcpStream::connect(addr))
+        };
+        tcp.set_nodelay(true)
+            .map_err(|e| format!("cannot set TCP_NODELAY: {e}"))?;
+        let stream: Box<dyn AsyncTokioStream> = match &self.implicit_tls {
+            Some((connector, name)) => {
+                let tls =
+                    match tokio::time::timeout(self.timeout, connector.connect(name.clone(), tcp))
                         .await
                     {
-                        Ok(Ok(tcp)) => tcp,
+                        Ok(Ok(tls)) => tls,
                         Ok(Err(e)) => {
-                            return Err(format!("cannot connect to {}: {e}", self.server()));
+                            return Err(format!("TLS with {}: {e}", self.server()));
                         }
                         Err(_) => {
                             return Err(format!(
-                                "cannot connect to {}: no answer within {} s",
+                                "TLS with {}: no answer within {} s",
                                 self.server(),
                                 self.timeout.as_secs()
                             ));
                         }
                     };
-                tcp.set_nodelay(true)
-                    .map_err(|e| format!("cannot set TCP_NODELAY: {e}"))?;
-                let mut conn = self
-                    .within(
-                        "the server's greeting",
-                        AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello),
-                    )
-                    .await?;
-                if self.security == Security::StartTls {
-                    if !conn.can_starttls() {
-                        conn.abort().await;
-                        // Required: never fall back to plain text.
-                        return Err(format!(
-                            "{} does not offer STARTTLS, which mail.smtp_security = \"starttls\" requires; \
-                             nothing was sent in plain text",
-                            self.server()
-                        ));
-                    }
-                    let tls = self.tls.clone().ok_or("STARTTLS without TLS parameters")?;
-                    self.within("STARTTLS", conn.starttls(tls, &self.hello))
-                        .await?;
-                }
-                conn
+                Box::new(TlsOverTcp(tls))
             }
+            None => Box::new(tcp),
         };
+        let mut conn = self
+            .within(
+                "the server's greeting",
+                AsyncSmtpConnection::connect_with_transport(stream, &self.hello),
+            )
+            .await?;
+        if self.security == Security::StartTls {
+            if !conn.can_starttls() {
+                conn.abort().await;
+                // Required: never fall back to plain text.
+                return Err(format!(
+                    "{} does not offer STARTTLS, which mail.smtp_security = \"starttls\" requires; \
+                     nothing was sent in plain text",
+                    self.server()
+                ));
+            }
+            let tls = self.tls.clone().ok_or("STARTTLS without TLS parameters")?;
+            self.within("STARTTLS", conn.starttls(tls, &self.hello))
+                .await?;
+        }
         if let Some(credentials) = &self.credentials
             && let Err(e) = self
                 .within(
@@ -264,5 +307,75 @@ impl SmtpPool {
         for (mut conn, _) in idle {
             let _ = tokio::time::timeout(Duration::from_secs(1), conn.quit()).await;
         }
+    }
+}
+
+/// Reads `mail.smtp_ca_file`: the extra authorities to trust, in PEM.
+fn extra_roots(s: &MailSettings, base: &Path) -> Result<Vec<pki_types::CertificateDer<'static>>> {
+    use pki_types::pem::PemObject;
+    let given = s.smtp_ca_file.trim();
+    if given.is_empty() {
+        return Ok(Vec::new());
+    }
+    let path = base.join(given);
+    let bytes = std::fs::read(&path).map_err(|e| {
+        Error::Config(format!(
+            "mail.smtp_ca_file: cannot read {}: {e}; name a PEM file of certificates, or leave it empty",
+            path.display()
+        ))
+    })?;
+    let certs = pki_types::CertificateDer::pem_slice_iter(&bytes)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| {
+            Error::Config(format!(
+                "mail.smtp_ca_file: {} is not a PEM certificate file: {e}",
+                path.display()
+            ))
+        })?;
+    if certs.is_empty() {
+        return Err(Error::Config(format!(
+            "mail.smtp_ca_file: {} holds no certificate (a PEM file has \
+             -----BEGIN CERTIFICATE----- blocks)",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
+/// A TLS stream over our own socket, in the form lettre takes an already-open stream.
+#[derive(Debug)]
+struct TlsOverTcp(tokio_rustls::client::TlsStream<TcpStream>);
+
+impl AsyncRead for TlsOverTcp {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TlsOverTcp {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for TlsOverTcp {
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.0.get_ref().0.peer_addr()
     }
 }

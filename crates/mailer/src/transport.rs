@@ -85,6 +85,7 @@ impl Transport {
             "smtp" => Ok(Self::Smtp(Arc::new(SmtpPool::new(
                 s,
                 s.smtp_pool_size as usize,
+                base,
             )?))),
             other => Err(Error::Config(format!(
                 "mail.transport: `{other}` is not one of file, smtp"

@@ -3,6 +3,11 @@
 //! deliver to it, and scriptable so tests can make it refuse (`451`, `550`) or drop the
 //! connection. It keeps every accepted message and counts connections.
 //!
+//! It can also speak TLS, as a real relay does: STARTTLS (RFC 3207) or implicit TLS, with a
+//! certificate made for the test by a throwaway certificate authority ([`TestCa`]), and AUTH PLAIN
+//! and LOGIN (RFC 4954), offered only once the connection is encrypted and then required before
+//! MAIL. [`SmtpServer::start_with`] takes the [`Options`].
+//!
 //! "Down at first" is a port nobody listens on: [`free_port`] gives one, and
 //! [`SmtpServer::start_on`] brings the server up on it later.
 
@@ -11,9 +16,12 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use base64::Engine as _;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
 
 /// A message the server accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +30,95 @@ pub struct Received {
     pub rcpt_to: Vec<String>,
     /// The message as sent (headers and body), dot-unstuffed, with CRLF line ends.
     pub data: String,
+    /// Whether the message came over an encrypted connection.
+    pub encrypted: bool,
+    /// The user name the client authenticated as, if it did.
+    pub authenticated_as: Option<String>,
+}
+
+/// How the server secures its connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Security {
+    /// Plain text only; STARTTLS is not offered.
+    #[default]
+    Plain,
+    /// Plain at first, STARTTLS offered.
+    StartTls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+}
+
+/// What a server started with [`SmtpServer::start_with`] speaks.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub security: Security,
+    /// A user name and password; when set, AUTH is offered on encrypted connections and required
+    /// before MAIL.
+    pub login: Option<(String, String)>,
+}
+
+/// A certificate authority made for one test, and a server certificate it signed for
+/// `localhost` and `127.0.0.1`.
+pub struct TestCa {
+    /// The authority's certificate in PEM: what a client must trust.
+    pub ca_pem: String,
+    server: Arc<rustls::ServerConfig>,
+}
+
+impl std::fmt::Debug for TestCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestCa").finish_non_exhaustive()
+    }
+}
+
+impl TestCa {
+    /// Makes a fresh authority and server certificate.
+    ///
+    /// # Panics
+    /// When key generation fails.
+    pub fn new() -> Self {
+        use rcgen::{
+            BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair,
+            KeyUsagePurpose,
+        };
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "outreach test CA");
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().expect("CA key"))
+            .expect("CA certificate");
+        let key = KeyPair::generate().expect("server key");
+        let cert = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .expect("server parameters")
+            .signed_by(&key, &ca)
+            .expect("server certificate");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let server = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+            )
+            .expect("server TLS configuration");
+        Self {
+            ca_pem: ca.pem(),
+            server: Arc::new(server),
+        }
+    }
+}
+
+impl Default for TestCa {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// How the server answers one message (one MAIL transaction). Unscripted messages are accepted.
@@ -52,6 +149,7 @@ pub struct SmtpServer {
     pub addr: SocketAddr,
     state: Arc<Mutex<State>>,
     task: JoinHandle<()>,
+    ca: Option<Arc<TestCa>>,
 }
 
 /// A port on 127.0.0.1 that was free a moment ago (connections to it are refused).
@@ -77,6 +175,28 @@ impl SmtpServer {
     /// # Panics
     /// When it cannot listen.
     pub async fn start_on(port: u16) -> Self {
+        Self::listen(port, Options::default()).await
+    }
+
+    /// Starts a server on a free port of 127.0.0.1 that speaks what `options` say; with TLS,
+    /// under a fresh [`TestCa`] whose certificate [`SmtpServer::ca_pem`] gives.
+    ///
+    /// # Panics
+    /// When it cannot listen.
+    pub async fn start_with(options: Options) -> Self {
+        Self::listen(0, options).await
+    }
+
+    /// The PEM certificate of the authority that signed this server's certificate (TLS only).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca.as_deref().map(|ca| ca.ca_pem.as_str())
+    }
+
+    async fn listen(port: u16, options: Options) -> Self {
+        let ca = (options.security != Security::Plain).then(|| Arc::new(TestCa::new()));
+        let acceptor = ca
+            .as_ref()
+            .map(|ca| TlsAcceptor::from(Arc::clone(&ca.server)));
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
             .unwrap_or_else(|e| panic!("test SMTP server cannot listen on port {port}: {e}"));
@@ -87,12 +207,18 @@ impl SmtpServer {
             while let Ok((stream, _)) = listener.accept().await {
                 shared.lock().expect("state").connections += 1;
                 let st = Arc::clone(&shared);
+                let (acceptor, options) = (acceptor.clone(), options.clone());
                 tokio::spawn(async move {
-                    let _ = session(stream, st).await;
+                    let _ = serve(stream, st, acceptor, options).await;
                 });
             }
         });
-        Self { addr, state, task }
+        Self {
+            addr,
+            state,
+            task,
+            ca,
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -144,40 +270,161 @@ fn address(arg: &str) -> String {
     arg.get(start..end).unwrap_or_default().trim().to_owned()
 }
 
-async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+/// One client's connection, from the greeting (or the TLS handshake) to its end.
+async fn serve(
+    stream: TcpStream,
+    state: Arc<Mutex<State>>,
+    acceptor: Option<TlsAcceptor>,
+    options: Options,
+) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
-    let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read);
-    write
-        .write_all(b"220 localhost ESMTP outreach-testkit\r\n")
-        .await?;
+    let acceptor = match (options.security, acceptor) {
+        (Security::Plain, _) | (_, None) => {
+            session(stream, &state, &options, Phase::Plain).await?;
+            return Ok(());
+        }
+        (_, Some(acceptor)) => acceptor,
+    };
+    if options.security == Security::Tls {
+        let tls = acceptor.accept(stream).await?;
+        session(tls, &state, &options, Phase::Encrypted { greet: true }).await?;
+        return Ok(());
+    }
+    if let Some(stream) = session(stream, &state, &options, Phase::OffersStartTls).await? {
+        let tls = acceptor.accept(stream).await?;
+        // RFC 3207: no greeting after STARTTLS; the client starts again with EHLO.
+        session(tls, &state, &options, Phase::Encrypted { greet: false }).await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Plain,
+    OffersStartTls,
+    Encrypted { greet: bool },
+}
+
+fn decode(b64: &str) -> Option<String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// Writes and flushes (TLS keeps what is written until flushed).
+async fn say<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut BufReader<S>,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    io.write_all(bytes).await?;
+    io.flush().await
+}
+
+/// Reads one line, without its line end; `None` at the end of the connection.
+async fn next_line<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut BufReader<S>,
+) -> std::io::Result<Option<String>> {
+    let mut line = String::new();
+    if io.read_line(&mut line).await? == 0 {
+        return Ok(None);
+    }
+    Ok(Some(line.trim_end_matches(['\r', '\n']).to_owned()))
+}
+
+/// Speaks SMTP on `stream`. Returns the stream when the client asked for STARTTLS, for the
+/// caller to encrypt; `None` when the connection ended.
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    state: &Mutex<State>,
+    options: &Options,
+    phase: Phase,
+) -> std::io::Result<Option<S>> {
+    let encrypted = matches!(phase, Phase::Encrypted { .. });
+    let mut io = BufReader::new(stream);
+    if phase != (Phase::Encrypted { greet: false }) {
+        say(&mut io, b"220 localhost ESMTP outreach-testkit\r\n").await?;
+    }
+    let offers_auth = encrypted && options.login.is_some();
+    let mut authenticated_as: Option<String> = None;
     let mut from = String::new();
     let mut rcpt = Vec::new();
     let mut current: Option<Reply> = None;
     let mut line = String::new();
     loop {
         line.clear();
-        if lines.read_line(&mut line).await? == 0 {
-            return Ok(());
+        if io.read_line(&mut line).await? == 0 {
+            return Ok(None);
         }
-        let cmd = line.trim_end_matches(['\r', '\n']);
+        let cmd = line.trim_end_matches(['\r', '\n']).to_owned();
         let upper = cmd.to_ascii_uppercase();
         let reply: String = if upper.starts_with("EHLO") {
-            "250-localhost greets you\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760".into()
+            let mut r =
+                String::from("250-localhost greets you\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n");
+            if phase == Phase::OffersStartTls {
+                r.push_str("250-STARTTLS\r\n");
+            }
+            if offers_auth {
+                r.push_str("250-AUTH PLAIN LOGIN\r\n");
+            }
+            r.push_str("250 SIZE 10485760");
+            r
         } else if upper.starts_with("HELO") {
             "250 localhost".into()
+        } else if upper == "STARTTLS" && phase == Phase::OffersStartTls {
+            io.write_all(b"220 2.0.0 Ready to start TLS\r\n").await?;
+            io.flush().await?;
+            return Ok(Some(io.into_inner()));
+        } else if upper.starts_with("AUTH ") && offers_auth {
+            let words: Vec<&str> = cmd.split_whitespace().collect();
+            let mechanism = words.get(1).map(|m| m.to_ascii_uppercase());
+            let given: Option<(String, String)> = match mechanism.as_deref() {
+                Some("PLAIN") => {
+                    let b64 = match words.get(2) {
+                        Some(b64) => (*b64).to_owned(),
+                        None => {
+                            say(&mut io, b"334 \r\n").await?;
+                            next_line(&mut io).await?.unwrap_or_default()
+                        }
+                    };
+                    decode(&b64).and_then(|text| {
+                        let mut parts = text.split('\0');
+                        let _authzid = parts.next()?;
+                        Some((parts.next()?.to_owned(), parts.next()?.to_owned()))
+                    })
+                }
+                Some("LOGIN") => {
+                    say(&mut io, b"334 VXNlcm5hbWU6\r\n").await?;
+                    let user = next_line(&mut io).await?.unwrap_or_default();
+                    say(&mut io, b"334 UGFzc3dvcmQ6\r\n").await?;
+                    let pass = next_line(&mut io).await?.unwrap_or_default();
+                    decode(&user).zip(decode(&pass))
+                }
+                _ => None,
+            };
+            match (given, &options.login) {
+                (Some(given), Some(login)) if &given == login => {
+                    authenticated_as = Some(given.0);
+                    "235 2.7.0 Authentication successful".into()
+                }
+                _ => "535 5.7.8 Authentication credentials invalid".into(),
+            }
         } else if upper.starts_with("MAIL FROM:") {
-            from = address(&cmd[10..]);
-            rcpt.clear();
-            current = Some(
-                state
-                    .lock()
-                    .expect("state")
-                    .script
-                    .pop_front()
-                    .unwrap_or(Reply::Accept),
-            );
-            "250 2.1.0 Ok".into()
+            if options.login.is_some() && authenticated_as.is_none() {
+                "530 5.7.0 Authentication required".into()
+            } else {
+                from = address(&cmd[10..]);
+                rcpt.clear();
+                current = Some(
+                    state
+                        .lock()
+                        .expect("state")
+                        .script
+                        .pop_front()
+                        .unwrap_or(Reply::Accept),
+                );
+                "250 2.1.0 Ok".into()
+            }
         } else if upper.starts_with("RCPT TO:") {
             if let Some(Reply::RejectRecipient(r)) = &current {
                 state.lock().expect("state").replies.push(r.clone());
@@ -190,14 +437,12 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
             if rcpt.is_empty() {
                 "554 5.5.1 No valid recipients".into()
             } else {
-                write
-                    .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-                    .await?;
+                say(&mut io, b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
                 let mut data = String::new();
                 loop {
                     line.clear();
-                    if lines.read_line(&mut line).await? == 0 {
-                        return Ok(());
+                    if io.read_line(&mut line).await? == 0 {
+                        return Ok(None);
                     }
                     if line == ".\r\n" || line == ".\n" {
                         break;
@@ -206,7 +451,7 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
                     data.push_str(unstuffed);
                 }
                 match current.take().unwrap_or(Reply::Accept) {
-                    Reply::DropAfterData => return Ok(()),
+                    Reply::DropAfterData => return Ok(None),
                     Reply::RejectData(r) => {
                         state.lock().expect("state").replies.push(r.clone());
                         r
@@ -217,6 +462,8 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
                             mail_from: from.clone(),
                             rcpt_to: rcpt.clone(),
                             data,
+                            encrypted,
+                            authenticated_as: authenticated_as.clone(),
                         });
                         let r = format!("250 2.0.0 Ok: queued as {}", st.received.len());
                         st.replies.push(r.clone());
@@ -231,13 +478,15 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
         } else if upper == "NOOP" {
             "250 2.0.0 Ok".into()
         } else if upper == "QUIT" {
-            write.write_all(b"221 2.0.0 Bye\r\n").await?;
-            return Ok(());
+            io.write_all(b"221 2.0.0 Bye\r\n").await?;
+            io.flush().await?;
+            return Ok(None);
         } else {
             "502 5.5.2 Command not recognised".into()
         };
         // One write per reply: split writes meet Nagle's algorithm and delayed ACKs and stall
         // each command for tens of milliseconds.
-        write.write_all(format!("{reply}\r\n").as_bytes()).await?;
+        io.write_all(format!("{reply}\r\n").as_bytes()).await?;
+        io.flush().await?;
     }
 }

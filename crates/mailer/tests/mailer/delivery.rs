@@ -14,15 +14,9 @@ use outreach_testkit::smtp::{Reply, SmtpServer, free_port};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
 
 use crate::helpers::{
-    WAIT, drain, info, mailer, open, parse, plan_meeting, queue, recipient, row, smtp_settings,
+    WAIT, drain, drain_beside_others, info, mailer, open, parse, plan_meeting, queue, recipient,
+    row, smtp_settings, test_message,
 };
-
-fn test_message(email: &str) -> TestMessage {
-    TestMessage {
-        recipient: recipient(email, "America/Bogota", "es"),
-        sent_at: Utc::now(),
-    }
-}
 
 async fn a_reminder_reaches_the_server_with_text_html_local_time_and_an_invitation(db: &TestDb) {
     let conn = open(&db.url).await;
@@ -443,7 +437,10 @@ async fn two_mailers_draining_together_send_each_message_once(db: &TestDb) {
         )
         .await;
     }
-    let (ra, rb) = tokio::join!(drain(&conn, &a), drain(&conn, &b));
+    let (ra, rb) = tokio::join!(
+        drain_beside_others(&conn, &a),
+        drain_beside_others(&conn, &b)
+    );
     assert!(
         ra > 0 && rb > 0,
         "both mailers took part: {ra} and {rb} rounds"

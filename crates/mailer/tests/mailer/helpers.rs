@@ -46,6 +46,14 @@ pub fn actor() -> Actor {
     Actor::new("maria", IanaZone::parse("tz", "UTC").unwrap()).unwrap()
 }
 
+/// A test message to `email`, in Spanish for a reader in Bogotá.
+pub fn test_message(email: &str) -> outreach_mailer::context::TestMessage {
+    outreach_mailer::context::TestMessage {
+        recipient: recipient(email, "America/Bogota", "es"),
+        sent_at: chrono::Utc::now(),
+    }
+}
+
 /// Queues a typed context for its recipient, due now.
 pub async fn queue<T: EmailContext>(db: &DatabaseConnection, key: &str, ctx: &T) -> Uuid {
     let r = ctx.recipient();
@@ -79,6 +87,32 @@ pub async fn drain(db: &DatabaseConnection, mailer: &Mailer) -> usize {
         }
     }
     panic!("the outbox did not drain in 50 rounds");
+}
+
+/// Runs delivery rounds until no row is queued or being sent; returns the rounds that did work.
+/// Unlike [`drain`], a round that found nothing does not end it: beside another mailer, a claim
+/// that lost the race for every row it looked at comes back empty while work remains.
+pub async fn drain_beside_others(db: &DatabaseConnection, mailer: &Mailer) -> usize {
+    use outreach_core::outbox::status;
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    let mut worked = 0;
+    for _ in 0..500 {
+        if deliver_once(db, mailer).await.unwrap() > 0 {
+            worked += 1;
+            tokio::task::yield_now().await;
+            continue;
+        }
+        let open = outbox::Entity::find()
+            .filter(outbox::Column::Status.is_in([status::QUEUED, status::SENDING]))
+            .count(db)
+            .await
+            .unwrap();
+        if open == 0 {
+            return worked;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("the outbox did not drain in 500 rounds");
 }
 
 pub async fn row(db: &DatabaseConnection, id: Uuid) -> outbox::Model {

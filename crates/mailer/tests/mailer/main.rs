@@ -8,3 +8,4 @@ mod delivery;
 mod helpers;
 mod invitations;
 mod render;
+mod tls;
