@@ -1,17 +1,24 @@
 //! The delivery loop over the outbox (DESIGN invariants 2 and 5): claim due rows with a lease
 //! in one statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL, a conditional `UPDATE` on SQLite),
-//! commit the claim, send, then record what happened. Transient failures go back to the queue
+//! commit the claim, send, then record what happened. Sending is pipelined: up to
+//! `smtp_pool_size` messages are in flight, the next batch is claimed while they are, and each
+//! outcome is written as soon as its reply arrives, the replies that arrive during a commit
+//! together in the next one, so a crash leaves at most the messages then in flight unrecorded.
+//! Transient failures go back to the queue
 //! with exponential backoff and jitter until `max_attempts`; permanent ones fail at once with
 //! the server's reply and mark the refused address, so later messages to it fail without being
 //! sent. A lease that expires (a crashed sender) makes the row claimable again; the resend
 //! carries the same Message-ID.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict};
 use sea_orm::{
@@ -147,10 +154,10 @@ async fn undeliverable(
 
 async fn attempt(
     mailer: &Mailer,
-    marks: &HashMap<String, undeliverable_address::Model>,
+    mark: Option<&undeliverable_address::Model>,
     row: &outbox::Model,
 ) -> Record {
-    if let Some(mark) = marks.get(&row.recipient_email.trim().to_lowercase()) {
+    if let Some(mark) = mark {
         return Record::Fail {
             reason: format!(
                 "not sent: {} was refused permanently on {} ({}); `outreach outbox requeue` \
@@ -187,14 +194,16 @@ async fn attempt(
     }
 }
 
-/// Writes the outcome, only if this mailer still holds the lease.
-async fn record(
-    db: &DatabaseConnection,
-    mailer: &Mailer,
-    row: &outbox::Model,
-    outcome: Record,
-) -> Result<Attempt> {
-    let now = Utc::now();
+/// One outcome, ready to be written with others in one transaction.
+struct Planned {
+    update: sea_orm::UpdateMany<outbox::Entity>,
+    /// The address to mark undeliverable, if the server refused it for good.
+    refused_address: Option<String>,
+    attempt: Attempt,
+}
+
+/// The write that records `outcome` on `row`, conditional on this mailer still holding the lease.
+fn plan(mailer: &Mailer, row: &outbox::Model, outcome: Record, now: DateTime<Utc>) -> Planned {
     let attempts = row.attempts + 1;
     let mut update = outbox::Entity::update_many()
         .col_expr(outbox::Column::Attempts, Expr::value(attempts))
@@ -251,75 +260,247 @@ async fn record(
             (status::FAILED, reason, None)
         }
     };
-    let tx = outreach_core::db::begin(db).await?;
-    let written = update.exec(&tx).await?.rows_affected;
-    if written == 1
-        && let Some(email) = refused_address
-    {
-        undeliverable_address::Entity::insert(undeliverable_address::ActiveModel {
-            email: Set(email),
-            reason: Set(detail.clone()),
-            marked_at: Set(now),
-        })
-        .on_conflict(
-            OnConflict::column(undeliverable_address::Column::Email)
-                .update_columns([
-                    undeliverable_address::Column::Reason,
-                    undeliverable_address::Column::MarkedAt,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(&tx)
-        .await?;
+    Planned {
+        update,
+        refused_address,
+        attempt: Attempt {
+            id: row.id,
+            recipient: row.recipient_email.clone(),
+            status: state.to_owned(),
+            detail,
+            next_attempt_at: next,
+        },
     }
-    tx.commit().await?;
-    if written == 0 {
-        tracing::warn!(id = %row.id, "the lease on this message expired while sending; another sender owns it now");
-    }
-    match state {
-        status::SENT => {
-            tracing::info!(id = %row.id, to = %row.recipient_email, reply = %detail, "sent")
-        }
-        status::QUEUED => {
-            tracing::warn!(id = %row.id, to = %row.recipient_email, reason = %detail, "will retry")
-        }
-        _ => tracing::warn!(id = %row.id, to = %row.recipient_email, reason = %detail, "failed"),
-    }
-    Ok(Attempt {
-        id: row.id,
-        recipient: row.recipient_email.clone(),
-        status: state.to_owned(),
-        detail,
-        next_attempt_at: next,
-    })
 }
 
-async fn process(
+/// Writes a group of outcomes in one transaction (one commit, one fsync on SQLite, for however
+/// many replies arrived meanwhile), each only if this mailer still holds the row's lease.
+async fn record_group(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    group: Vec<(outbox::Model, Record)>,
+) -> Result<Vec<Attempt>> {
+    let now = Utc::now();
+    let planned: Vec<Planned> = group
+        .into_iter()
+        .map(|(row, outcome)| plan(mailer, &row, outcome, now))
+        .collect();
+    let tx = outreach_core::db::begin(db).await?;
+    let mut done = Vec::with_capacity(planned.len());
+    for p in planned {
+        let written = p.update.exec(&tx).await?.rows_affected;
+        if written == 1
+            && let Some(email) = p.refused_address
+        {
+            undeliverable_address::Entity::insert(undeliverable_address::ActiveModel {
+                email: Set(email),
+                reason: Set(p.attempt.detail.clone()),
+                marked_at: Set(now),
+            })
+            .on_conflict(
+                OnConflict::column(undeliverable_address::Column::Email)
+                    .update_columns([
+                        undeliverable_address::Column::Reason,
+                        undeliverable_address::Column::MarkedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&tx)
+            .await?;
+        }
+        done.push((p.attempt, written));
+    }
+    tx.commit().await?;
+    Ok(done
+        .into_iter()
+        .map(|(a, written)| {
+            if written == 0 {
+                tracing::warn!(id = %a.id, "the lease on this message expired while sending; another sender owns it now");
+            }
+            match a.status.as_str() {
+                status::SENT => {
+                    tracing::info!(id = %a.id, to = %a.recipient, reply = %a.detail, "sent");
+                }
+                status::QUEUED => {
+                    tracing::warn!(id = %a.id, to = %a.recipient, reason = %a.detail, "will retry");
+                }
+                _ => tracing::warn!(id = %a.id, to = %a.recipient, reason = %a.detail, "failed"),
+            }
+            a
+        })
+        .collect())
+}
+
+/// A claimed row and its recipient's undeliverable mark, if there is one.
+type Claimed = (outbox::Model, Option<undeliverable_address::Model>);
+
+/// Outcomes written per transaction at most.
+const GROUP: usize = 64;
+
+/// Sends one claimed row; a bug that panics on it fails that row alone, with its reason.
+async fn send_one(mailer: &Mailer, (row, mark): Claimed) -> (outbox::Model, Record) {
+    let outcome = std::panic::AssertUnwindSafe(attempt(mailer, mark.as_ref(), &row))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Record::Fail {
+            reason: format!(
+                "not sent: the mailer failed on this message ({}); the other messages go on",
+                panic_text(panic.as_ref())
+            ),
+            refused: false,
+        });
+    (row, outcome)
+}
+
+/// Takes rate-limit slots for claimed rows (giving back the rows it has none for) and looks up
+/// their recipients' undeliverable marks in one query.
+async fn with_marks(
     db: &DatabaseConnection,
     mailer: &Mailer,
     rows: Vec<outbox::Model>,
-) -> Result<Vec<Attempt>> {
-    let marks = undeliverable(db, &rows).await?;
-    let marks = &marks;
-    let results: Vec<Result<Attempt>> = futures_util::stream::iter(rows)
-        .map(|row| async move {
-            // A bug that panics on one row fails that row alone, with its reason.
-            let outcome = std::panic::AssertUnwindSafe(attempt(mailer, marks, &row))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|panic| Record::Fail {
-                    reason: format!(
-                        "not sent: the mailer failed on this message ({}); the other messages go on",
-                        panic_text(panic.as_ref())
-                    ),
-                    refused: false,
-                });
-            record(db, mailer, &row, outcome).await
+) -> Result<Vec<Claimed>> {
+    let mut allowed = Vec::with_capacity(rows.len());
+    for row in rows {
+        if mailer.limiter.take() {
+            allowed.push(row);
+        } else {
+            release(db, mailer, row.id).await?;
+        }
+    }
+    let marks = undeliverable(db, &allowed).await?;
+    Ok(allowed
+        .into_iter()
+        .map(|row| {
+            let mark = marks
+                .get(&row.recipient_email.trim().to_lowercase())
+                .cloned();
+            (row, mark)
         })
-        .buffer_unordered(mailer.concurrency)
-        .collect()
-        .await;
-    results.into_iter().collect()
+        .collect())
+}
+
+/// Claims up to a batch of due rows, no more than the rate limit allows now.
+async fn claim_batch(db: &DatabaseConnection, mailer: &Mailer) -> Result<Vec<Claimed>> {
+    let slots = mailer.limiter.available();
+    if slots == 0 {
+        return Ok(Vec::new());
+    }
+    let limit = mailer
+        .batch_size
+        .min(u64::try_from(slots).unwrap_or(u64::MAX));
+    let rows = claim(db, mailer, limit, None).await?;
+    with_marks(db, mailer, rows).await
+}
+
+/// What [`pump`] did.
+#[derive(Default)]
+struct Pumped {
+    /// Outcomes recorded.
+    recorded: usize,
+    /// The outcomes themselves, when asked for.
+    attempts: Vec<Attempt>,
+    /// The stop signal came: no more claims, and rows not yet sent were given back.
+    stopped: bool,
+    /// The first database error; the rows it concerns keep their lease and are sent again
+    /// after it expires.
+    error: Option<crate::error::Error>,
+}
+
+/// Delivers `first` with up to `mailer.concurrency` messages in flight and records each outcome
+/// as its reply arrives: replies that come in while a commit is under way are written together
+/// by the next one (at most [`GROUP`] per transaction). With `refill`, the next batch is claimed
+/// while this one is still in flight (whenever fewer than a batch of rows wait for a
+/// connection), until a claim finds nothing or `stop` completes; then the rows claimed and not yet
+/// sent are given back and what is in flight is finished and recorded.
+async fn pump<F>(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    first: Vec<Claimed>,
+    refill: bool,
+    mut stop: Option<Pin<&mut F>>,
+    keep_attempts: bool,
+) -> Pumped
+where
+    F: Future<Output = ()>,
+{
+    let batch = usize::try_from(mailer.batch_size)
+        .unwrap_or(usize::MAX)
+        .max(1);
+    let mut waiting: VecDeque<Claimed> = first.into();
+    let mut sending = FuturesUnordered::new();
+    let mut replies: Vec<(outbox::Model, Record)> = Vec::new();
+    let mut committing: Option<BoxFuture<'_, Result<Vec<Attempt>>>> = None;
+    let mut claiming: Option<BoxFuture<'_, Result<Vec<Claimed>>>> = None;
+    let mut exhausted = !refill;
+    let mut out = Pumped::default();
+    loop {
+        while sending.len() < mailer.concurrency {
+            match waiting.pop_front() {
+                Some(claimed) => sending.push(send_one(mailer, claimed)),
+                None => break,
+            }
+        }
+        // Claim ahead while fewer than a batch wait for a connection, holding at most one
+        // batch beyond what is being sent.
+        if !exhausted
+            && claiming.is_none()
+            && waiting.len() < batch
+            && waiting.len() + sending.len() < mailer.concurrency + batch
+        {
+            claiming = Some(claim_batch(db, mailer).boxed());
+        }
+        if committing.is_none() && !replies.is_empty() {
+            let take = replies.len().min(GROUP);
+            let group: Vec<_> = replies.drain(..take).collect();
+            committing = Some(record_group(db, mailer, group).boxed());
+        }
+        if sending.is_empty() && waiting.is_empty() && committing.is_none() && claiming.is_none() {
+            return out;
+        }
+        let may_stop = stop.is_some() && !out.stopped;
+        tokio::select! {
+            Some(reply) = sending.next(), if !sending.is_empty() => replies.push(reply),
+            written = async { committing.as_mut().expect("a commit").await }, if committing.is_some() => {
+                committing = None;
+                match written {
+                    Ok(attempts) => {
+                        out.recorded += attempts.len();
+                        if keep_attempts {
+                            out.attempts.extend(attempts);
+                        }
+                    }
+                    Err(e) => {
+                        exhausted = true;
+                        out.error.get_or_insert(e);
+                    }
+                }
+            }
+            claimed = async { claiming.as_mut().expect("a claim").await }, if claiming.is_some() => {
+                claiming = None;
+                match claimed {
+                    Ok(rows) if rows.is_empty() => exhausted = true,
+                    Ok(rows) => waiting.extend(rows),
+                    Err(e) => {
+                        exhausted = true;
+                        out.error.get_or_insert(e);
+                    }
+                }
+            }
+            () = async {
+                if let Some(stop) = stop.as_mut() {
+                    stop.as_mut().await;
+                }
+            }, if may_stop => {
+                out.stopped = true;
+                exhausted = true;
+                for (row, _) in waiting.drain(..) {
+                    if let Err(e) = release(db, mailer, row.id).await {
+                        out.error.get_or_insert(e);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Claims the due messages (at most `mail.batch_size`, and no more than the rate limit allows
@@ -337,23 +518,15 @@ pub async fn deliver_once(db: &DatabaseConnection, mailer: &Mailer) -> Result<us
 /// # Errors
 /// Database errors.
 pub async fn deliver_batch(db: &DatabaseConnection, mailer: &Mailer) -> Result<Vec<Attempt>> {
-    let slots = mailer.limiter.available();
-    if slots == 0 {
-        return Ok(Vec::new());
+    let first = claim_batch(db, mailer).await?;
+    finish(pump::<std::future::Ready<()>>(db, mailer, first, false, None, true).await)
+}
+
+fn finish(pumped: Pumped) -> Result<Vec<Attempt>> {
+    match pumped.error {
+        Some(e) => Err(e),
+        None => Ok(pumped.attempts),
     }
-    let limit = mailer
-        .batch_size
-        .min(u64::try_from(slots).unwrap_or(u64::MAX));
-    let rows = claim(db, mailer, limit, None).await?;
-    let mut allowed = Vec::with_capacity(rows.len());
-    for row in rows {
-        if mailer.limiter.take() {
-            allowed.push(row);
-        } else {
-            release(db, mailer, row.id).await?;
-        }
-    }
-    process(db, mailer, allowed).await
 }
 
 /// Gives a claimed row back untouched (the rate limit filled up meanwhile).
@@ -386,8 +559,19 @@ pub async fn deliver_now(
     id: Uuid,
 ) -> Result<Option<Attempt>> {
     let rows = claim(db, mailer, 1, Some(id)).await?;
+    // Asked for by a person: sent even when the rate limit is full (it still counts).
     mailer.limiter.take();
-    Ok(process(db, mailer, rows).await?.pop())
+    let marks = undeliverable(db, &rows).await?;
+    let first = rows
+        .into_iter()
+        .map(|row| {
+            let mark = marks
+                .get(&row.recipient_email.trim().to_lowercase())
+                .cloned();
+            (row, mark)
+        })
+        .collect();
+    Ok(finish(pump::<std::future::Ready<()>>(db, mailer, first, false, None, true).await)?.pop())
 }
 
 /// How long until something needs the loop: the next queued row coming due or a lease
@@ -488,7 +672,25 @@ where
     let check = if postgres { mailer.poll } else { SQLITE_CHECK };
     let mut failing = false;
     'deliver: loop {
-        match deliver_once(db, mailer).await {
+        let round = match claim_batch(db, mailer).await {
+            Ok(first) if first.is_empty() => Ok(0),
+            Ok(first) => {
+                let pumped = pump(db, mailer, first, true, Some(shutdown.as_mut()), false).await;
+                if pumped.stopped {
+                    // The shutdown future has completed: it must not be polled again.
+                    if let Some(e) = pumped.error {
+                        tracing::warn!(error = %e, "a delivery round failed while stopping; its messages are sent again after their lease");
+                    }
+                    break 'deliver;
+                }
+                match pumped.error {
+                    Some(e) => Err(e),
+                    None => Ok(pumped.recorded),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        match round {
             Ok(0) => {}
             Ok(_) => continue,
             Err(e) => {

@@ -132,6 +132,8 @@ pub enum Reply {
     RejectData(String),
     /// Close the connection without answering the end of DATA.
     DropAfterData,
+    /// `250` after DATA, but only after this long (a slow relay).
+    AcceptAfter(Duration),
 }
 
 #[derive(Debug, Default)]
@@ -141,6 +143,9 @@ struct State {
     connections: usize,
     /// Replies the server sent to end-of-DATA or RCPT, in order.
     replies: Vec<String>,
+    /// Messages whose data has arrived and whose reply has not been sent yet, now and at most.
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 /// A running server; stopped when dropped.
@@ -243,6 +248,16 @@ impl SmtpServer {
     /// The replies given to RCPT TO refusals and to each end of DATA, in order.
     pub fn replies(&self) -> Vec<String> {
         self.state.lock().expect("state").replies.clone()
+    }
+
+    /// Messages received and not answered yet (see [`Reply::AcceptAfter`]).
+    pub fn in_flight(&self) -> usize {
+        self.state.lock().expect("state").in_flight
+    }
+
+    /// The most messages that were ever waiting for their reply at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.lock().expect("state").max_in_flight
     }
 
     /// Waits until `n` messages have arrived or `timeout` passes; returns what arrived.
@@ -450,13 +465,23 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                     let unstuffed = line.strip_prefix('.').unwrap_or(&line);
                     data.push_str(unstuffed);
                 }
-                match current.take().unwrap_or(Reply::Accept) {
+                let reply = current.take().unwrap_or(Reply::Accept);
+                if let Reply::AcceptAfter(wait) = reply {
+                    {
+                        let mut st = state.lock().expect("state");
+                        st.in_flight += 1;
+                        st.max_in_flight = st.max_in_flight.max(st.in_flight);
+                    }
+                    tokio::time::sleep(wait).await;
+                    state.lock().expect("state").in_flight -= 1;
+                }
+                match reply {
                     Reply::DropAfterData => return Ok(None),
                     Reply::RejectData(r) => {
                         state.lock().expect("state").replies.push(r.clone());
                         r
                     }
-                    Reply::Accept | Reply::RejectRecipient(_) => {
+                    Reply::Accept | Reply::AcceptAfter(_) | Reply::RejectRecipient(_) => {
                         let mut st = state.lock().expect("state");
                         st.received.push(Received {
                             mail_from: from.clone(),

@@ -573,3 +573,101 @@ async fn queue_in<C: sea_orm::ConnectionTrait>(db: &C, key: &str, to: &str) {
     .await
     .unwrap();
 }
+
+/// The delivery loop claims the next batch while the current one is still in flight: with
+/// batches of 2 and 4 connections, a slow server sees more than 2 messages waiting for their
+/// reply at once, which one batch at a time could never reach.
+async fn the_loop_claims_the_next_batch_while_one_is_in_flight(db: &TestDb) {
+    let conn = open(&db.url).await;
+    let smtp = SmtpServer::start().await;
+    let n = 8;
+    smtp.script((0..n).map(|_| Reply::AcceptAfter(Duration::from_millis(400))));
+    let mut settings = smtp_settings(smtp.port());
+    settings.batch_size = 2;
+    settings.smtp_pool_size = 4;
+    for i in 0..n {
+        queue(
+            &conn,
+            &format!("test:pipeline:{i}"),
+            &test_message(&format!("p{i}@example.org")),
+        )
+        .await;
+    }
+    let mailer = std::sync::Arc::new(mailer(&settings));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (loop_db, loop_mailer) = (conn.clone(), std::sync::Arc::clone(&mailer));
+    let daemon = tokio::spawn(async move {
+        outreach_mailer::run(&loop_db, &loop_mailer, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    assert_eq!(smtp.wait_for(n, WAIT).await.len(), n);
+    let sent = async {
+        loop {
+            let rows = ledger::list(&conn, Some("sent"), 100).await.unwrap();
+            if rows.len() == n {
+                return rows;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let sent = tokio::time::timeout(WAIT, sent)
+        .await
+        .expect("all recorded");
+    assert!(sent.iter().all(|r| r.attempts == 1));
+    stop.send(()).unwrap();
+    daemon.await.unwrap().unwrap();
+    assert!(
+        smtp.max_in_flight() > 2,
+        "at most {} messages were in flight at once with batches of 2",
+        smtp.max_in_flight()
+    );
+}
+db_test!(
+    the_loop_claims_the_next_batch_while_one_is_in_flight,
+    the_loop_claims_the_next_batch_while_one_is_in_flight
+);
+
+/// An outcome is written as soon as its reply arrives, not when the whole batch is done: a fast
+/// message of a batch is recorded as sent while a slow one beside it still waits for its reply.
+async fn each_outcome_is_recorded_as_its_reply_arrives(db: &TestDb) {
+    let conn = open(&db.url).await;
+    let smtp = SmtpServer::start().await;
+    smtp.script([Reply::AcceptAfter(Duration::from_secs(3)), Reply::Accept]);
+    let mut settings = smtp_settings(smtp.port());
+    settings.batch_size = 2;
+    settings.smtp_pool_size = 2;
+    let a = queue(&conn, "test:fast-slow:a", &test_message("a@example.org")).await;
+    let b = queue(&conn, "test:fast-slow:b", &test_message("b@example.org")).await;
+    let mailer = std::sync::Arc::new(mailer(&settings));
+    let (round_db, round_mailer) = (conn.clone(), std::sync::Arc::clone(&mailer));
+    let round = tokio::spawn(async move { deliver_once(&round_db, &round_mailer).await });
+    let one_sent = async {
+        loop {
+            let (ra, rb) = (row(&conn, a).await, row(&conn, b).await);
+            if ra.status == status::SENT || rb.status == status::SENT {
+                return (ra, rb);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let (ra, rb) = tokio::time::timeout(Duration::from_secs(2), one_sent)
+        .await
+        .expect("the fast message is recorded before the slow one is answered");
+    let mut statuses = [ra.status.as_str(), rb.status.as_str()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [status::SENDING, status::SENT]);
+    assert_eq!(
+        smtp.in_flight(),
+        1,
+        "the slow one is still waiting for its reply"
+    );
+    assert_eq!(round.await.unwrap().unwrap(), 2);
+    assert_eq!(row(&conn, a).await.status, status::SENT);
+    assert_eq!(row(&conn, b).await.status, status::SENT);
+}
+db_test!(
+    each_outcome_is_recorded_as_its_reply_arrives,
+    each_outcome_is_recorded_as_its_reply_arrives
+);
