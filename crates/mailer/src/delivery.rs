@@ -407,8 +407,9 @@ struct Pumped {
 }
 
 /// Delivers `first` with up to `mailer.concurrency` messages in flight and records each outcome
-/// as its reply arrives: replies that come in while a commit is under way are written together
-/// by the next one (at most [`GROUP`] per transaction). With `refill`, the next batch is claimed
+/// as its reply arrives: on SQLite, replies that come in while a commit is under way are written
+/// together by the next one (at most [`GROUP`] per transaction); on PostgreSQL each commits at
+/// once beside the others. With `refill`, the next batch is claimed
 /// while this one is still in flight (whenever fewer than a batch of rows wait for a
 /// connection), until a claim finds nothing or `stop` completes; then the rows claimed and not yet
 /// sent are given back and what is in flight is finished and recorded.
@@ -429,16 +430,38 @@ where
     let mut waiting: VecDeque<Claimed> = first.into();
     let mut sending = FuturesUnordered::new();
     let mut replies: Vec<(outbox::Model, Record)> = Vec::new();
-    let mut committing: Option<BoxFuture<'_, Result<Vec<Attempt>>>> = None;
+    let mut committing = FuturesUnordered::new();
+    // SQLite has one writer: a second commit would only wait for the first (and its busy
+    // handler sleeps). PostgreSQL commits side by side, so a reply never waits for another's.
+    let commits_at_once = if db.get_database_backend() == DbBackend::Postgres {
+        mailer.concurrency
+    } else {
+        1
+    };
     let mut claiming: Option<BoxFuture<'_, Result<Vec<Claimed>>>> = None;
     let mut exhausted = !refill;
     let mut out = Pumped::default();
+    let mut in_commit = 0;
+    let margin = chrono::Duration::from_std(mailer.lease / 2).unwrap_or(chrono::Duration::MAX);
     loop {
-        while sending.len() < mailer.concurrency {
-            match waiting.pop_front() {
-                Some(claimed) => sending.push(send_one(mailer, claimed)),
-                None => break,
+        // Messages the server may have accepted and whose outcome is not committed yet are what a
+        // crash sends twice: at most `concurrency` of them at any moment, so a slow commit holds
+        // back new sends rather than letting replies pile up unrecorded.
+        while sending.len() + replies.len() + in_commit < mailer.concurrency {
+            let Some(claimed) = waiting.pop_front() else {
+                break;
+            };
+            // A row whose lease is running out would be claimed again (by anyone, this loop
+            // too) while it is being sent: leave it to that claim instead.
+            let lease_left = claimed
+                .0
+                .lease_expires_at
+                .map_or(chrono::Duration::zero(), |at| at - Utc::now());
+            if lease_left < margin {
+                tracing::debug!(id = %claimed.0.id, "claimed too long ago to send now; it goes out on a later claim");
+                continue;
             }
+            sending.push(send_one(mailer, claimed));
         }
         // Claim ahead while fewer than a batch wait for a connection, holding at most one
         // batch beyond what is being sent.
@@ -449,19 +472,21 @@ where
         {
             claiming = Some(claim_batch(db, mailer).boxed());
         }
-        if committing.is_none() && !replies.is_empty() {
+        while committing.len() < commits_at_once && !replies.is_empty() {
             let take = replies.len().min(GROUP);
             let group: Vec<_> = replies.drain(..take).collect();
-            committing = Some(record_group(db, mailer, group).boxed());
+            in_commit += group.len();
+            let size = group.len();
+            committing.push(record_group(db, mailer, group).map(move |r| (size, r)));
         }
-        if sending.is_empty() && waiting.is_empty() && committing.is_none() && claiming.is_none() {
+        if sending.is_empty() && waiting.is_empty() && committing.is_empty() && claiming.is_none() {
             return out;
         }
         let may_stop = stop.is_some() && !out.stopped;
         tokio::select! {
             Some(reply) = sending.next(), if !sending.is_empty() => replies.push(reply),
-            written = async { committing.as_mut().expect("a commit").await }, if committing.is_some() => {
-                committing = None;
+            Some((size, written)) = committing.next(), if !committing.is_empty() => {
+                in_commit -= size;
                 match written {
                     Ok(attempts) => {
                         out.recorded += attempts.len();
