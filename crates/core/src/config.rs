@@ -212,6 +212,9 @@ pub struct SchedulerSettings {
     pub batch_size: u32,
     /// Concurrent job runners in one daemon.
     pub workers: u32,
+    /// Jobs run in one transaction, each in a savepoint of its own (a failing job rolls back
+    /// alone); 1 gives every job its own transaction.
+    pub jobs_per_transaction: u32,
     /// Seconds a claim is held before another daemon may take the job over.
     pub lease_secs: u64,
     /// Attempts before a failing job is dead-lettered.
@@ -227,6 +230,7 @@ impl Default for SchedulerSettings {
         Self {
             batch_size: 32,
             workers: 4,
+            jobs_per_transaction: 16,
             lease_secs: 60,
             max_attempts: 5,
             poll_secs: 30,

@@ -1,6 +1,7 @@
 //! Scheduler benchmarks, on SQLite and on PostgreSQL, each figure beside a baseline measured in
 //! the same run on the same database:
-//! - no-op jobs completed per second with 1 and 4 workers, against the raw rate of committed
+//! - no-op jobs completed per second with 1 and 4 workers, one transaction per job and
+//!   `jobs_per_transaction` (shipped: 16) per transaction, against the raw rate of committed
 //!   single-row updates;
 //! - enqueue-to-start lateness (p50/p99) for jobs due now and for jobs due at a future instant;
 //! - time to claim a batch with 1,000,000 future jobs in the table against 1,000;
@@ -35,10 +36,16 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 fn config(owner: &str, workers: u32) -> DaemonConfig {
+    grouped(owner, workers, 1)
+}
+
+/// `per_tx` jobs per transaction (each in a savepoint); 1 is one transaction per job.
+fn grouped(owner: &str, workers: u32, per_tx: u32) -> DaemonConfig {
     DaemonConfig {
         owner: owner.to_owned(),
         batch_size: 64,
         workers,
+        jobs_per_transaction: per_tx,
         lease: Duration::from_secs(60),
         poll: Duration::from_secs(5),
         sqlite_poll: Duration::from_millis(100),
@@ -122,16 +129,16 @@ async fn insert_backlog(conn: &DatabaseConnection, tag: &str, n: usize) {
     }
 }
 
-async fn throughput(url: &str, daemons: usize, workers: u32, n: usize) -> f64 {
+async fn throughput(url: &str, daemons: usize, workers: u32, per_tx: u32, n: usize) -> f64 {
     let conn = outreach_core::db::connect(url).await.unwrap();
-    insert_due(&conn, &format!("tp{daemons}"), n, Utc::now()).await;
+    insert_due(&conn, &format!("tp{daemons}-{workers}-{per_tx}"), n, Utc::now()).await;
     let start = Instant::now();
     let mut handles = Vec::new();
     for i in 0..daemons {
         let c = outreach_core::db::connect(url).await.unwrap();
         let d = Daemon::new(
             c,
-            config(&format!("tp-{i}"), workers),
+            grouped(&format!("tp-{i}"), workers, per_tx),
             Registry::builtin(),
             Workflows::parse("").unwrap(),
         );
@@ -281,9 +288,12 @@ async fn bench(backend: Backend) {
     let conn = outreach_core::db::open(&db.url, "bench").await.unwrap();
 
     let raw = raw_update_rate(&conn, n).await;
-    let one = throughput(&db.url, 1, 1, n).await;
-    let four = throughput(&db.url, 1, 4, n).await;
-    let four_daemons = throughput(&db.url, 4, 1, n).await;
+    let one = throughput(&db.url, 1, 1, 1, n).await;
+    let four = throughput(&db.url, 1, 4, 1, n).await;
+    let four_daemons = throughput(&db.url, 4, 1, 1, n).await;
+    let shipped = outreach_core::config::SchedulerSettings::default().jobs_per_transaction;
+    let one_grouped = throughput(&db.url, 1, 1, shipped, n).await;
+    let four_grouped = throughput(&db.url, 1, 4, shipped, n).await;
     println!("{name}: raw single-row update commits/s {raw:>9.0}");
     println!(
         "{name}: no-op jobs/s, 1 worker           {one:>9.0}  ({:.2} x raw)",
@@ -296,6 +306,14 @@ async fn bench(backend: Backend) {
     println!(
         "{name}: no-op jobs/s, 4 daemons x 1      {four_daemons:>9.0}  ({:.2} x raw)",
         four_daemons / raw
+    );
+    println!(
+        "{name}: no-op jobs/s, 1 worker, {shipped} per transaction  {one_grouped:>9.0}  ({:.2} x raw)",
+        one_grouped / raw
+    );
+    println!(
+        "{name}: no-op jobs/s, 4 workers, {shipped} per transaction {four_grouped:>9.0}  ({:.2} x raw)",
+        four_grouped / raw
     );
 
     let (now50, now99) = lateness(&db.url, false, 200).await;

@@ -12,11 +12,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt as _;
 use outreach_core::config::SchedulerSettings;
 use outreach_core::entities::{cron_state, job};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    TransactionTrait as _,
 };
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
@@ -36,6 +38,8 @@ pub struct DaemonConfig {
     pub owner: String,
     pub batch_size: u32,
     pub workers: u32,
+    /// Jobs run in one transaction (each in its own savepoint); 1 for one transaction per job.
+    pub jobs_per_transaction: u32,
     pub lease: Duration,
     pub poll: Duration,
     pub sqlite_poll: Duration,
@@ -53,6 +57,7 @@ impl DaemonConfig {
             ),
             batch_size: s.batch_size.max(1),
             workers: s.workers.max(1),
+            jobs_per_transaction: s.jobs_per_transaction.max(1),
             lease: Duration::from_secs(s.lease_secs.max(1)),
             poll: Duration::from_secs(s.poll_secs.max(1)),
             sqlite_poll: Duration::from_millis(100),
@@ -148,25 +153,45 @@ impl Daemon {
         let mut set = JoinSet::new();
         // Which job each task runs, so a failure or a panic is logged with the job it concerns.
         let mut running = std::collections::HashMap::new();
-        for job in batch {
+        // Groups of `jobs_per_transaction`, spread over the workers: a small batch is not put
+        // in one group while other workers sit idle.
+        let per_group = (self.cfg.jobs_per_transaction as usize)
+            .min(claimed.div_ceil(self.cfg.workers as usize))
+            .max(1);
+        let mut batch = batch.into_iter().peekable();
+        while batch.peek().is_some() {
+            let group: Vec<job::Model> = batch.by_ref().take(per_group).collect();
             let this = self.clone();
             let permits = permits.clone();
             let stop = stop.clone();
-            let about = (job.id, job.kind.clone());
+            let about = (
+                group[0].id,
+                group
+                    .iter()
+                    .map(|j| j.kind.as_str())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
             let task = set.spawn(async move {
                 let _permit = permits.acquire_owned().await;
                 if stop.load(Ordering::SeqCst) {
-                    return Ok(Some(job.id));
+                    return Ok(group.iter().map(|j| j.id).collect());
                 }
-                this.run_job(job).await.map(|()| None)
+                if group.len() == 1 {
+                    let job = group.into_iter().next().expect("one job");
+                    this.run_job(job).await.map(|()| Vec::new())
+                } else {
+                    this.run_group(group).await.map(|()| Vec::new())
+                }
             });
             running.insert(task.id(), about);
         }
         let mut unstarted = Vec::new();
         while let Some(res) = set.join_next_with_id().await {
             match res {
-                Ok((_, Ok(Some(id)))) => unstarted.push(id),
-                Ok((_, Ok(None))) => {}
+                Ok((_, Ok(ids))) => unstarted.extend(ids),
                 Ok((task, Err(e))) => {
                     let (job, kind) = running.get(&task).cloned().unwrap_or_default();
                     warn!(job = %job, kind = %kind, error = %e, "recording a job's result failed; its lease will expire and it will be retried")
@@ -217,28 +242,7 @@ impl Daemon {
             }
             Err(e) => return Err(e.into()),
         };
-        // Renew the lease while the handler runs, so a job that takes longer than the lease is
-        // not claimed and run again by another daemon. (On SQLite the job's transaction holds
-        // the only write lock, so renewals wait; no other daemon can claim meanwhile either.)
-        let heartbeat = {
-            let (db, owner, lease, id) = (
-                self.db.clone(),
-                self.cfg.owner.clone(),
-                self.cfg.lease,
-                job.id,
-            );
-            AbortOnDrop(tokio::spawn(async move {
-                let every = (lease / 3).max(Duration::from_millis(100));
-                loop {
-                    tokio::time::sleep(every).await;
-                    match jobs::renew(&db, id, &owner, lease).await {
-                        Ok(true) => debug!(job = %id, "renewed the lease"),
-                        Ok(false) => break,
-                        Err(e) => debug!(job = %id, error = %e, "could not renew the lease yet"),
-                    }
-                }
-            }))
-        };
+        let heartbeat = self.renew_while_running(vec![job.id]);
         let result = handler.run(&ctx, &tx, &job).await;
         drop(heartbeat);
         match result {
@@ -268,28 +272,155 @@ impl Daemon {
             }
             Err(err) => {
                 tx.rollback().await?;
-                let permanent = matches!(err, JobError::Permanent(_));
-                let status = jobs::fail(
-                    &self.db,
-                    &job,
-                    &self.cfg.owner,
-                    &err.to_string(),
-                    permanent,
-                    self.cfg.retry_base,
-                )
-                .await?;
-                match status {
-                    Some(jobs::status::FAILED) => {
-                        warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, max_attempts = job.max_attempts, error = %err, "job dead-lettered")
-                    }
-                    Some(_) => {
-                        info!(job = %job.id, kind = %job.kind, attempt = job.attempts, max_attempts = job.max_attempts, error = %err, "job will be retried")
-                    }
-                    None => {
-                        warn!(job = %job.id, kind = %job.kind, error = %err, "job failed after its lease passed to another daemon")
+                self.record_failure(&job, &err).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Renews the leases of `ids` while they run, so a job that takes longer than the lease is
+    /// not claimed and run again by another daemon. (On SQLite the job's transaction holds the
+    /// only write lock, so renewals wait; no other daemon can claim meanwhile either.) Stops
+    /// when dropped.
+    fn renew_while_running(&self, ids: Vec<Uuid>) -> AbortOnDrop {
+        let (db, owner, lease) = (self.db.clone(), self.cfg.owner.clone(), self.cfg.lease);
+        AbortOnDrop(tokio::spawn(async move {
+            let every = (lease / 3).max(Duration::from_millis(100));
+            let mut ids = ids;
+            loop {
+                tokio::time::sleep(every).await;
+                let mut held = Vec::with_capacity(ids.len());
+                for id in ids {
+                    match jobs::renew(&db, id, &owner, lease).await {
+                        Ok(true) => {
+                            debug!(job = %id, "renewed the lease");
+                            held.push(id);
+                        }
+                        Ok(false) => {}
+                        Err(e) => {
+                            debug!(job = %id, error = %e, "could not renew the lease yet");
+                            held.push(id);
+                        }
                     }
                 }
+                if held.is_empty() {
+                    break;
+                }
+                ids = held;
             }
+        }))
+    }
+
+    /// Records a failed job (retry with backoff, or dead letter) and logs it.
+    async fn record_failure(&self, job: &job::Model, err: &JobError) -> Result<()> {
+        let permanent = matches!(err, JobError::Permanent(_));
+        let status = jobs::fail(
+            &self.db,
+            job,
+            &self.cfg.owner,
+            &err.to_string(),
+            permanent,
+            self.cfg.retry_base,
+        )
+        .await?;
+        match status {
+            Some(jobs::status::FAILED) => {
+                warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, max_attempts = job.max_attempts, error = %err, "job dead-lettered")
+            }
+            Some(_) => {
+                info!(job = %job.id, kind = %job.kind, attempt = job.attempts, max_attempts = job.max_attempts, error = %err, "job will be retried")
+            }
+            None => {
+                warn!(job = %job.id, kind = %job.kind, error = %err, "job failed after its lease passed to another daemon")
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a group of claimed jobs in one transaction, each inside a savepoint of its own: a
+    /// job whose handler fails (or panics) has only its own work rolled back and is recorded as
+    /// failed after the commit, while the others' effects and completions commit together. One
+    /// commit (one fsync) for the group instead of one per job.
+    async fn run_group(&self, group: Vec<job::Model>) -> Result<()> {
+        let ids: Vec<Uuid> = group.iter().map(|j| j.id).collect();
+        let tx = match outreach_core::db::begin(&self.db).await {
+            Ok(tx) => tx,
+            Err(e) if outreach_core::db::is_busy(&e.to_string()) => {
+                jobs::release(&self.db, &ids, &self.cfg.owner).await?;
+                info!(jobs = ids.len(), error = %e, "the database was busy; the jobs go back to the queue, no attempt counted");
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let heartbeat = self.renew_while_running(ids.clone());
+        let mut failed: Vec<(job::Model, JobError)> = Vec::new();
+        let mut busy: Vec<Uuid> = Vec::new();
+        let mut done = 0usize;
+        for job in group {
+            let ctx = RunContext {
+                workflows: self.workflows.clone(),
+                now: Utc::now(),
+            };
+            let late = (ctx.now - job.run_at).num_milliseconds().max(0) as f64 / 1000.0;
+            metrics::histogram!("outreach_job_lateness_seconds", "kind" => job.kind.clone())
+                .record(late);
+            let Some(handler) = self.registry.get(&job.kind) else {
+                let msg = format!("no handler for job kind '{}'", job.kind);
+                failed.push((job, JobError::Permanent(msg)));
+                continue;
+            };
+            let sp = tx.begin().await?;
+            let result = std::panic::AssertUnwindSafe(handler.run(&ctx, &sp, &job))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    Err(JobError::Permanent(format!(
+                        "the job failed with an internal error ({}); the other jobs go on",
+                        panic_text(panic.as_ref())
+                    )))
+                });
+            match result {
+                Ok(outcome) => {
+                    if jobs::finish(
+                        &sp,
+                        job.id,
+                        &self.cfg.owner,
+                        outcome.status(),
+                        outcome.reason(),
+                    )
+                    .await?
+                    {
+                        sp.commit().await?;
+                        done += 1;
+                    } else {
+                        sp.rollback().await?;
+                        warn!(job = %job.id, "lost the lease before finishing; the effect was rolled back");
+                    }
+                }
+                Err(err) if outreach_core::db::is_busy(&err.to_string()) => {
+                    sp.rollback().await?;
+                    busy.push(job.id);
+                }
+                Err(err) => {
+                    sp.rollback().await?;
+                    failed.push((job, err));
+                }
+            }
+        }
+        tx.commit().await?;
+        drop(heartbeat);
+        if done > 0 {
+            outreach_core::outbox::wake();
+        }
+        if !busy.is_empty() {
+            jobs::release(&self.db, &busy, &self.cfg.owner).await?;
+            info!(
+                jobs = busy.len(),
+                "the database was busy; those jobs go back to the queue, no attempt counted"
+            );
+        }
+        for (job, err) in failed {
+            self.record_failure(&job, &err).await?;
         }
         Ok(())
     }
@@ -532,4 +663,12 @@ pub fn shutdown_on_signals() -> watch::Receiver<bool> {
         let _ = tx.send(true);
     });
     rx
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned())
 }

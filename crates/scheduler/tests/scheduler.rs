@@ -29,6 +29,7 @@ fn config(owner: &str) -> DaemonConfig {
         owner: owner.to_owned(),
         batch_size: 50,
         workers: 4,
+        jobs_per_transaction: 16,
         lease: Duration::from_secs(30),
         poll: Duration::from_millis(200),
         sqlite_poll: Duration::from_millis(50),
@@ -1307,3 +1308,90 @@ async fn a_five_second_postgres_outage_loses_and_doubles_nothing() {
     assert!(drained < Duration::from_secs(10), "{drained:?}");
     check.close().await.ok();
 }
+
+/// Writes its run to the audit log, then fails (`"fail"`) or panics (`"panic"`): neither write
+/// may survive.
+struct WritesThenBreaks(&'static str);
+
+#[async_trait]
+impl outreach_scheduler::handlers::Handler for WritesThenBreaks {
+    async fn run(
+        &self,
+        _: &RunContext,
+        tx: &DatabaseTransaction,
+        job: &job::Model,
+    ) -> Result<Outcome, JobError> {
+        outreach_core::audit::record(
+            tx,
+            "daemon",
+            "test.run",
+            "job",
+            &job.id.to_string(),
+            serde_json::json!({ "breaks": self.0 }),
+        )
+        .await
+        .map_err(|e| JobError::Transient(e.to_string()))?;
+        if self.0 == "panic" {
+            panic!("a bug in the handler");
+        }
+        Err(JobError::Transient("the relay said 421, try later".into()))
+    }
+}
+
+/// Jobs run together in one transaction, each in a savepoint: a job that fails after writing,
+/// and one that panics after writing, have only their own writes rolled back and are recorded
+/// with their reasons; their neighbours' effects and completions commit.
+async fn a_failing_job_in_a_group_rolls_back_alone(db: &TestDb) {
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    let mut registry = Registry::builtin();
+    registry.register("record", Arc::new(Recorder));
+    registry.register("fails", Arc::new(WritesThenBreaks("fail")));
+    registry.register("panics", Arc::new(WritesThenBreaks("panic")));
+    let now = Utc::now();
+    insert_jobs(&conn, "record", 3, now, serde_json::json!({})).await;
+    insert_jobs(&conn, "fails", 1, now, serde_json::json!({})).await;
+    insert_jobs(&conn, "panics", 1, now, serde_json::json!({})).await;
+    insert_jobs(&conn, "record", 3, now, serde_json::json!({})).await;
+    // One worker and groups of 16: all six jobs in one transaction.
+    let daemon = Daemon::new(
+        conn.clone(),
+        DaemonConfig {
+            workers: 1,
+            retry_base: Duration::from_secs(60),
+            ..config("grouped")
+        },
+        registry,
+        Workflows::parse("").unwrap(),
+    );
+    assert_eq!(daemon.run_once().await.unwrap(), 8);
+    let runs = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("test.run"))
+        .all(&conn)
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 6, "only the six good jobs' writes remain");
+    assert!(
+        runs.iter().all(|r| !r.detail.contains("breaks")),
+        "{runs:?}"
+    );
+    let all = jobs::list(&conn, None, None, 20).await.unwrap();
+    assert_eq!(all.iter().filter(|j| j.status == "done").count(), 6);
+    let failing = all.iter().find(|j| j.kind == "fails").unwrap();
+    assert_eq!((failing.status.as_str(), failing.attempts), ("queued", 1));
+    assert_eq!(
+        failing.last_error.as_deref(),
+        Some("the relay said 421, try later")
+    );
+    let panicking = all.iter().find(|j| j.kind == "panics").unwrap();
+    assert_eq!(panicking.status, "failed");
+    assert!(
+        panicking
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("a bug in the handler"),
+        "{:?}",
+        panicking.last_error
+    );
+}
+db_test!(group_failure, a_failing_job_in_a_group_rolls_back_alone);

@@ -34,6 +34,8 @@ pub struct Received {
     pub encrypted: bool,
     /// The user name the client authenticated as, if it did.
     pub authenticated_as: Option<String>,
+    /// When the server accepted it (just before its `250` reply went out).
+    pub received_at: std::time::SystemTime,
 }
 
 /// How the server secures its connections.
@@ -489,6 +491,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                             data,
                             encrypted,
                             authenticated_as: authenticated_as.clone(),
+                            received_at: std::time::SystemTime::now(),
                         });
                         let r = format!("250 2.0.0 Ok: queued as {}", st.received.len());
                         st.replies.push(r.clone());
