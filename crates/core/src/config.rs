@@ -212,8 +212,8 @@ pub struct SchedulerSettings {
     pub batch_size: u32,
     /// Concurrent job runners in one daemon.
     pub workers: u32,
-    /// Jobs run in one transaction, each in a savepoint of its own (a failing job rolls back
-    /// alone); 1 gives every job its own transaction.
+    /// Jobs run in one transaction and completed together (a job that fails is taken out and
+    /// the rest run again without it); 1 gives every job its own transaction.
     pub jobs_per_transaction: u32,
     /// Seconds a claim is held before another daemon may take the job over.
     pub lease_secs: u64,

@@ -39,7 +39,7 @@ fn config(owner: &str, workers: u32) -> DaemonConfig {
     grouped(owner, workers, 1)
 }
 
-/// `per_tx` jobs per transaction (each in a savepoint); 1 is one transaction per job.
+/// `per_tx` jobs per transaction; 1 is one transaction per job.
 fn grouped(owner: &str, workers: u32, per_tx: u32) -> DaemonConfig {
     DaemonConfig {
         owner: owner.to_owned(),
@@ -131,7 +131,13 @@ async fn insert_backlog(conn: &DatabaseConnection, tag: &str, n: usize) {
 
 async fn throughput(url: &str, daemons: usize, workers: u32, per_tx: u32, n: usize) -> f64 {
     let conn = outreach_core::db::connect(url).await.unwrap();
-    insert_due(&conn, &format!("tp{daemons}-{workers}-{per_tx}"), n, Utc::now()).await;
+    insert_due(
+        &conn,
+        &format!("tp{daemons}-{workers}-{per_tx}"),
+        n,
+        Utc::now(),
+    )
+    .await;
     let start = Instant::now();
     let mut handles = Vec::new();
     for i in 0..daemons {

@@ -18,7 +18,6 @@ use outreach_core::entities::{cron_state, job};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    TransactionTrait as _,
 };
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
@@ -27,7 +26,7 @@ use uuid::Uuid;
 
 use crate::cronsched;
 use crate::error::Result;
-use crate::handlers::{CronPayload, JobError, Registry, RunContext, SWEEP, WEEKLY_DIGEST};
+use crate::handlers::{CronPayload, JobError, Outcome, Registry, RunContext, SWEEP, WEEKLY_DIGEST};
 use crate::jobs::{self, NewJob};
 use crate::rules::{ScheduledJob, Workflows};
 
@@ -38,7 +37,7 @@ pub struct DaemonConfig {
     pub owner: String,
     pub batch_size: u32,
     pub workers: u32,
-    /// Jobs run in one transaction (each in its own savepoint); 1 for one transaction per job.
+    /// Jobs run in one transaction and completed together; 1 for one transaction per job.
     pub jobs_per_transaction: u32,
     pub lease: Duration,
     pub poll: Duration,
@@ -337,91 +336,110 @@ impl Daemon {
         Ok(())
     }
 
-    /// Runs a group of claimed jobs in one transaction, each inside a savepoint of its own: a
-    /// job whose handler fails (or panics) has only its own work rolled back and is recorded as
-    /// failed after the commit, while the others' effects and completions commit together. One
-    /// commit (one fsync) for the group instead of one per job.
+    /// Runs a group of claimed jobs in one transaction and completes them with one statement per
+    /// outcome: one commit for the group instead of one per job. A job whose handler fails (or
+    /// panics) must not take its neighbours' work with it: the transaction is rolled back, that
+    /// job is recorded as failed, and the rest run again without it in a new transaction. If the
+    /// completion finds a job no longer ours (its lease expired and another daemon took it),
+    /// everything is rolled back and the jobs run one transaction each, which sorts out which.
     async fn run_group(&self, group: Vec<job::Model>) -> Result<()> {
-        let ids: Vec<Uuid> = group.iter().map(|j| j.id).collect();
-        let tx = match outreach_core::db::begin(&self.db).await {
-            Ok(tx) => tx,
-            Err(e) if outreach_core::db::is_busy(&e.to_string()) => {
-                jobs::release(&self.db, &ids, &self.cfg.owner).await?;
-                info!(jobs = ids.len(), error = %e, "the database was busy; the jobs go back to the queue, no attempt counted");
-                return Ok(());
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let heartbeat = self.renew_while_running(ids.clone());
-        let mut failed: Vec<(job::Model, JobError)> = Vec::new();
-        let mut busy: Vec<Uuid> = Vec::new();
-        let mut done = 0usize;
+        let mut remaining = Vec::with_capacity(group.len());
         for job in group {
-            let ctx = RunContext {
-                workflows: self.workflows.clone(),
-                now: Utc::now(),
-            };
-            let late = (ctx.now - job.run_at).num_milliseconds().max(0) as f64 / 1000.0;
+            let late = (Utc::now() - job.run_at).num_milliseconds().max(0) as f64 / 1000.0;
             metrics::histogram!("outreach_job_lateness_seconds", "kind" => job.kind.clone())
                 .record(late);
-            let Some(handler) = self.registry.get(&job.kind) else {
+            if self.registry.get(&job.kind).is_some() {
+                remaining.push(job);
+            } else {
                 let msg = format!("no handler for job kind '{}'", job.kind);
-                failed.push((job, JobError::Permanent(msg)));
-                continue;
-            };
-            let sp = tx.begin().await?;
-            let result = std::panic::AssertUnwindSafe(handler.run(&ctx, &sp, &job))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|panic| {
-                    Err(JobError::Permanent(format!(
-                        "the job failed with an internal error ({}); the other jobs go on",
-                        panic_text(panic.as_ref())
-                    )))
-                });
-            match result {
-                Ok(outcome) => {
-                    if jobs::finish(
-                        &sp,
-                        job.id,
-                        &self.cfg.owner,
-                        outcome.status(),
-                        outcome.reason(),
-                    )
-                    .await?
-                    {
-                        sp.commit().await?;
-                        done += 1;
-                    } else {
-                        sp.rollback().await?;
-                        warn!(job = %job.id, "lost the lease before finishing; the effect was rolled back");
-                    }
-                }
-                Err(err) if outreach_core::db::is_busy(&err.to_string()) => {
-                    sp.rollback().await?;
-                    busy.push(job.id);
-                }
-                Err(err) => {
-                    sp.rollback().await?;
-                    failed.push((job, err));
-                }
+                warn!(job = %job.id, kind = %job.kind, "job dead-lettered: no handler for its kind");
+                jobs::fail(
+                    &self.db,
+                    &job,
+                    &self.cfg.owner,
+                    &msg,
+                    true,
+                    self.cfg.retry_base,
+                )
+                .await?;
             }
         }
-        tx.commit().await?;
-        drop(heartbeat);
-        if done > 0 {
-            outreach_core::outbox::wake();
-        }
-        if !busy.is_empty() {
-            jobs::release(&self.db, &busy, &self.cfg.owner).await?;
-            info!(
-                jobs = busy.len(),
-                "the database was busy; those jobs go back to the queue, no attempt counted"
+        let heartbeat = self.renew_while_running(remaining.iter().map(|j| j.id).collect());
+        'group: while !remaining.is_empty() {
+            let tx = match outreach_core::db::begin(&self.db).await {
+                Ok(tx) => tx,
+                Err(e) if outreach_core::db::is_busy(&e.to_string()) => {
+                    let ids: Vec<Uuid> = remaining.iter().map(|j| j.id).collect();
+                    jobs::release(&self.db, &ids, &self.cfg.owner).await?;
+                    info!(jobs = ids.len(), error = %e, "the database was busy; the jobs go back to the queue, no attempt counted");
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let mut outcomes: Vec<(Outcome, Vec<Uuid>)> = Vec::new();
+            for (i, job) in remaining.iter().enumerate() {
+                let Some(handler) = self.registry.get(&job.kind) else {
+                    continue;
+                };
+                let ctx = RunContext {
+                    workflows: self.workflows.clone(),
+                    now: Utc::now(),
+                };
+                let result = std::panic::AssertUnwindSafe(handler.run(&ctx, &tx, job))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| {
+                        Err(JobError::Permanent(format!(
+                            "the job failed with an internal error ({}); the other jobs go on",
+                            panic_text(panic.as_ref())
+                        )))
+                    });
+                match result {
+                    Ok(outcome) => match outcomes.iter_mut().find(|(o, _)| *o == outcome) {
+                        Some((_, ids)) => ids.push(job.id),
+                        None => outcomes.push((outcome, vec![job.id])),
+                    },
+                    Err(err) => {
+                        tx.rollback().await?;
+                        let job = remaining.remove(i);
+                        if outreach_core::db::is_busy(&err.to_string()) {
+                            jobs::postpone(&self.db, &job, &self.cfg.owner).await?;
+                            info!(job = %job.id, kind = %job.kind, error = %err, "the database was busy; the job goes back to the queue, no attempt counted");
+                        } else {
+                            self.record_failure(&job, &err).await?;
+                        }
+                        continue 'group;
+                    }
+                }
+            }
+            let mut finished = 0;
+            for (outcome, ids) in &outcomes {
+                finished += jobs::finish_many(
+                    &tx,
+                    ids,
+                    &self.cfg.owner,
+                    outcome.status(),
+                    outcome.reason(),
+                )
+                .await?;
+            }
+            if finished as usize == remaining.len() {
+                tx.commit().await?;
+                outreach_core::outbox::wake();
+                break;
+            }
+            tx.rollback().await?;
+            drop(heartbeat);
+            warn!(
+                jobs = remaining.len(),
+                "a job of the group lost its lease; running the group one job at a time"
             );
+            for job in remaining {
+                self.run_job(job).await?;
+            }
+            return Ok(());
         }
-        for (job, err) in failed {
-            self.record_failure(&job, &err).await?;
-        }
+        drop(heartbeat);
         Ok(())
     }
 

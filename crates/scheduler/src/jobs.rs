@@ -246,6 +246,44 @@ pub async fn finish<C: ConnectionTrait>(
     Ok(res.rows_affected == 1)
 }
 
+/// As [`finish`] for many jobs that ended the same way, in one statement; returns how many were
+/// still ours. The caller rolls back when that is fewer than it gave.
+///
+/// # Errors
+/// Database errors.
+pub async fn finish_many<C: ConnectionTrait>(
+    db: &C,
+    ids: &[Uuid],
+    owner: &str,
+    final_status: &str,
+    reason: Option<&str>,
+) -> Result<u64> {
+    let now = Utc::now();
+    let mut written = 0;
+    // Bounded IN lists: SQLite allows a few thousand parameters per statement.
+    for chunk in ids.chunks(500) {
+        let mut update = job::Entity::update_many();
+        if let Some(reason) = reason {
+            update = update.col_expr(job::Column::LastError, Some(reason.to_owned()).into());
+        }
+        written += update
+            .col_expr(job::Column::Status, final_status.into())
+            .col_expr(job::Column::FinishedAt, Some(now).into())
+            .col_expr(job::Column::UpdatedAt, now.into())
+            .col_expr(job::Column::LeaseOwner, Option::<String>::None.into())
+            .col_expr(
+                job::Column::LeaseExpiresAt,
+                Option::<DateTime<Utc>>::None.into(),
+            )
+            .filter(job::Column::Id.is_in(chunk.iter().copied()))
+            .filter(held_by(owner))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(written)
+}
+
 /// Extends the lease of a running job this daemon owns to `lease` from now; returns whether the
 /// job was still ours to renew.
 ///

@@ -1338,9 +1338,9 @@ impl outreach_scheduler::handlers::Handler for WritesThenBreaks {
     }
 }
 
-/// Jobs run together in one transaction, each in a savepoint: a job that fails after writing,
-/// and one that panics after writing, have only their own writes rolled back and are recorded
-/// with their reasons; their neighbours' effects and completions commit.
+/// Jobs run together in one transaction: a job that fails after writing, and one that panics
+/// after writing, have their own writes rolled back and are recorded with their reasons; their
+/// neighbours run again without them and their effects and completions commit.
 async fn a_failing_job_in_a_group_rolls_back_alone(db: &TestDb) {
     let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
     let mut registry = Registry::builtin();
