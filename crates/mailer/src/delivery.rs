@@ -367,8 +367,13 @@ async fn with_marks(
             release(db, mailer, row.id).await?;
         }
     }
-    let marks = undeliverable(db, &allowed).await?;
-    Ok(allowed
+    attach_marks(db, allowed).await
+}
+
+/// Each row with its recipient's undeliverable mark, looked up for all of them in one query.
+async fn attach_marks(db: &DatabaseConnection, rows: Vec<outbox::Model>) -> Result<Vec<Claimed>> {
+    let marks = undeliverable(db, &rows).await?;
+    Ok(rows
         .into_iter()
         .map(|row| {
             let mark = marks
@@ -586,16 +591,7 @@ pub async fn deliver_now(
     let rows = claim(db, mailer, 1, Some(id)).await?;
     // Asked for by a person: sent even when the rate limit is full (it still counts).
     mailer.limiter.take();
-    let marks = undeliverable(db, &rows).await?;
-    let first = rows
-        .into_iter()
-        .map(|row| {
-            let mark = marks
-                .get(&row.recipient_email.trim().to_lowercase())
-                .cloned();
-            (row, mark)
-        })
-        .collect();
+    let first = attach_marks(db, rows).await?;
     Ok(finish(pump::<std::future::Ready<()>>(db, mailer, first, false, None, true).await)?.pop())
 }
 

@@ -225,25 +225,7 @@ pub async fn finish<C: ConnectionTrait>(
     final_status: &str,
     reason: Option<&str>,
 ) -> Result<bool> {
-    let now = Utc::now();
-    let mut update = job::Entity::update_many();
-    if let Some(reason) = reason {
-        update = update.col_expr(job::Column::LastError, Some(reason.to_owned()).into());
-    }
-    let res = update
-        .col_expr(job::Column::Status, final_status.into())
-        .col_expr(job::Column::FinishedAt, Some(now).into())
-        .col_expr(job::Column::UpdatedAt, now.into())
-        .col_expr(job::Column::LeaseOwner, Option::<String>::None.into())
-        .col_expr(
-            job::Column::LeaseExpiresAt,
-            Option::<DateTime<Utc>>::None.into(),
-        )
-        .filter(job::Column::Id.eq(id))
-        .filter(held_by(owner))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected == 1)
+    Ok(finish_many(db, &[id], owner, final_status, reason).await? == 1)
 }
 
 /// As [`finish`] for many jobs that ended the same way, in one statement; returns how many were
