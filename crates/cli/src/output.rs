@@ -855,7 +855,15 @@ impl Out {
                 short(j.id),
                 j.kind.clone(),
                 j.status.clone(),
-                j.run_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                match j.due_at {
+                    // A retry moved it: say when it was due as well.
+                    Some(due) if due != j.run_at => format!(
+                        "{} (due {})",
+                        j.run_at.format("%Y-%m-%d %H:%M:%S"),
+                        due.format("%Y-%m-%d %H:%M:%S")
+                    ),
+                    _ => j.run_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                },
                 format!("{}/{}", j.attempts, j.max_attempts),
                 match (&j.subject_kind, &j.subject_id) {
                     (Some(k), Some(id)) => format!("{k} {}", &id[id.len().saturating_sub(8)..]),

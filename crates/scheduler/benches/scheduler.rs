@@ -84,6 +84,7 @@ async fn insert_due(conn: &DatabaseConnection, tag: &str, n: usize, run_at: Date
             kind: Set("noop".into()),
             payload: Set("{}".into()),
             run_at: Set(run_at),
+            due_at: Set(Some(run_at)),
             status: Set("queued".into()),
             attempts: Set(0),
             max_attempts: Set(5),

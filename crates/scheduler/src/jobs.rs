@@ -107,6 +107,7 @@ async fn insert<C: ConnectionTrait>(db: &C, new: NewJob, skipped: Option<&str>) 
         kind: Set(new.kind),
         payload: Set(new.payload.to_string()),
         run_at: Set(new.run_at),
+        due_at: Set(Some(new.run_at)),
         status: Set(if skipped.is_some() {
             status::SKIPPED
         } else {
@@ -466,7 +467,10 @@ pub struct JobView {
     pub id: Uuid,
     pub kind: String,
     pub status: String,
+    /// When it runs next (a retry's next attempt).
     pub run_at: DateTime<Utc>,
+    /// When it was planned for; retries do not move it.
+    pub due_at: Option<DateTime<Utc>>,
     pub attempts: i32,
     pub max_attempts: i32,
     pub idempotency_key: String,
@@ -531,6 +535,7 @@ impl From<job::Model> for JobView {
             kind: j.kind,
             status: j.status,
             run_at: j.run_at,
+            due_at: j.due_at,
             attempts: j.attempts,
             max_attempts: j.max_attempts,
             idempotency_key: j.idempotency_key,

@@ -81,6 +81,7 @@ async fn insert_jobs(
             kind: Set(kind.to_owned()),
             payload: Set(payload.to_string()),
             run_at: Set(run_at),
+            due_at: Set(Some(run_at)),
             status: Set("queued".into()),
             attempts: Set(0),
             max_attempts: Set(5),
@@ -323,6 +324,13 @@ async fn transient_failures_retry_with_growing_delays_and_persistent_ones_are_de
     let all = jobs::list(&conn, None, None, 10).await.unwrap();
     let f = all.iter().find(|j| j.kind == "flaky").unwrap();
     assert_eq!((f.status.as_str(), f.attempts), ("done", 3));
+    // The retries moved run_at; the instant it was due for stays.
+    let due = f.due_at.expect("a planned job has its due instant");
+    assert!(
+        f.run_at > due + chrono::Duration::milliseconds(140),
+        "{f:?}"
+    );
+    assert!(due <= runs[0], "due {due} before the first run {}", runs[0]);
     let b = all.iter().find(|j| j.kind == "broken").unwrap();
     assert_eq!((b.status.as_str(), b.attempts), ("failed", 3));
     assert_eq!(

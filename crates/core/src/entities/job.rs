@@ -12,7 +12,10 @@ pub struct Model {
     /// JSON.
     #[sea_orm(column_type = "Text")]
     pub payload: String,
+    /// When the job is next to run: its due instant at first, a retry's next attempt later.
     pub run_at: DateTimeUtc,
+    /// The instant it was planned for, which retries do not move (a reminder's own moment).
+    pub due_at: Option<DateTimeUtc>,
     /// queued, running, done, failed (dead-lettered), cancelled, superseded.
     pub status: String,
     pub attempts: i32,
