@@ -349,17 +349,20 @@ async fn a_backup_goes_sqlite_to_postgres_to_sqlite_with_every_row_equal_and_ser
 #[tokio::test]
 async fn an_archive_from_an_older_outreach_is_migrated_after_loading() {
     let source = TestDb::new(Backend::Sqlite).await;
-    ok(&source, &["demo"]);
+    // The demo data and meetings with planned reminders (jobs).
+    fill(&source).await;
     let file = source.dir.path().join("now.backup");
     ok(&source, &["backup", file.to_str().unwrap()]);
     let text = std::fs::read_to_string(&file).unwrap();
+    // An archive from before the two latest migrations.
     let old = older_archive(
         &text,
-        "m20261203_000001_access",
+        &["m20261203_000001_access", "m20261204_000001_job_due_at"],
         &[
             ("engagements", "sensitivity"),
             ("users", "cleared"),
             ("users", "disabled_at"),
+            ("jobs", "due_at"),
         ],
     );
     let old_file = source.dir.path().join("old.backup");
@@ -370,12 +373,12 @@ async fn an_archive_from_an_older_outreach_is_migrated_after_loading() {
         let restored = restore(&target, &old_file);
         assert_eq!(
             restored["report"]["migrated"],
-            serde_json::json!(["m20261203_000001_access"]),
+            serde_json::json!(["m20261203_000001_access", "m20261204_000001_job_due_at"]),
             "{restored}"
         );
         let human = ok(&target, &["restore", "--force", old_file.to_str().unwrap()]);
         assert!(
-            human.contains("brought up to date with 1 migration"),
+            human.contains("brought up to date with 2 migration"),
             "{human}"
         );
         let conn = outreach_core::db::connect(&target.url).await.unwrap();
@@ -392,6 +395,13 @@ async fn an_archive_from_an_older_outreach_is_migrated_after_loading() {
             };
             assert_eq!(e.sensitivity, want, "{e:?}");
         }
+        // Jobs restored from before `due_at` take their run_at as their due instant.
+        let jobs = outreach_core::entities::job::Entity::find()
+            .all(&conn)
+            .await
+            .unwrap();
+        assert!(!jobs.is_empty());
+        assert!(jobs.iter().all(|j| j.due_at == Some(j.run_at)), "{jobs:?}");
         conn.close().await.ok();
         target.cleanup().await;
     }
@@ -410,14 +420,14 @@ async fn an_archive_from_an_older_outreach_is_migrated_after_loading() {
 
 /// `archive` as an outreach without `migration` would have written it: without that migration in
 /// the header and without the columns it added.
-fn older_archive(archive: &str, migration: &str, added: &[(&str, &str)]) -> String {
+fn older_archive(archive: &str, migrations: &[&str], added: &[(&str, &str)]) -> String {
     let mut out = Vec::new();
     let mut drop: Vec<usize> = Vec::new();
     for (i, line) in archive.lines().enumerate() {
         let mut v: Value = serde_json::from_str(line).unwrap();
         if i == 0 {
             let m = v["migrations"].as_array_mut().unwrap();
-            m.retain(|x| x != migration);
+            m.retain(|x| !migrations.iter().any(|gone| x == gone));
         } else if let Some(table) = v.get("table").and_then(Value::as_str).map(str::to_owned) {
             let cols = v["columns"].as_array_mut().unwrap();
             drop = cols
