@@ -273,8 +273,8 @@ fn plan(mailer: &Mailer, row: &outbox::Model, outcome: Record, now: DateTime<Utc
     }
 }
 
-/// Writes a group of outcomes in one transaction (one commit, one fsync on SQLite, for however
-/// many replies arrived meanwhile), each only if this mailer still holds the row's lease.
+/// Writes a group of outcomes in one transaction (one commit for however many replies arrived
+/// meanwhile), each only if this mailer still holds the row's lease.
 async fn record_group(
     db: &DatabaseConnection,
     mailer: &Mailer,
@@ -414,10 +414,11 @@ struct Pumped {
 /// Delivers `first` with up to `mailer.concurrency` messages in flight and records each outcome
 /// as its reply arrives: on SQLite, replies that come in while a commit is under way are written
 /// together by the next one (at most [`GROUP`] per transaction); on PostgreSQL each commits at
-/// once beside the others. With `refill`, the next batch is claimed
-/// while this one is still in flight (whenever fewer than a batch of rows wait for a
-/// connection), until a claim finds nothing or `stop` completes; then the rows claimed and not yet
-/// sent are given back and what is in flight is finished and recorded.
+/// once beside the others. With `refill`, the next batch is claimed while this one is still in
+/// flight (whenever fewer than a batch of rows wait for a connection), until a claim finds
+/// nothing or `stop` completes; then the rows claimed and not yet sent are given back and what is
+/// in flight is finished and recorded. A claimed row whose lease is half gone is not sent: it
+/// stays claimed until its lease expires and goes out on a later claim.
 async fn pump<F>(
     db: &DatabaseConnection,
     mailer: &Mailer,
@@ -677,8 +678,9 @@ async fn listen(db: DatabaseConnection, wake: Arc<Notify>) {
 /// The delivery loop of the daemon: delivers while messages are due; when none is, sleeps until
 /// the next one is, `mail.poll_secs` at most, and wakes at once when a row is committed: through
 /// [`outreach_core::outbox::wake`] in this process, PostgreSQL's LISTEN/NOTIFY across processes,
-/// and on SQLite by looking every 100 ms. It returns when `shutdown` completes; a round that is
-/// under way finishes first, so no claimed message is left to wait for its lease to expire.
+/// and on SQLite by looking every 100 ms. It returns when `shutdown` completes: messages being
+/// sent are finished and recorded, and claimed ones not yet sent are given back, so none waits
+/// for its lease to expire (except one whose lease was already half gone when its turn came).
 ///
 /// # Errors
 /// None in practice: a database error is logged and the loop retries after a poll interval.
