@@ -2,7 +2,7 @@
 //! they are held in, and a version that grows on every change (reschedule or cancellation), so
 //! reminders and calendar invitations can tell one plan from the next.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -63,6 +63,9 @@ pub struct MeetingView {
     pub participants: Vec<String>,
 }
 
+/// Keys per `IN (...)` list: well inside SQLite's 32,766 bound parameters and PostgreSQL's 65,535.
+const KEYS_PER_QUERY: usize = 1_000;
+
 fn fmt_local(zone: IanaZone, at: DateTime<Utc>) -> String {
     zone.local(at).format("%Y-%m-%d %H:%M").to_string()
 }
@@ -73,25 +76,68 @@ pub async fn views<C: ConnectionTrait>(
     reader: IanaZone,
     rows: Vec<meeting::Model>,
 ) -> Result<Vec<MeetingView>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Only the names these meetings need, each table read by key: a reminder job builds one
+    // meeting's view, and reading every contact, user and state for it made a burst of
+    // reminders cost a table scan per job.
     let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
-    let parts = meeting_participant::Entity::find()
-        .filter(meeting_participant::Column::MeetingId.is_in(ids))
-        .order_by_asc(meeting_participant::Column::Id)
-        .all(db)
-        .await?;
-    let contacts: HashMap<Uuid, String> = contact::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
+    let mut parts: HashMap<Uuid, Vec<meeting_participant::Model>> = HashMap::new();
+    for chunk in ids.chunks(KEYS_PER_QUERY) {
+        for p in meeting_participant::Entity::find()
+            .filter(meeting_participant::Column::MeetingId.is_in(chunk.to_vec()))
+            .order_by_asc(meeting_participant::Column::Id)
+            .all(db)
+            .await?
+        {
+            parts.entry(p.meeting_id).or_default().push(p);
+        }
+    }
+    let contact_ids: BTreeSet<Uuid> = parts
+        .values()
+        .flatten()
+        .filter_map(|p| p.contact_id)
         .collect();
-    let users: HashMap<Uuid, String> = user::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.handle))
+    let user_ids: BTreeSet<Uuid> = parts
+        .values()
+        .flatten()
+        .filter_map(|p| p.user_id)
+        .chain(rows.iter().map(|m| m.owner_id))
         .collect();
+    let iso3s: BTreeSet<String> = rows.iter().map(|m| m.iso3.clone()).collect();
+    let mut contacts: HashMap<Uuid, String> = HashMap::new();
+    for chunk in contact_ids
+        .into_iter()
+        .collect::<Vec<_>>()
+        .chunks(KEYS_PER_QUERY)
+    {
+        contacts.extend(
+            contact::Entity::find()
+                .filter(contact::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c.name)),
+        );
+    }
+    let mut users: HashMap<Uuid, String> = HashMap::new();
+    for chunk in user_ids
+        .into_iter()
+        .collect::<Vec<_>>()
+        .chunks(KEYS_PER_QUERY)
+    {
+        users.extend(
+            user::Entity::find()
+                .filter(user::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u.handle)),
+        );
+    }
     let states: HashMap<String, String> = state::Entity::find()
+        .filter(state::Column::Iso3.is_in(iso3s))
         .all(db)
         .await?
         .into_iter()
@@ -102,8 +148,9 @@ pub async fn views<C: ConnectionTrait>(
             let zone = IanaZone::parse("time_zone", &m.time_zone)?;
             Ok(MeetingView {
                 participants: parts
-                    .iter()
-                    .filter(|p| p.meeting_id == m.id)
+                    .get(&m.id)
+                    .into_iter()
+                    .flatten()
                     .filter_map(|p| {
                         p.user_id
                             .and_then(|u| users.get(&u).cloned())

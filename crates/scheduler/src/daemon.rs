@@ -26,7 +26,9 @@ use uuid::Uuid;
 
 use crate::cronsched;
 use crate::error::Result;
-use crate::handlers::{CronPayload, JobError, Outcome, Registry, RunContext, SWEEP, WEEKLY_DIGEST};
+use crate::handlers::{
+    BatchCache, CronPayload, JobError, Outcome, Registry, RunContext, SWEEP, WEEKLY_DIGEST,
+};
 use crate::jobs::{self, NewJob};
 use crate::rules::{ScheduledJob, Workflows};
 
@@ -125,8 +127,9 @@ impl Daemon {
         self.wake.clone()
     }
 
-    /// Claims one batch of due jobs and runs it; returns how many jobs it claimed (0 when
-    /// nothing was due), so tests and `--once` can drain the queue without sleeping.
+    /// Claims due jobs in batches and runs them until a claim comes back short; returns how many
+    /// jobs it claimed (0 when nothing was due), so tests and `--once` can drain the queue
+    /// without sleeping.
     ///
     /// # Errors
     /// Database errors while claiming or recording results.
@@ -135,60 +138,56 @@ impl Daemon {
         self.run_batch(&stop).await
     }
 
+    /// Claims a batch and runs it in groups spread over the workers. While the groups run, the
+    /// next batch is claimed as soon as fewer groups wait than there are workers (and the last
+    /// claim came back full), so no worker sits idle between batches under a burst. Each batch
+    /// shares one [`BatchCache`] among its jobs.
     async fn run_batch(&self, stop: &Arc<AtomicBool>) -> Result<usize> {
-        let batch = jobs::claim(
-            &self.db,
-            &self.cfg.owner,
-            self.cfg.batch_size,
-            self.cfg.lease,
-        )
-        .await?;
-        let claimed = batch.len();
-        if claimed == 0 {
-            return Ok(0);
-        }
-        debug!(claimed, owner = %self.cfg.owner, "claimed jobs");
-        let permits = Arc::new(Semaphore::new(self.cfg.workers as usize));
+        let workers = self.cfg.workers as usize;
+        let permits = Arc::new(Semaphore::new(workers));
+        // Groups spawned and not yet holding a worker.
+        let waiting = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut set = JoinSet::new();
-        // Which job each task runs, so a failure or a panic is logged with the job it concerns.
+        // Which jobs each task runs, so a failure or a panic is logged with the job it concerns.
         let mut running = std::collections::HashMap::new();
-        // Groups of `jobs_per_transaction`, spread over the workers: a small batch is not put
-        // in one group while other workers sit idle.
-        let per_group = (self.cfg.jobs_per_transaction as usize)
-            .min(claimed.div_ceil(self.cfg.workers as usize))
-            .max(1);
-        let mut batch = batch.into_iter().peekable();
-        while batch.peek().is_some() {
-            let group: Vec<job::Model> = batch.by_ref().take(per_group).collect();
-            let this = self.clone();
-            let permits = permits.clone();
-            let stop = stop.clone();
-            let about = (
-                group[0].id,
-                group
-                    .iter()
-                    .map(|j| j.kind.as_str())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            let task = set.spawn(async move {
-                let _permit = permits.acquire_owned().await;
-                if stop.load(Ordering::SeqCst) {
-                    return Ok(group.iter().map(|j| j.id).collect());
-                }
-                if group.len() == 1 {
-                    let job = group.into_iter().next().expect("one job");
-                    this.run_job(job).await.map(|()| Vec::new())
-                } else {
-                    this.run_group(group).await.map(|()| Vec::new())
-                }
-            });
-            running.insert(task.id(), about);
-        }
+        let mut claimed = 0;
+        let mut more = true;
         let mut unstarted = Vec::new();
-        while let Some(res) = set.join_next_with_id().await {
+        let mut failed = None;
+        loop {
+            if more
+                && failed.is_none()
+                && !stop.load(Ordering::SeqCst)
+                && waiting.load(Ordering::SeqCst) < workers
+            {
+                let batch = match jobs::claim(
+                    &self.db,
+                    &self.cfg.owner,
+                    self.cfg.batch_size,
+                    self.cfg.lease,
+                )
+                .await
+                {
+                    Ok(batch) => batch,
+                    Err(e) if claimed == 0 => return Err(e),
+                    Err(e) => {
+                        // Let what was claimed finish; the caller sees the error afterwards.
+                        failed = Some(e);
+                        continue;
+                    }
+                };
+                more = batch.len() >= self.cfg.batch_size as usize;
+                if batch.is_empty() {
+                    continue;
+                }
+                claimed += batch.len();
+                debug!(claimed = batch.len(), owner = %self.cfg.owner, "claimed jobs");
+                self.spawn_groups(batch, &mut set, &mut running, &permits, &waiting, stop);
+                continue;
+            }
+            let Some(res) = set.join_next_with_id().await else {
+                break;
+            };
             match res {
                 Ok((_, Ok(ids))) => unstarted.extend(ids),
                 Ok((task, Err(e))) => {
@@ -202,16 +201,76 @@ impl Daemon {
             }
         }
         if !unstarted.is_empty() {
-            let n = jobs::release(&self.db, &unstarted, &self.cfg.owner).await?;
+            let n = self
+                .patiently(|| jobs::release(&self.db, &unstarted, &self.cfg.owner))
+                .await?;
             info!(released = n, "released claimed jobs that had not started");
         }
-        Ok(claimed)
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(claimed),
+        }
     }
 
-    async fn run_job(&self, job: job::Model) -> Result<()> {
+    /// Splits a claimed batch into groups of `jobs_per_transaction`, spread over the workers (a
+    /// small batch is not put in one group while other workers sit idle), and spawns each; a
+    /// group that finds the daemon stopping gives its jobs back unstarted.
+    fn spawn_groups(
+        &self,
+        batch: Vec<job::Model>,
+        set: &mut JoinSet<Result<Vec<Uuid>>>,
+        running: &mut std::collections::HashMap<tokio::task::Id, (Uuid, String)>,
+        permits: &Arc<Semaphore>,
+        waiting: &Arc<std::sync::atomic::AtomicUsize>,
+        stop: &Arc<AtomicBool>,
+    ) {
+        let cache = Arc::new(BatchCache::default());
+        let per_group = (self.cfg.jobs_per_transaction as usize)
+            .min(batch.len().div_ceil(self.cfg.workers as usize))
+            .max(1);
+        let mut batch = batch.into_iter().peekable();
+        while batch.peek().is_some() {
+            let group: Vec<job::Model> = batch.by_ref().take(per_group).collect();
+            let this = self.clone();
+            let (permits, waiting, stop, cache) = (
+                permits.clone(),
+                waiting.clone(),
+                stop.clone(),
+                cache.clone(),
+            );
+            let about = (
+                group[0].id,
+                group
+                    .iter()
+                    .map(|j| j.kind.as_str())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+            waiting.fetch_add(1, Ordering::SeqCst);
+            let task = set.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                waiting.fetch_sub(1, Ordering::SeqCst);
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(group.iter().map(|j| j.id).collect());
+                }
+                if group.len() == 1 {
+                    let job = group.into_iter().next().expect("one job");
+                    this.run_job(job, &cache).await.map(|()| Vec::new())
+                } else {
+                    this.run_group(group, &cache).await.map(|()| Vec::new())
+                }
+            });
+            running.insert(task.id(), about);
+        }
+    }
+
+    async fn run_job(&self, job: job::Model, cache: &Arc<BatchCache>) -> Result<()> {
         let ctx = RunContext {
             workflows: self.workflows.clone(),
             now: Utc::now(),
+            batch: cache.clone(),
         };
         // How long after its time the job started (`outreach_job_lateness_seconds` on
         // `/metrics`); a job started early counts as on time.
@@ -221,22 +280,23 @@ impl Daemon {
         let Some(handler) = self.registry.get(&job.kind) else {
             let msg = format!("no handler for job kind '{}'", job.kind);
             warn!(job = %job.id, kind = %job.kind, "job dead-lettered: no handler for its kind");
-            jobs::fail(
-                &self.db,
-                &job,
-                &self.cfg.owner,
-                &msg,
-                true,
-                self.cfg.retry_base,
-            )
+            self.patiently(|| {
+                jobs::fail(
+                    &self.db,
+                    &job,
+                    &self.cfg.owner,
+                    &msg,
+                    true,
+                    self.cfg.retry_base,
+                )
+            })
             .await?;
             return Ok(());
         };
         let tx = match outreach_core::db::begin(&self.db).await {
             Ok(tx) => tx,
             Err(e) if outreach_core::db::is_busy(&e.to_string()) => {
-                jobs::postpone(&self.db, &job, &self.cfg.owner).await?;
-                info!(job = %job.id, kind = %job.kind, error = %e, "the database was busy; the job goes back to the queue, no attempt counted");
+                self.postpone(&job, &e.to_string()).await?;
                 return Ok(());
             }
             Err(e) => return Err(e.into()),
@@ -266,8 +326,7 @@ impl Daemon {
             }
             Err(err) if outreach_core::db::is_busy(&err.to_string()) => {
                 tx.rollback().await?;
-                jobs::postpone(&self.db, &job, &self.cfg.owner).await?;
-                info!(job = %job.id, kind = %job.kind, error = %err, "the database was busy; the job goes back to the queue, no attempt counted");
+                self.postpone(&job, &err.to_string()).await?;
             }
             Err(err) => {
                 tx.rollback().await?;
@@ -310,18 +369,56 @@ impl Daemon {
         }))
     }
 
+    /// Runs one of the daemon's own bookkeeping writes outside a job's transaction (give a job
+    /// back, record a failure), waiting out SQLite's write lock held by someone else's long
+    /// write: giving up would leave the job claimed until its lease ran out, and the next claim
+    /// would count an attempt the job never had. Tries until the lease would have run out.
+    async fn patiently<T, F, Fut>(&self, mut write: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let deadline = std::time::Instant::now() + self.cfg.lease;
+        let mut pause = Duration::from_millis(10);
+        loop {
+            match write().await {
+                Err(e)
+                    if outreach_core::db::is_busy(&e.to_string())
+                        && std::time::Instant::now() < deadline =>
+                {
+                    debug!(error = %e, "the database is busy; trying the write again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Gives a job back to the queue without counting its attempt: the database was busy.
+    async fn postpone(&self, job: &job::Model, error: &str) -> Result<()> {
+        self.patiently(|| jobs::postpone(&self.db, job, &self.cfg.owner))
+            .await?;
+        info!(job = %job.id, kind = %job.kind, error = %error, "the database was busy; the job goes back to the queue, no attempt counted");
+        Ok(())
+    }
+
     /// Records a failed job (retry with backoff, or dead letter) and logs it.
     async fn record_failure(&self, job: &job::Model, err: &JobError) -> Result<()> {
         let permanent = matches!(err, JobError::Permanent(_));
-        let status = jobs::fail(
-            &self.db,
-            job,
-            &self.cfg.owner,
-            &err.to_string(),
-            permanent,
-            self.cfg.retry_base,
-        )
-        .await?;
+        let reason = err.to_string();
+        let status = self
+            .patiently(|| {
+                jobs::fail(
+                    &self.db,
+                    job,
+                    &self.cfg.owner,
+                    &reason,
+                    permanent,
+                    self.cfg.retry_base,
+                )
+            })
+            .await?;
         match status {
             Some(jobs::status::FAILED) => {
                 warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, max_attempts = job.max_attempts, error = %err, "job dead-lettered")
@@ -342,7 +439,7 @@ impl Daemon {
     /// job is recorded as failed, and the rest run again without it in a new transaction. If the
     /// completion finds a job no longer ours (its lease expired and another daemon took it),
     /// everything is rolled back and the jobs run one transaction each, which sorts out which.
-    async fn run_group(&self, group: Vec<job::Model>) -> Result<()> {
+    async fn run_group(&self, group: Vec<job::Model>, cache: &Arc<BatchCache>) -> Result<()> {
         let mut remaining = Vec::with_capacity(group.len());
         for job in group {
             let late = (Utc::now() - job.run_at).num_milliseconds().max(0) as f64 / 1000.0;
@@ -353,14 +450,16 @@ impl Daemon {
             } else {
                 let msg = format!("no handler for job kind '{}'", job.kind);
                 warn!(job = %job.id, kind = %job.kind, "job dead-lettered: no handler for its kind");
-                jobs::fail(
-                    &self.db,
-                    &job,
-                    &self.cfg.owner,
-                    &msg,
-                    true,
-                    self.cfg.retry_base,
-                )
+                self.patiently(|| {
+                    jobs::fail(
+                        &self.db,
+                        &job,
+                        &self.cfg.owner,
+                        &msg,
+                        true,
+                        self.cfg.retry_base,
+                    )
+                })
                 .await?;
             }
         }
@@ -370,7 +469,8 @@ impl Daemon {
                 Ok(tx) => tx,
                 Err(e) if outreach_core::db::is_busy(&e.to_string()) => {
                     let ids: Vec<Uuid> = remaining.iter().map(|j| j.id).collect();
-                    jobs::release(&self.db, &ids, &self.cfg.owner).await?;
+                    self.patiently(|| jobs::release(&self.db, &ids, &self.cfg.owner))
+                        .await?;
                     info!(jobs = ids.len(), error = %e, "the database was busy; the jobs go back to the queue, no attempt counted");
                     return Ok(());
                 }
@@ -384,6 +484,7 @@ impl Daemon {
                 let ctx = RunContext {
                     workflows: self.workflows.clone(),
                     now: Utc::now(),
+                    batch: cache.clone(),
                 };
                 let result = std::panic::AssertUnwindSafe(handler.run(&ctx, &tx, job))
                     .catch_unwind()
@@ -403,8 +504,7 @@ impl Daemon {
                         tx.rollback().await?;
                         let job = remaining.remove(i);
                         if outreach_core::db::is_busy(&err.to_string()) {
-                            jobs::postpone(&self.db, &job, &self.cfg.owner).await?;
-                            info!(job = %job.id, kind = %job.kind, error = %err, "the database was busy; the job goes back to the queue, no attempt counted");
+                            self.postpone(&job, &err.to_string()).await?;
                         } else {
                             self.record_failure(&job, &err).await?;
                         }
@@ -435,7 +535,7 @@ impl Daemon {
                 "a job of the group lost its lease; running the group one job at a time"
             );
             for job in remaining {
-                self.run_job(job).await?;
+                self.run_job(job, cache).await?;
             }
             return Ok(());
         }
@@ -584,7 +684,7 @@ impl Daemon {
         while !*shutdown.borrow() {
             let now = Utc::now();
             if let Err(e) = self.fire_cron(now).await {
-                if failing {
+                if failing || outreach_core::db::is_busy(&e.to_string()) {
                     debug!(error = %e, "firing cron schedules failed again");
                 } else {
                     warn!(error = %e, "firing cron schedules failed; will try again");
@@ -616,6 +716,12 @@ impl Daemon {
                     if n >= self.cfg.batch_size as usize {
                         continue;
                     }
+                }
+                Err(e) if outreach_core::db::is_busy(&e.to_string()) => {
+                    // Someone else's long write holds SQLite's lock: not an outage.
+                    debug!(error = %e, "the database is busy; claiming again shortly");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
                 }
                 Err(e) => {
                     if failing {

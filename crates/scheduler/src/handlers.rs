@@ -95,6 +95,59 @@ impl From<outreach_core::Error> for JobError {
 pub struct RunContext {
     pub workflows: Arc<Workflows>,
     pub now: DateTime<Utc>,
+    /// Shared by the jobs of one claimed batch: what they read alike is read once.
+    pub batch: Arc<BatchCache>,
+}
+
+impl RunContext {
+    /// A context for one job run on its own (its own batch).
+    pub fn new(workflows: Arc<Workflows>, now: DateTime<Utc>) -> Self {
+        Self {
+            workflows,
+            now,
+            batch: Arc::default(),
+        }
+    }
+}
+
+/// What the jobs of one claimed batch share. A meeting's reminders to its participants come due
+/// together, so a batch often holds dozens of jobs for one meeting: its details (title, place,
+/// owner, participants' names) are read once per batch. Keyed by the meeting's version, which
+/// grows on every change, so a job never sees another version's details; the batch lives for
+/// the seconds its jobs take, as a snapshot read at claim time would.
+#[derive(Debug, Default)]
+pub struct BatchCache {
+    meetings: std::sync::Mutex<HashMap<(Uuid, i32), outreach_mailer::context::MeetingInfo>>,
+}
+
+impl BatchCache {
+    /// The details of meeting `m` at its current version, read through `tx` the first time.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn meeting_info(
+        &self,
+        tx: &DatabaseTransaction,
+        m: &meeting::Model,
+    ) -> Result<outreach_mailer::context::MeetingInfo, JobError> {
+        let key = (m.id, m.version);
+        if let Some(info) = self.lock().get(&key) {
+            return Ok(info.clone());
+        }
+        let info = planner::meeting_info(tx, m).await?;
+        self.lock().insert(key, info.clone());
+        Ok(info)
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(Uuid, i32), outreach_mailer::context::MeetingInfo>>
+    {
+        // A panic elsewhere while holding it leaves only a cache behind: still usable.
+        self.meetings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// Runs one kind of job.
@@ -260,7 +313,7 @@ impl Handler for MeetingReminderHandler {
         }
         let ctx = outreach_mailer::context::MeetingReminder {
             recipient: p.recipient.clone(),
-            meeting: planner::for_reader(planner::meeting_info(tx, &m).await?, &p.recipient),
+            meeting: planner::for_reader(run.batch.meeting_info(tx, &m).await?, &p.recipient),
             rule: p.rule,
             lead_minutes: p.lead_minutes,
         };
@@ -829,7 +882,7 @@ impl Handler for OutcomeMissingHandler {
         let end = m.starts_at + chrono::Duration::minutes(i64::from(m.duration_minutes));
         let c = OutcomeMissing {
             recipient: p.recipient.clone(),
-            meeting: planner::for_reader(planner::meeting_info(tx, &m).await?, &p.recipient),
+            meeting: planner::for_reader(ctx.batch.meeting_info(tx, &m).await?, &p.recipient),
             days_since: (ctx.now - end).num_days(),
         };
         let value = serde_json::to_value(&c).map_err(|e| JobError::Permanent(e.to_string()))?;

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use outreach_core::domain::{IanaZone, MeetingStatus};
-use outreach_core::entities::{contact, job, meeting, meeting_participant, state, user};
+use outreach_core::entities::{contact, job, meeting, meeting_participant, user};
 use outreach_core::meetings::{self, MeetingInput, MeetingView};
 use outreach_core::outbox::{self, NewEmail};
 use outreach_core::{Actor, domain::EmailAddress};
@@ -130,17 +130,12 @@ pub fn for_reader(mut info: MeetingInfo, recipient: &Recipient) -> MeetingInfo {
 pub async fn meeting_info<C: ConnectionTrait>(db: &C, m: &meeting::Model) -> Result<MeetingInfo> {
     let zone = IanaZone::parse("time_zone", &m.time_zone)?;
     let view = meetings::views(db, zone, vec![m.clone()]).await?.pop();
-    let state_name = state::Entity::find_by_id(m.iso3.clone())
-        .one(db)
-        .await?
-        .map(|s| s.name)
-        .unwrap_or_default();
     Ok(MeetingInfo {
         id: m.id,
         version: m.version,
         title: m.title.clone(),
         iso3: m.iso3.clone(),
-        state: state_name,
+        state: view.as_ref().map(|v| v.state.clone()).unwrap_or_default(),
         starts_at: m.starts_at,
         time_zone: m.time_zone.clone(),
         duration_minutes: m.duration_minutes,

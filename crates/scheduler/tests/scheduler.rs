@@ -1403,3 +1403,96 @@ async fn a_failing_job_in_a_group_rolls_back_alone(db: &TestDb) {
     );
 }
 db_test!(group_failure, a_failing_job_in_a_group_rolls_back_alone);
+
+/// SQLite's write lock held again and again by another connection for longer than the daemon's
+/// busy timeout (as a long import or a backup would): every claim, begin and bookkeeping write
+/// of the daemon meets "database is locked" many times. None of that may cost a job an attempt
+/// or fail it: every job runs once, on its first attempt. (SQLite only: PostgreSQL has no lock
+/// on the whole database.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_sqlite_database_costs_no_job_an_attempt() {
+    use sea_orm::sqlx::{Connection as _, Executor as _};
+    let db = TestDb::new(outreach_testkit::Backend::Sqlite).await;
+    let seed = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    let total = 200;
+    insert_jobs(&seed, "record", total, Utc::now(), serde_json::json!({})).await;
+    seed.close().await.ok();
+
+    // The daemon waits only 20 ms for the lock, so it is refused, not merely slowed.
+    let mut opts = sea_orm::ConnectOptions::new(db.url.clone());
+    opts.sqlx_logging(false)
+        .max_connections(4)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_millis(20))
+                .foreign_keys(true)
+        });
+    let impatient = sea_orm::Database::connect(opts).await.unwrap();
+    let mut registry = Registry::builtin();
+    registry.register("record", Arc::new(Recorder));
+    let daemon = Daemon::new(
+        impatient,
+        DaemonConfig {
+            batch_size: 20,
+            jobs_per_transaction: 4,
+            ..config("impatient")
+        },
+        registry,
+        Workflows::parse("").unwrap(),
+    );
+
+    // The other writer: holds the lock 150 ms, lets go for 15 ms, for three seconds.
+    let path = db.url.trim_start_matches("sqlite://").to_owned();
+    let holder = tokio::spawn(async move {
+        let mut c = sea_orm::sqlx::SqliteConnection::connect(&format!("sqlite://{path}"))
+            .await
+            .unwrap();
+        let until = std::time::Instant::now() + Duration::from_secs(3);
+        let mut held = 0;
+        while std::time::Instant::now() < until {
+            c.execute("BEGIN IMMEDIATE").await.unwrap();
+            held += 1;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            c.execute("COMMIT").await.unwrap();
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+        held
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(async move { daemon.run(rx).await });
+
+    let check = outreach_core::db::connect(&db.url).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while count_status(&check, "done").await < total as u64 && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let held = holder.await.unwrap();
+    let _ = stop.send(true);
+    running.await.unwrap().unwrap();
+    assert!(
+        held >= 15,
+        "the other writer held the lock only {held} times"
+    );
+
+    let all = job::Entity::find().all(&check).await.unwrap();
+    let not_first_try: Vec<_> = all
+        .iter()
+        .filter(|j| j.status != "done" || j.attempts != 1)
+        .map(|j| (j.status.clone(), j.attempts, j.last_error.clone()))
+        .collect();
+    assert!(
+        not_first_try.is_empty(),
+        "{} of {total} jobs were not done on their first attempt: {not_first_try:?}",
+        not_first_try.len()
+    );
+    let runs = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("test.run"))
+        .count(&check)
+        .await
+        .unwrap();
+    assert_eq!(runs, total as u64, "each job's effect is committed once");
+    check.close().await.ok();
+    db.cleanup().await;
+}
