@@ -455,3 +455,171 @@ async fn cli_commands_beside_a_busy_sqlite_daemon_never_fail() {
     conn.close().await.ok();
     db.cleanup().await;
 }
+
+/// The web app on a PostgreSQL cluster of the test's own, stopped for five seconds while it
+/// serves: it logs the loss once at warn and the return once at info, within a second or two of
+/// each; a write sent during the outage is either refused with 503 or stored once, never lost
+/// after being accepted, never twice; afterwards the API answers as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_app_rides_out_a_postgres_outage_and_says_so_once() {
+    let cluster = outreach_testkit::pg_cluster::PgCluster::start();
+    cluster.create("outreach");
+    let url = cluster.url("outreach");
+    let dir = tempfile::tempdir().unwrap();
+    let mut web = std::process::Command::new(env!("CARGO_BIN_EXE_outreach"))
+        .current_dir(dir.path())
+        .env("OUTREACH_CONFIG_DIR", dir.path().join("config"))
+        .env("OUTREACH_USER", "tester")
+        .env("OUTREACH_LOG", "info")
+        .env_remove("OUTREACH_DATABASE_URL")
+        .env_remove("OUTREACH_ENV")
+        .args([
+            "--database",
+            &url,
+            "serve",
+            "--without-scheduler",
+            "--port",
+            "0",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(web.stderr.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        if let Some(at) = line.find("http://") {
+            break line[at..].split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // Every later line, with when it came.
+    let log: std::sync::Arc<std::sync::Mutex<Vec<(std::time::Instant, String)>>> =
+        std::sync::Arc::default();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            sink.lock().unwrap().push((std::time::Instant::now(), line));
+        }
+    });
+    let web = Running::new(web, "the web app");
+
+    let conn = outreach_core::db::connect(&url).await.unwrap();
+    let tester = outreach_core::actor::find_user(&conn, "tester")
+        .await
+        .unwrap()
+        .unwrap();
+    let token = outreach_web::auth::issue_token(
+        &conn,
+        &outreach_core::Actor::new("tester", outreach_core::domain::IanaZone::UTC).unwrap(),
+        tester.id,
+        "api",
+        "outage test",
+    )
+    .await
+    .unwrap();
+    conn.close().await.ok();
+    let client = reqwest::Client::new();
+    let attention = client
+        .get(format!("{base}/api/v1/attention"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attention.status(), 200);
+
+    cluster.stop();
+    let stopped = std::time::Instant::now();
+    // A write sent one second into the outage.
+    let during = {
+        let (client, base, token) = (client.clone(), base.clone(), token.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let res = client
+                .post(format!("{base}/api/v1/engagements"))
+                .bearer_auth(&token)
+                .json(&json!({"state": "NPL", "kind": "call",
+                              "summary": "Call logged during the outage"}))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            (status, res.text().await.unwrap_or_default())
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    cluster.resume();
+    let back = std::time::Instant::now();
+    let (status, body) = during.await.unwrap();
+    assert!(
+        status == 201 || status == 503,
+        "a write during the outage got {status}: {body}"
+    );
+
+    // The return is logged within a second or so (a wide bound: this machine is shared).
+    let deadline = back + Duration::from_secs(10);
+    let returned = loop {
+        let found = log
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(_, l)| l.contains("the database answers again"))
+            .map(|(at, _)| *at);
+        if let Some(at) = found {
+            break at;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:#?}",
+            log.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let after = client
+        .get(format!("{base}/api/v1/attention"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 200);
+    web.stop();
+
+    let lines: Vec<(std::time::Instant, String)> = log.lock().unwrap().clone();
+    let text: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+    let lost: Vec<&(std::time::Instant, String)> = lines
+        .iter()
+        .filter(|(_, l)| l.contains("the database cannot be reached"))
+        .collect();
+    assert_eq!(lost.len(), 1, "the loss is logged once: {text:#?}");
+    assert!(lost[0].1.contains("WARN"), "{}", lost[0].1);
+    assert!(
+        lost[0].0.duration_since(stopped) < Duration::from_secs(4),
+        "noticed {:?} after the stop",
+        lost[0].0.duration_since(stopped)
+    );
+    let noticed_back = returned.saturating_duration_since(back);
+    println!("the web app logged the database's return {noticed_back:?} after it came back");
+    assert!(noticed_back < Duration::from_secs(3), "{noticed_back:?}");
+    assert_eq!(
+        text.iter()
+            .filter(|l| l.contains("the database answers again"))
+            .count(),
+        1,
+        "{text:#?}"
+    );
+    assert!(
+        !text.iter().any(|l| l.contains("ERROR")),
+        "no request logged an error of its own: {text:#?}"
+    );
+
+    // Nothing accepted was lost, nothing stored twice.
+    let check = outreach_core::db::connect(&url).await.unwrap();
+    let stored = check
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT id FROM engagements WHERE summary = 'Call logged during the outage'",
+        ))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(stored, usize::from(status == 201), "answered {status}");
+    check.close().await.ok();
+}

@@ -153,6 +153,30 @@ pub fn is_busy(message: &str) -> bool {
         || m.contains("sqlite_locked")
 }
 
+/// Whether an error (or its message) says the database server cannot be reached: refused or
+/// dropped connections, a pool that could not get one, a server shutting down or starting up.
+/// Such a failure is about the server, not the request or the job that met it.
+pub fn is_unreachable(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "connection refused",
+        "connection reset",
+        "broken pipe",
+        "pool timed out",
+        "connection acquire",
+        "failed to acquire connection",
+        "error communicating with database",
+        "terminating connection",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "server closed the connection",
+        "unexpected end of file",
+        "connection closed",
+    ]
+    .iter()
+    .any(|needle| m.contains(needle))
+}
+
 /// Connects, migrates, and loads the shipped reference data if the database has none yet, so a
 /// new user's first command works on a fresh file.
 ///

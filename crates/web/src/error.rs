@@ -61,13 +61,26 @@ impl WebError {
                 (StatusCode::FORBIDDEN, "forbidden", None)
             }
             Self::Csrf => (StatusCode::FORBIDDEN, "csrf", None),
+            Self::Database(_) | Self::Core(C::Database(_)) | Self::Scheduler(_)
+                if outreach_core::db::is_unreachable(&self.to_string()) =>
+            {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable", None)
+            }
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", None),
         }
     }
 
     /// What the user is told: the error itself, except for internal errors.
     pub fn public_message(&self) -> String {
-        if self.parts().0 == StatusCode::INTERNAL_SERVER_ERROR {
+        let status = self.parts().0;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Logged once by the database watch (`watch_database`), not once per request.
+            tracing::debug!(error = %self, "request failed: the database cannot be reached");
+            return "The database cannot be reached just now, so nothing was read or saved. \
+                    Try again in a minute; tell an admin if it lasts."
+                .into();
+        }
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "request failed");
             "Something went wrong on the server; try again, and tell an admin if it persists."
                 .into()

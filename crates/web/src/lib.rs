@@ -33,6 +33,7 @@ pub mod telemetry;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Form, State};
@@ -505,6 +506,7 @@ pub async fn bind(
         source,
     })?;
     let _ = app.bound.set(format!("http://{local}"));
+    let watch = tokio::spawn(watch_database(app.db.clone()));
     let handle = tokio::spawn(async move {
         let upkeep = telemetry::spawn_upkeep();
         let server = axum::serve(
@@ -518,8 +520,46 @@ pub async fn bind(
             tracing::error!(error = %e, "the web server stopped");
         }
         upkeep.abort();
+        watch.abort();
     });
     Ok((local, handle))
+}
+
+/// How often [`watch_database`] asks the database whether it answers.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+
+/// Asks the database every second whether it answers, while the app serves. A lost database
+/// is logged once at warn (requests meanwhile answer 503 and log nothing of their own), its
+/// return once at info; the check itself opens a fresh connection, so the pool is working
+/// again within a second of the server being back, before the next request needs it.
+async fn watch_database(db: DatabaseConnection) {
+    let mut lost: Option<std::time::Instant> = None;
+    loop {
+        tokio::time::sleep(WATCH_EVERY).await;
+        let answer = tokio::time::timeout(WATCH_EVERY, db.execute_unprepared("SELECT 1")).await;
+        match (answer, lost) {
+            (Ok(Ok(_)), Some(since)) => {
+                tracing::info!(
+                    down_secs = since.elapsed().as_secs(),
+                    "the database answers again; pages and the API work as before"
+                );
+                lost = None;
+            }
+            (Ok(Ok(_)), None) => {}
+            (failed, None) => {
+                let error = match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => format!("no answer within {} s", WATCH_EVERY.as_secs()),
+                };
+                tracing::warn!(
+                    error = %error,
+                    "the database cannot be reached; pages and the API answer 503 until it is back"
+                );
+                lost = Some(std::time::Instant::now());
+            }
+            (_, Some(_)) => {}
+        }
+    }
 }
 
 /// `outreach serve`: the web app, the scheduler and the mailer in one process on one database,
