@@ -123,7 +123,7 @@ pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<DemoReport> 
         ),
     ];
     for o in &orgs {
-        if directory::insert_organisation(&tx, actor, o)
+        if directory::insert_organisation(&tx, actor, o, None)
             .await?
             .is_some()
         {
@@ -187,7 +187,10 @@ pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<DemoReport> 
         ),
     ];
     for p in &people {
-        if directory::insert_contact(&tx, actor, p).await?.is_some() {
+        if directory::insert_contact(&tx, actor, p, None)
+            .await?
+            .is_some()
+        {
             r.contacts += 1;
         }
     }

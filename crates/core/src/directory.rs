@@ -116,12 +116,105 @@ async fn optional_state<C: ConnectionTrait>(
     }
 }
 
+/// What an import checks each row against: the states, the organisations and the contacts'
+/// duplicate keys, read once at the start of the import (inside its transaction) and kept up
+/// to date as its rows go in, so an import of 10,000 rows reads each table once instead of once
+/// per row.
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    states: Vec<state::Model>,
+    orgs: Vec<organisation::Model>,
+    contact_emails: HashSet<String>,
+    /// (name in ASCII lower case, organisation) of every contact ...
+    contact_names: HashSet<(String, Option<Uuid>)>,
+    /// ... and of the contacts without an email address.
+    contact_names_without_email: HashSet<(String, Option<Uuid>)>,
+}
+
+impl Known {
+    /// Reads the directory once.
+    pub(crate) async fn read<C: ConnectionTrait>(db: &C) -> Result<Self> {
+        let mut known = Self {
+            states: state::Entity::find().all(db).await?,
+            orgs: organisation::Entity::find().all(db).await?,
+            ..Self::default()
+        };
+        for c in contact::Entity::find().all(db).await? {
+            known.add_contact(&c);
+        }
+        Ok(known)
+    }
+
+    fn add_contact(&mut self, c: &contact::Model) {
+        let key = (c.name.to_ascii_lowercase(), c.organisation_id);
+        match &c.email {
+            Some(e) => {
+                self.contact_emails.insert(e.clone());
+            }
+            None => {
+                self.contact_names_without_email.insert(key.clone());
+            }
+        }
+        self.contact_names.insert(key);
+    }
+
+    /// The rule of [`contact_exists`], over what is known.
+    fn has_contact(&self, name: &str, email: Option<&str>, org: Option<Uuid>) -> bool {
+        let key = (name.to_ascii_lowercase(), org);
+        match email {
+            Some(e) => {
+                self.contact_emails.contains(e) || self.contact_names_without_email.contains(&key)
+            }
+            None => self.contact_names.contains(&key),
+        }
+    }
+}
+
+/// Whether a contact counts as already present: one with the same email address, or (where
+/// either has no address) one with the same name (any ASCII case) at the same organisation.
+/// Looked up by key: the email index, then the organisation's contacts with that name.
+async fn contact_exists<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    email: Option<&str>,
+    org: Option<Uuid>,
+) -> Result<bool> {
+    use sea_orm::sea_query::{Expr, ExprTrait as _, Func};
+    if let Some(e) = email
+        && contact::Entity::find()
+            .filter(contact::Column::Email.eq(e))
+            .one(db)
+            .await?
+            .is_some()
+    {
+        return Ok(true);
+    }
+    let mut q = contact::Entity::find().filter(
+        Expr::expr(Func::lower(Expr::col(contact::Column::Name)))
+            .eq(Func::lower(Expr::val(name.to_owned()))),
+    );
+    q = match org {
+        Some(o) => q.filter(contact::Column::OrganisationId.eq(o)),
+        None => q.filter(contact::Column::OrganisationId.is_null()),
+    };
+    if email.is_some() {
+        q = q.filter(contact::Column::Email.is_null());
+    }
+    // Both sides go through SQL's LOWER: SQLite's folds ASCII only, exactly the rule;
+    // PostgreSQL's folds more, so the rule itself is checked here.
+    Ok(q.all(db)
+        .await?
+        .iter()
+        .any(|c| c.name.eq_ignore_ascii_case(name)))
+}
+
 /// Inserts an organisation inside the caller's transaction. Returns `None` when one with the same
 /// name in the same state exists already (nothing is written then).
 pub(crate) async fn insert_organisation<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     input: &OrganisationInput,
+    known: Option<&mut Known>,
 ) -> Result<Option<organisation::Model>> {
     let name = required_text("name", &input.name, 200)?;
     let kind = match input
@@ -133,17 +226,23 @@ pub(crate) async fn insert_organisation<C: ConnectionTrait>(
         None => OrganisationKind::Other,
         Some(k) => OrganisationKind::parse("kind", k)?,
     };
-    let state = optional_state(db, input.state.as_deref()).await?;
+    let state = match &known {
+        Some(k) => known_state(k, input.state.as_deref())?,
+        None => optional_state(db, input.state.as_deref()).await?,
+    };
     let email = optional_email(input.email.as_deref())?;
     let website = optional_text("website", input.website.as_deref(), 300)?;
     let icbl_member = parse_bool("icbl_member", input.icbl_member.as_deref())?
         || kind == OrganisationKind::IcblMember;
     let notes = crate::domain::optional_paragraphs("notes", input.notes.as_deref(), 4000)?;
     let iso3 = state.map(|s| s.iso3);
-    if find_organisation_exact(db, &name, iso3.as_deref())
-        .await?
-        .is_some()
-    {
+    let exists = match &known {
+        Some(k) => exact_organisation_in(&k.orgs, &name, iso3.as_deref()).is_some(),
+        None => find_organisation_exact(db, &name, iso3.as_deref())
+            .await?
+            .is_some(),
+    };
+    if exists {
         return Ok(None);
     }
     let model = organisation::ActiveModel {
@@ -168,6 +267,9 @@ pub(crate) async fn insert_organisation<C: ConnectionTrait>(
         serde_json::json!({ "name": model.name, "kind": model.kind, "iso3": model.iso3 }),
     )
     .await?;
+    if let Some(k) = known {
+        k.orgs.push(model.clone());
+    }
     Ok(Some(model))
 }
 
@@ -176,12 +278,47 @@ async fn find_organisation_exact<C: ConnectionTrait>(
     name: &str,
     iso3: Option<&str>,
 ) -> Result<Option<organisation::Model>> {
+    Ok(exact_organisation_in(&organisations_named(db, name).await?, name, iso3).cloned())
+}
+
+/// The organisation named `name` (any case) in state `iso3`, among `all`.
+fn exact_organisation_in<'a>(
+    all: &'a [organisation::Model],
+    name: &str,
+    iso3: Option<&str>,
+) -> Option<&'a organisation::Model> {
     let lower = name.to_lowercase();
-    Ok(organisation::Entity::find()
+    all.iter()
+        .find(|o| o.name.to_lowercase() == lower && o.iso3.as_deref() == iso3)
+}
+
+/// The organisations whose name may equal `name` in any case: found by SQL where that is exact
+/// (an ASCII name: SQLite's LOWER folds ASCII only), else every organisation (a short table; the
+/// caller's comparison decides).
+async fn organisations_named<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+) -> Result<Vec<organisation::Model>> {
+    use sea_orm::sea_query::{Expr, ExprTrait as _, Func};
+    let name = name.trim();
+    let q = organisation::Entity::find();
+    Ok(if name.is_ascii() {
+        q.filter(
+            Expr::expr(Func::lower(Expr::col(organisation::Column::Name))).eq(name.to_lowercase()),
+        )
         .all(db)
         .await?
-        .into_iter()
-        .find(|o| o.name.to_lowercase() == lower && o.iso3.as_deref() == iso3))
+    } else {
+        q.all(db).await?
+    })
+}
+
+/// The state named by `given` among the states an import read.
+fn known_state(known: &Known, given: Option<&str>) -> Result<Option<state::Model>> {
+    match given.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => crate::states::resolve_in(&known.states, s).map(|s| Some(s.clone())),
+    }
 }
 
 /// Adds an organisation.
@@ -194,7 +331,7 @@ pub async fn add_organisation(
     input: &OrganisationInput,
 ) -> Result<organisation::Model> {
     let tx = crate::db::begin(db).await?;
-    let model = insert_organisation(&tx, actor, input)
+    let model = insert_organisation(&tx, actor, input, None)
         .await?
         .ok_or_else(|| {
             Error::Conflict(format!(
@@ -219,14 +356,31 @@ pub async fn resolve_organisation<C: ConnectionTrait>(
     db: &C,
     given: &str,
 ) -> Result<organisation::Model> {
+    let lower = given.trim().to_lowercase();
+    let named = organisations_named(db, given).await?;
+    if named.iter().any(|o| o.name.to_lowercase() == lower) {
+        return resolve_organisation_in(&named, given).cloned();
+    }
+    // Not a name: an id (or its last characters), or nothing.
     let all = organisation::Entity::find().all(db).await?;
+    resolve_organisation_in(&all, given).cloned()
+}
+
+/// As [`resolve_organisation`], among organisations already read.
+///
+/// # Errors
+/// [`Error::NotFound`] or [`Error::Ambiguous`].
+fn resolve_organisation_in<'a>(
+    all: &'a [organisation::Model],
+    given: &str,
+) -> Result<&'a organisation::Model> {
     let lower = given.trim().to_lowercase();
     let by_name: Vec<&organisation::Model> = all
         .iter()
         .filter(|o| o.name.to_lowercase() == lower)
         .collect();
     match by_name.as_slice() {
-        [one] => return Ok((*one).clone()),
+        [one] => return Ok(one),
         [] => {}
         many => {
             return Err(Error::Ambiguous {
@@ -254,10 +408,9 @@ pub async fn resolve_organisation<C: ConnectionTrait>(
             "; `outreach orgs` lists organisations",
         )
     })?;
-    Ok(all
-        .into_iter()
+    all.iter()
         .find(|o| o.id == id)
-        .unwrap_or_else(|| unreachable!("picked from all")))
+        .ok_or_else(|| Error::not_found("organisation", given, ""))
 }
 
 /// Inserts a contact inside the caller's transaction; `None` when a contact with the same email
@@ -266,6 +419,7 @@ pub(crate) async fn insert_contact<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     input: &ContactInput,
+    known: Option<&mut Known>,
 ) -> Result<Option<contact::Model>> {
     let name = required_text("name", &input.name, 200)?;
     let title = optional_text("title", input.title.as_deref(), 100)?;
@@ -290,25 +444,33 @@ pub(crate) async fn insert_contact<C: ConnectionTrait>(
         .filter(|s| !s.is_empty())
     {
         None => None,
-        Some(o) => Some(resolve_organisation(db, o).await.map_err(|e| match e {
-            Error::NotFound { .. } => Error::invalid(
-                "organisation",
-                format!("no organisation is named '{o}'; add it first or import organisations"),
-            ),
-            other => other,
-        })?),
+        Some(o) => Some(
+            match &known {
+                Some(k) => resolve_organisation_in(&k.orgs, o).cloned(),
+                None => resolve_organisation(db, o).await,
+            }
+            .map_err(|e| match e {
+                Error::NotFound { .. } => Error::invalid(
+                    "organisation",
+                    format!("no organisation is named '{o}'; add it first or import organisations"),
+                ),
+                other => other,
+            })?,
+        ),
     };
-    let state = optional_state(db, input.state.as_deref()).await?;
+    let state = match &known {
+        Some(k) => known_state(k, input.state.as_deref())?,
+        None => optional_state(db, input.state.as_deref()).await?,
+    };
     let iso3 = state
         .map(|s| s.iso3)
         .or_else(|| org.as_ref().and_then(|o| o.iso3.clone()));
     let org_id = org.map(|o| o.id);
 
-    let existing = contact::Entity::find().all(db).await?;
-    let duplicate = existing.iter().any(|c| match (&email, &c.email) {
-        (Some(a), Some(b)) => a == b,
-        _ => c.name.eq_ignore_ascii_case(&name) && c.organisation_id == org_id,
-    });
+    let duplicate = match &known {
+        Some(k) => k.has_contact(&name, email.as_deref(), org_id),
+        None => contact_exists(db, &name, email.as_deref(), org_id).await?,
+    };
     if duplicate {
         return Ok(None);
     }
@@ -337,6 +499,9 @@ pub(crate) async fn insert_contact<C: ConnectionTrait>(
         serde_json::json!({ "name": model.name, "email": model.email, "iso3": model.iso3 }),
     )
     .await?;
+    if let Some(k) = known {
+        k.add_contact(&model);
+    }
     Ok(Some(model))
 }
 
@@ -350,17 +515,19 @@ pub async fn add_contact(
     input: &ContactInput,
 ) -> Result<contact::Model> {
     let tx = crate::db::begin(db).await?;
-    let model = insert_contact(&tx, actor, input).await?.ok_or_else(|| {
-        Error::Conflict(format!(
-            "a contact '{}'{} already exists; `outreach contacts` lists them",
-            input.name.trim(),
-            input
-                .email
-                .as_deref()
-                .map(|e| format!(" <{}>", e.trim()))
-                .unwrap_or_default()
-        ))
-    })?;
+    let model = insert_contact(&tx, actor, input, None)
+        .await?
+        .ok_or_else(|| {
+            Error::Conflict(format!(
+                "a contact '{}'{} already exists; `outreach contacts` lists them",
+                input.name.trim(),
+                input
+                    .email
+                    .as_deref()
+                    .map(|e| format!(" <{}>", e.trim()))
+                    .unwrap_or_default()
+            ))
+        })?;
     tx.commit().await?;
     Ok(model)
 }
@@ -370,7 +537,36 @@ pub async fn add_contact(
 /// # Errors
 /// [`Error::NotFound`] (with close names) or [`Error::Ambiguous`].
 pub async fn resolve_contact<C: ConnectionTrait>(db: &C, given: &str) -> Result<contact::Model> {
-    let all = contact::Entity::find().all(db).await?;
+    use sea_orm::sea_query::{Expr, ExprTrait as _, Func};
+    let g = given.trim();
+    let lower = g.to_lowercase();
+    // By key first: the email index, then (for an ASCII name, where SQL's LOWER is exact on
+    // both databases for the comparison below) the contacts of that name.
+    if let Some(c) = contact::Entity::find()
+        .filter(contact::Column::Email.eq(lower.as_str()))
+        .one(db)
+        .await?
+    {
+        return Ok(c);
+    }
+    if g.is_ascii() && !g.is_empty() {
+        let named: Vec<contact::Model> = contact::Entity::find()
+            .filter(
+                Expr::expr(Func::lower(Expr::col(contact::Column::Name)))
+                    .eq(Func::lower(Expr::val(g.to_owned()))),
+            )
+            .all(db)
+            .await?;
+        if named.iter().any(|c| c.name.to_lowercase() == lower) {
+            return resolve_contact_in(named, g);
+        }
+    }
+    // An id (or its last characters), a name SQL cannot fold, or nothing: the careful way.
+    resolve_contact_in(contact::Entity::find().all(db).await?, g)
+}
+
+/// As [`resolve_contact`], among contacts already read.
+fn resolve_contact_in(all: Vec<contact::Model>, given: &str) -> Result<contact::Model> {
     let g = given.trim();
     let lower = g.to_lowercase();
     if let Some(c) = all
@@ -809,6 +1005,7 @@ pub async fn import_organisations(
 ) -> Result<ImportReport> {
     let rows = read_rows(file, ORG_COLUMNS)?;
     let tx = crate::db::begin(db).await?;
+    let mut known = Known::read(&tx).await?;
     let mut report = ImportReport {
         rows: rows.len(),
         ..ImportReport::default()
@@ -835,7 +1032,7 @@ pub async fn import_organisations(
                 Error::invalid("name", "the same organisation appears twice in the file"),
             ));
         }
-        match insert_organisation(&tx, actor, &input)
+        match insert_organisation(&tx, actor, &input, Some(&mut known))
             .await
             .map_err(|e| at_line(file, *line, e))?
         {
@@ -860,6 +1057,7 @@ pub async fn import_contacts(
 ) -> Result<ImportReport> {
     let rows = read_rows(file, CONTACT_COLUMNS)?;
     let tx = crate::db::begin(db).await?;
+    let mut known = Known::read(&tx).await?;
     let mut report = ImportReport {
         rows: rows.len(),
         ..ImportReport::default()
@@ -887,7 +1085,7 @@ pub async fn import_contacts(
                 Error::invalid("email", format!("{e} appears twice in the file")),
             ));
         }
-        match insert_contact(&tx, actor, &input)
+        match insert_contact(&tx, actor, &input, Some(&mut known))
             .await
             .map_err(|e| at_line(file, *line, e))?
         {

@@ -1718,3 +1718,121 @@ async fn sqlite_runs_in_wal_mode_with_normal_synchronous() {
     conn.close().await.ok();
     db.cleanup().await;
 }
+
+/// Contacts are found and checked for duplicates by key (the email index, then the name at an
+/// organisation), with the rules they always had: a duplicate is the same address, or (where
+/// one has no address) the same name in any ASCII case at the same organisation; a name is
+/// found in any case, also beyond ASCII; an id by its last characters.
+async fn contacts_are_found_and_deduplicated_by_key_check(db: &TestDb) {
+    let conn = open(db).await;
+    let me = actor();
+    let lfn = directory::add_organisation(
+        &conn,
+        &me,
+        &directory::OrganisationInput {
+            name: "Landmine Free Nepal".into(),
+            state: Some("NPL".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let contact = |name: &str, email: Option<&str>, org: Option<&str>| ContactInput {
+        name: name.into(),
+        email: email.map(Into::into),
+        organisation: org.map(Into::into),
+        ..Default::default()
+    };
+    let elise = directory::add_contact(
+        &conn,
+        &me,
+        &contact("Élise Durand", None, Some("landmine free nepal")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(elise.organisation_id, Some(lfn.id));
+    // Same name in another ASCII case, same organisation, one without an address: present.
+    let again = directory::add_contact(
+        &conn,
+        &me,
+        &contact(
+            "ÉLISE DURAND",
+            Some("elise@example.org"),
+            Some("Landmine Free Nepal"),
+        ),
+    )
+    .await;
+    assert!(matches!(again, Err(Error::Conflict(_))), "{again:?}");
+    // The same name elsewhere is someone else.
+    directory::add_contact(&conn, &me, &contact("Élise Durand", None, None))
+        .await
+        .unwrap();
+    let ram = directory::add_contact(
+        &conn,
+        &me,
+        &contact("Ram Thapa", Some("Ram@Example.org"), None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ram.email.as_deref(), Some("ram@example.org"));
+    let same_address = directory::add_contact(
+        &conn,
+        &me,
+        &contact("R. Thapa", Some("RAM@example.org"), None),
+    )
+    .await;
+    assert!(
+        matches!(same_address, Err(Error::Conflict(_))),
+        "{same_address:?}"
+    );
+    // Both have addresses, and they differ: two people of one name.
+    directory::add_contact(
+        &conn,
+        &me,
+        &contact("Ram Thapa", Some("ram.thapa@example.org"), None),
+    )
+    .await
+    .unwrap();
+
+    let found = directory::resolve_contact(&conn, "RAM@EXAMPLE.ORG")
+        .await
+        .unwrap();
+    assert_eq!(found.id, ram.id);
+    let two = directory::resolve_contact(&conn, "ram thapa").await;
+    assert!(
+        matches!(two, Err(Error::Ambiguous { count: 2, .. })),
+        "{two:?}"
+    );
+    let both_elises = directory::resolve_contact(&conn, "élise durand").await;
+    assert!(
+        matches!(both_elises, Err(Error::Ambiguous { count: 2, .. })),
+        "{both_elises:?}"
+    );
+    let suffix = elise.id.simple().to_string();
+    let by_id = directory::resolve_contact(&conn, &suffix[suffix.len() - 8..])
+        .await
+        .unwrap();
+    assert_eq!(by_id.id, elise.id);
+    let missing = directory::resolve_contact(&conn, "Ram Tapa").await;
+    assert!(
+        matches!(&missing, Err(Error::NotFound { .. }))
+            && missing
+                .as_ref()
+                .unwrap_err()
+                .to_string()
+                .contains("Ram Thapa"),
+        "{missing:?}"
+    );
+    assert_eq!(
+        directory::resolve_organisation(&conn, "LANDMINE FREE NEPAL")
+            .await
+            .unwrap()
+            .id,
+        lfn.id
+    );
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    contacts_are_found_and_deduplicated_by_key,
+    contacts_are_found_and_deduplicated_by_key_check
+);

@@ -16,6 +16,7 @@ use outreach_core::{Actor, domain::EmailAddress};
 use outreach_mailer::context::{MeetingCancelled, MeetingInfo, Recipient};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::error::Result;
 use crate::jobs::{self, NewJob, status};
@@ -30,7 +31,7 @@ pub const LANGUAGES: &[&str] = &["en", "fr", "es"];
 /// The payload of a meeting reminder job.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReminderPayload {
-    pub meeting_id: uuid::Uuid,
+    pub meeting_id: Uuid,
     pub version: i32,
     pub rule: String,
     pub lead_minutes: i64,
@@ -63,10 +64,39 @@ pub async fn audience<C: ConnectionTrait>(db: &C, m: &meeting::Model) -> Result<
         .filter(meeting_participant::Column::MeetingId.eq(m.id))
         .all(db)
         .await?;
+    // The invited contacts and staff, each table read once by key.
+    let contact_ids: Vec<Uuid> = parts.iter().filter_map(|p| p.contact_id).collect();
+    let user_ids: Vec<Uuid> = parts
+        .iter()
+        .filter_map(|p| p.user_id)
+        .filter(|u| *u != m.owner_id)
+        .collect();
+    let mut contacts: std::collections::HashMap<Uuid, contact::Model> =
+        std::collections::HashMap::new();
+    for chunk in contact_ids.chunks(1_000) {
+        contacts.extend(
+            contact::Entity::find()
+                .filter(contact::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c)),
+        );
+    }
+    let mut users: std::collections::HashMap<Uuid, user::Model> = std::collections::HashMap::new();
+    for chunk in user_ids.chunks(1_000) {
+        users.extend(
+            user::Entity::find()
+                .filter(user::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u)),
+        );
+    }
     let mut participants = Vec::new();
     for p in &parts {
-        if let Some(cid) = p.contact_id
-            && let Some(c) = contact::Entity::find_by_id(cid).one(db).await?
+        if let Some(c) = p.contact_id.and_then(|id| contacts.get(&id))
             && let Some(email) = c.email.as_deref()
         {
             participants.push(Recipient {
@@ -79,10 +109,8 @@ pub async fn audience<C: ConnectionTrait>(db: &C, m: &meeting::Model) -> Result<
                 language: language_of(&c.languages),
             });
         }
-        if let Some(uid) = p.user_id
-            && uid != m.owner_id
-            && let Some(u) = user::Entity::find_by_id(uid).one(db).await?
-            && let Some(r) = user_recipient(&u)
+        if let Some(u) = p.user_id.and_then(|id| users.get(&id))
+            && let Some(r) = user_recipient(u)
         {
             participants.push(r);
         }
