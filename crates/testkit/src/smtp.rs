@@ -242,6 +242,12 @@ impl SmtpServer {
         self.state.lock().expect("state").received.clone()
     }
 
+    /// How many messages were accepted so far (without copying them, for observers that must
+    /// stay light while they watch a burst).
+    pub fn count(&self) -> usize {
+        self.state.lock().expect("state").received.len()
+    }
+
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
         self.state.lock().expect("state").connections
