@@ -565,6 +565,42 @@ pub async fn resolve_contact<C: ConnectionTrait>(db: &C, given: &str) -> Result<
     resolve_contact_in(contact::Entity::find().all(db).await?, g)
 }
 
+/// As [`resolve_contact`] for each of `given`, in order: the email addresses among them are
+/// looked up together in one query (a meeting's hundred participants are one read, not a
+/// hundred), the rest one by one; the first that cannot be resolved is the error.
+///
+/// # Errors
+/// As [`resolve_contact`].
+pub async fn resolve_contacts<C: ConnectionTrait>(
+    db: &C,
+    given: &[String],
+) -> Result<Vec<contact::Model>> {
+    let emails: Vec<String> = given
+        .iter()
+        .map(|g| g.trim().to_lowercase())
+        .filter(|g| g.contains('@'))
+        .collect();
+    let mut by_email: HashMap<String, contact::Model> = HashMap::new();
+    for chunk in emails.chunks(1_000) {
+        by_email.extend(
+            contact::Entity::find()
+                .filter(contact::Column::Email.is_in(chunk.to_vec()))
+                .all(db)
+                .await?
+                .into_iter()
+                .filter_map(|c| c.email.clone().map(|e| (e, c))),
+        );
+    }
+    let mut out = Vec::with_capacity(given.len());
+    for g in given {
+        match by_email.get(&g.trim().to_lowercase()) {
+            Some(c) => out.push(c.clone()),
+            None => out.push(resolve_contact(db, g).await?),
+        }
+    }
+    Ok(out)
+}
+
 /// As [`resolve_contact`], among contacts already read.
 fn resolve_contact_in(all: Vec<contact::Model>, given: &str) -> Result<contact::Model> {
     let g = given.trim();

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::actor::{Actor, ensure_user};
 use crate::audit;
-use crate::directory::resolve_contact;
+use crate::directory::resolve_contacts;
 use crate::domain::{
     IanaZone, MeetingStatus, optional_text, parse_duration_minutes, parse_local_datetime,
     required_text,
@@ -257,8 +257,7 @@ pub async fn schedule_for_in<C: ConnectionTrait>(
     };
     let place = optional_text("place", input.place.as_deref(), 300)?;
     let mut contacts = Vec::new();
-    for w in &input.with {
-        let c = resolve_contact(tx, w).await?;
+    for c in resolve_contacts(tx, &input.with).await? {
         if !contacts.iter().any(|x: &contact::Model| x.id == c.id) {
             contacts.push(c);
         }

@@ -156,22 +156,48 @@ pub fn for_reader(mut info: MeetingInfo, recipient: &Recipient) -> MeetingInfo {
 /// # Errors
 /// Database errors.
 pub async fn meeting_info<C: ConnectionTrait>(db: &C, m: &meeting::Model) -> Result<MeetingInfo> {
-    let zone = IanaZone::parse("time_zone", &m.time_zone)?;
-    let view = meetings::views(db, zone, vec![m.clone()]).await?.pop();
-    Ok(MeetingInfo {
+    IanaZone::parse("time_zone", &m.time_zone)?;
+    Ok(meeting_infos(db, vec![m.clone()])
+        .await?
+        .pop()
+        .unwrap_or_else(|| info_from(m, None)))
+}
+
+/// As [`meeting_info`] for many meetings, in a few queries whatever their number.
+///
+/// # Errors
+/// Database errors.
+pub async fn meeting_infos<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<meeting::Model>,
+) -> Result<Vec<MeetingInfo>> {
+    // The reader's zone does not matter here: emails show times in the recipient's zone.
+    let views: HashMap<Uuid, MeetingView> = meetings::views(db, IanaZone::UTC, rows.clone())
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    Ok(rows
+        .iter()
+        .map(|m| info_from(m, views.get(&m.id)))
+        .collect())
+}
+
+fn info_from(m: &meeting::Model, view: Option<&MeetingView>) -> MeetingInfo {
+    MeetingInfo {
         id: m.id,
         version: m.version,
         title: m.title.clone(),
         iso3: m.iso3.clone(),
-        state: view.as_ref().map(|v| v.state.clone()).unwrap_or_default(),
+        state: view.map(|v| v.state.clone()).unwrap_or_default(),
         starts_at: m.starts_at,
         time_zone: m.time_zone.clone(),
         duration_minutes: m.duration_minutes,
         place: m.place.clone(),
         status: m.status.clone(),
-        owner: view.as_ref().map(|v| v.owner.clone()).unwrap_or_default(),
-        participants: view.map(|v| v.participants).unwrap_or_default(),
-    })
+        owner: view.map(|v| v.owner.clone()).unwrap_or_default(),
+        participants: view.map(|v| v.participants.clone()).unwrap_or_default(),
+    }
 }
 
 /// The reminder jobs a meeting's current version calls for, each with its key, whether or not
@@ -257,6 +283,8 @@ pub async fn plan_meeting<C: ConnectionTrait>(
         &keep,
     )
     .await?;
+    // Planned together: two statements however many participants.
+    let (mut planned, mut passed) = (Vec::new(), Vec::new());
     for (rule, recipient, fire_at, key) in wanted {
         if fire_at < rule.effective_from {
             report.skipped_past += 1;
@@ -281,12 +309,14 @@ pub async fn plan_meeting<C: ConnectionTrait>(
         job.recipient = Some(recipient.email.clone());
         if fire_at <= now {
             // Recorded, not sent: the ledger says its time had passed.
-            jobs::skip_passed(db, job).await?;
+            passed.push(job);
             report.skipped_past += 1;
-        } else if jobs::enqueue(db, job).await? {
-            report.planned += 1;
+        } else {
+            planned.push(job);
         }
     }
+    jobs::skip_passed_many(db, passed).await?;
+    report.planned = usize::try_from(jobs::enqueue_many(db, planned).await?).unwrap_or(usize::MAX);
     Ok(report)
 }
 
