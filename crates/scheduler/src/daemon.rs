@@ -182,7 +182,17 @@ impl Daemon {
                 }
                 claimed += batch.len();
                 debug!(claimed = batch.len(), owner = %self.cfg.owner, "claimed jobs");
-                self.spawn_groups(batch, &mut set, &mut running, &permits, &waiting, stop);
+                let cache = Arc::new(BatchCache::default());
+                cache.prefill(&self.db, &batch).await;
+                self.spawn_groups(
+                    batch,
+                    cache,
+                    &mut set,
+                    &mut running,
+                    &permits,
+                    &waiting,
+                    stop,
+                );
                 continue;
             }
             let Some(res) = set.join_next_with_id().await else {
@@ -215,16 +225,17 @@ impl Daemon {
     /// Splits a claimed batch into groups of `jobs_per_transaction`, spread over the workers (a
     /// small batch is not put in one group while other workers sit idle), and spawns each; a
     /// group that finds the daemon stopping gives its jobs back unstarted.
+    #[allow(clippy::too_many_arguments)]
     fn spawn_groups(
         &self,
         batch: Vec<job::Model>,
+        cache: Arc<BatchCache>,
         set: &mut JoinSet<Result<Vec<Uuid>>>,
         running: &mut std::collections::HashMap<tokio::task::Id, (Uuid, String)>,
         permits: &Arc<Semaphore>,
         waiting: &Arc<std::sync::atomic::AtomicUsize>,
         stop: &Arc<AtomicBool>,
     ) {
-        let cache = Arc::new(BatchCache::default());
         let per_group = (self.cfg.jobs_per_transaction as usize)
             .min(batch.len().div_ceil(self.cfg.workers as usize))
             .max(1);

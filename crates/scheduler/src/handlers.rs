@@ -139,6 +139,42 @@ impl BatchCache {
         Ok(info)
     }
 
+    /// Reads, in a few queries for the whole batch, the details of every meeting the batch's
+    /// reminders and outcome nudges are about (as they are now, at their current versions), so
+    /// its jobs find them here instead of reading them one meeting at a time. Best effort: a
+    /// failure here only means each job reads its meeting itself.
+    pub async fn prefill(&self, db: &sea_orm::DatabaseConnection, batch: &[job::Model]) {
+        #[derive(Deserialize)]
+        struct AboutMeeting {
+            meeting_id: Uuid,
+        }
+        let ids: std::collections::BTreeSet<Uuid> = batch
+            .iter()
+            .filter(|j| j.kind == MEETING_REMINDER || j.kind == OUTCOME_MISSING)
+            .filter_map(|j| serde_json::from_str::<AboutMeeting>(&j.payload).ok())
+            .map(|p| p.meeting_id)
+            .collect();
+        if ids.is_empty() {
+            return;
+        }
+        let read = async {
+            let rows = meeting::Entity::find()
+                .filter(meeting::Column::Id.is_in(ids))
+                .all(db)
+                .await?;
+            planner::meeting_infos(db, rows).await
+        };
+        match read.await {
+            Ok(infos) => {
+                let mut cache = self.lock();
+                for info in infos {
+                    cache.insert((info.id, info.version), info);
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "could not read the batch's meetings ahead"),
+        }
+    }
+
     fn lock(
         &self,
     ) -> std::sync::MutexGuard<'_, HashMap<(Uuid, i32), outreach_mailer::context::MeetingInfo>>
