@@ -40,6 +40,23 @@ impl Drop for Running {
     }
 }
 
+/// An API token for the staff member `handle`, issued as they would from their Account page.
+async fn api_token(conn: &sea_orm::DatabaseConnection, handle: &str) -> String {
+    let user = outreach_core::actor::find_user(conn, handle)
+        .await
+        .unwrap()
+        .unwrap();
+    outreach_web::auth::issue_token(
+        conn,
+        &outreach_core::Actor::new(handle, outreach_core::domain::IanaZone::UTC).unwrap(),
+        user.id,
+        "api",
+        "team test",
+    )
+    .await
+    .unwrap()
+}
+
 fn terminate(child: &Child) {
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -131,19 +148,7 @@ async fn a_web_app_and_three_daemons_on_one_postgres_send_each_reminder_once() {
         );
     }
     let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
-    let ada = outreach_core::actor::find_user(&conn, "ada")
-        .await
-        .unwrap()
-        .unwrap();
-    let token = outreach_web::auth::issue_token(
-        &conn,
-        &outreach_core::Actor::new("ada", outreach_core::domain::IanaZone::UTC).unwrap(),
-        ada.id,
-        "api",
-        "team test",
-    )
-    .await
-    .unwrap();
+    let token = api_token(&conn, "ada").await;
 
     // The web app alone, and three daemons: four processes on one database.
     let mut web = command(&db, &mail, &["serve", "--without-scheduler", "--port", "0"])
@@ -503,19 +508,7 @@ async fn the_web_app_rides_out_a_postgres_outage_and_says_so_once() {
     let web = Running::new(web, "the web app");
 
     let conn = outreach_core::db::connect(&url).await.unwrap();
-    let tester = outreach_core::actor::find_user(&conn, "tester")
-        .await
-        .unwrap()
-        .unwrap();
-    let token = outreach_web::auth::issue_token(
-        &conn,
-        &outreach_core::Actor::new("tester", outreach_core::domain::IanaZone::UTC).unwrap(),
-        tester.id,
-        "api",
-        "outage test",
-    )
-    .await
-    .unwrap();
+    let token = api_token(&conn, "tester").await;
     conn.close().await.ok();
     let client = reqwest::Client::new();
     let attention = client

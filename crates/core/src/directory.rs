@@ -532,6 +532,29 @@ pub async fn add_contact(
     Ok(model)
 }
 
+/// The contacts with these ids, by id, read by key (a thousand ids a query).
+///
+/// # Errors
+/// Database errors.
+pub async fn contacts_by_id<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, contact::Model>> {
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(1_000) {
+        out.extend(
+            contact::Entity::find()
+                .filter(contact::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c)),
+        );
+    }
+    Ok(out)
+}
+
 /// Finds a contact by email, by name (any case) or by id (or its last characters).
 ///
 /// # Errors

@@ -20,7 +20,7 @@ use crate::domain::{
     required_text,
 };
 use crate::engagements::{self, EngagementInput, EngagementView};
-use crate::entities::{contact, meeting, meeting_participant, state, user};
+use crate::entities::{contact, meeting, meeting_participant, state};
 use crate::error::{Error, Result};
 use crate::ids;
 
@@ -106,36 +106,16 @@ pub async fn views<C: ConnectionTrait>(
         .chain(rows.iter().map(|m| m.owner_id))
         .collect();
     let iso3s: BTreeSet<String> = rows.iter().map(|m| m.iso3.clone()).collect();
-    let mut contacts: HashMap<Uuid, String> = HashMap::new();
-    for chunk in contact_ids
+    let contacts: HashMap<Uuid, String> = crate::directory::contacts_by_id(db, contact_ids)
+        .await?
         .into_iter()
-        .collect::<Vec<_>>()
-        .chunks(KEYS_PER_QUERY)
-    {
-        contacts.extend(
-            contact::Entity::find()
-                .filter(contact::Column::Id.is_in(chunk.to_vec()))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|c| (c.id, c.name)),
-        );
-    }
-    let mut users: HashMap<Uuid, String> = HashMap::new();
-    for chunk in user_ids
+        .map(|(id, c)| (id, c.name))
+        .collect();
+    let users: HashMap<Uuid, String> = crate::actor::users_by_id(db, user_ids)
+        .await?
         .into_iter()
-        .collect::<Vec<_>>()
-        .chunks(KEYS_PER_QUERY)
-    {
-        users.extend(
-            user::Entity::find()
-                .filter(user::Column::Id.is_in(chunk.to_vec()))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|u| (u.id, u.handle)),
-        );
-    }
+        .map(|(id, u)| (id, u.handle))
+        .collect();
     let states: HashMap<String, String> = state::Entity::find()
         .filter(state::Column::Iso3.is_in(iso3s))
         .all(db)

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use outreach_core::domain::{IanaZone, MeetingStatus};
-use outreach_core::entities::{contact, job, meeting, meeting_participant, user};
+use outreach_core::entities::{job, meeting, meeting_participant, user};
 use outreach_core::meetings::{self, MeetingInput, MeetingView};
 use outreach_core::outbox::{self, NewEmail};
 use outreach_core::{Actor, domain::EmailAddress};
@@ -71,29 +71,8 @@ pub async fn audience<C: ConnectionTrait>(db: &C, m: &meeting::Model) -> Result<
         .filter_map(|p| p.user_id)
         .filter(|u| *u != m.owner_id)
         .collect();
-    let mut contacts: std::collections::HashMap<Uuid, contact::Model> =
-        std::collections::HashMap::new();
-    for chunk in contact_ids.chunks(1_000) {
-        contacts.extend(
-            contact::Entity::find()
-                .filter(contact::Column::Id.is_in(chunk.to_vec()))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|c| (c.id, c)),
-        );
-    }
-    let mut users: std::collections::HashMap<Uuid, user::Model> = std::collections::HashMap::new();
-    for chunk in user_ids.chunks(1_000) {
-        users.extend(
-            user::Entity::find()
-                .filter(user::Column::Id.is_in(chunk.to_vec()))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|u| (u.id, u)),
-        );
-    }
+    let contacts = outreach_core::directory::contacts_by_id(db, contact_ids).await?;
+    let users = outreach_core::actor::users_by_id(db, user_ids).await?;
     let mut participants = Vec::new();
     for p in &parts {
         if let Some(c) = p.contact_id.and_then(|id| contacts.get(&id))
