@@ -67,6 +67,10 @@ impl DaemonConfig {
     }
 }
 
+/// How late a digest may still go out: a Monday-morning digest sent by lunchtime is still news;
+/// one a daemon reaches only the next day is recorded, not sent.
+const DIGEST_GRACE: chrono::TimeDelta = chrono::TimeDelta::hours(12);
+
 /// A task that stops when this is dropped: a job's lease renewal ends with the job, also when
 /// the job's handler panics (a renewal that outlived it would keep the job "running" forever).
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -138,10 +142,11 @@ impl Daemon {
         self.run_batch(&stop).await
     }
 
-    /// Claims a batch and runs it in groups spread over the workers. While the groups run, the
-    /// next batch is claimed as soon as fewer groups wait than there are workers (and the last
-    /// claim came back full), so no worker sits idle between batches under a burst. Each batch
-    /// shares one [`BatchCache`] among its jobs.
+    /// Claims a batch and runs it in groups spread over the workers. On PostgreSQL, while the
+    /// groups run, the next batch is claimed as soon as fewer groups wait than there are workers
+    /// (and the last claim came back full), so no worker sits idle between batches under a burst;
+    /// on SQLite (one writer) the next claim follows the last group. Each batch shares one
+    /// [`BatchCache`] among its jobs, read ahead at claim time.
     async fn run_batch(&self, stop: &Arc<AtomicBool>) -> Result<usize> {
         let workers = self.cfg.workers as usize;
         let permits = Arc::new(Semaphore::new(workers));
@@ -155,10 +160,13 @@ impl Daemon {
         let mut unstarted = Vec::new();
         let mut failed = None;
         loop {
+            // On SQLite a claim made while a group's transaction holds the one write lock would
+            // only sleep in SQLite's busy handler: there the next batch waits for the last.
             if more
                 && failed.is_none()
                 && !stop.load(Ordering::SeqCst)
                 && waiting.load(Ordering::SeqCst) < workers
+                && (set.is_empty() || self.db.get_database_backend() == DbBackend::Postgres)
             {
                 let batch = match jobs::claim(
                     &self.db,
@@ -289,20 +297,7 @@ impl Daemon {
         metrics::histogram!("outreach_job_lateness_seconds", "kind" => job.kind.clone())
             .record(late);
         let Some(handler) = self.registry.get(&job.kind) else {
-            let msg = format!("no handler for job kind '{}'", job.kind);
-            warn!(job = %job.id, kind = %job.kind, "job dead-lettered: no handler for its kind");
-            self.patiently(|| {
-                jobs::fail(
-                    &self.db,
-                    &job,
-                    &self.cfg.owner,
-                    &msg,
-                    true,
-                    self.cfg.retry_base,
-                )
-            })
-            .await?;
-            return Ok(());
+            return self.dead_letter_unknown_kind(&job).await;
         };
         let tx = match outreach_core::db::begin(&self.db).await {
             Ok(tx) => tx,
@@ -406,6 +401,25 @@ impl Daemon {
         }
     }
 
+    /// Dead-letters a job no handler of this daemon knows (a kind from a newer version, or a typo
+    /// in a test), with the reason in its `last_error`.
+    async fn dead_letter_unknown_kind(&self, job: &job::Model) -> Result<()> {
+        let msg = format!("no handler for job kind '{}'", job.kind);
+        warn!(job = %job.id, kind = %job.kind, "job dead-lettered: no handler for its kind");
+        self.patiently(|| {
+            jobs::fail(
+                &self.db,
+                job,
+                &self.cfg.owner,
+                &msg,
+                true,
+                self.cfg.retry_base,
+            )
+        })
+        .await?;
+        Ok(())
+    }
+
     /// Gives a job back to the queue without counting its attempt: the database was busy.
     async fn postpone(&self, job: &job::Model, error: &str) -> Result<()> {
         self.patiently(|| jobs::postpone(&self.db, job, &self.cfg.owner))
@@ -459,19 +473,7 @@ impl Daemon {
             if self.registry.get(&job.kind).is_some() {
                 remaining.push(job);
             } else {
-                let msg = format!("no handler for job kind '{}'", job.kind);
-                warn!(job = %job.id, kind = %job.kind, "job dead-lettered: no handler for its kind");
-                self.patiently(|| {
-                    jobs::fail(
-                        &self.db,
-                        &job,
-                        &self.cfg.owner,
-                        &msg,
-                        true,
-                        self.cfg.retry_base,
-                    )
-                })
-                .await?;
+                self.dead_letter_unknown_kind(&job).await?;
             }
         }
         let heartbeat = self.renew_while_running(remaining.iter().map(|j| j.id).collect());
@@ -619,6 +621,16 @@ impl Daemon {
             job.max_attempts = self.workflows.max_attempts;
             job.subject = Some(("schedule".to_owned(), rule.name.clone()));
             job.rule = Some(rule.name.clone());
+            // A digest is news about its week: one whose slot passed long before any daemon got
+            // to it (they were all down) is recorded as not sent, like every stale reminder. The
+            // sweep is housekeeping and always runs.
+            let stale = matches!(rule.job, ScheduledJob::WeeklyDigest) && now - slot > DIGEST_GRACE;
+            if stale {
+                jobs::skip_passed(&tx, job).await?;
+                tx.commit().await?;
+                info!(schedule = %rule.name, slot = %slot, "cron slot not fired: its time had passed long before a daemon ran");
+                continue;
+            }
             if jobs::enqueue(&tx, job).await? {
                 fired += 1;
             }

@@ -619,13 +619,23 @@ async fn digests_keep_local_time_across_dst_and_fire_once_after_downtime(db: &Te
     assert!(fired.contains(&utc("2026-04-01T06:00:00Z")));
     assert!(fired.contains(&utc("2026-04-01T00:30:00Z")));
     // In winter 08:00 Paris is 07:00 UTC.
-    // (Months down: each schedule fires once, for its latest missed slot.)
-    assert_eq!(a.fire_cron(utc("2026-12-01T06:59:00Z")).await.unwrap(), 2);
+    // (Months down: each schedule's latest missed slot is taken once; the sweep runs, the
+    // digest, a day late, is recorded as not sent: its time had passed.)
+    assert_eq!(a.fire_cron(utc("2026-12-01T06:59:00Z")).await.unwrap(), 1);
     assert!(
         cron_jobs(&conn)
             .await
             .contains(&utc("2026-11-30T07:00:00Z"))
     );
+    let late_digest = job::Entity::find()
+        .filter(job::Column::SubjectKind.eq("schedule"))
+        .filter(job::Column::RunAt.eq(utc("2026-11-30T07:00:00Z")))
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(late_digest.status, "skipped");
+    assert_eq!(late_digest.last_error.as_deref(), Some(jobs::PASSED));
     assert_eq!(a.fire_cron(utc("2026-12-01T07:00:01Z")).await.unwrap(), 1);
     assert!(
         cron_jobs(&conn)
