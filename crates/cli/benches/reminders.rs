@@ -178,7 +178,9 @@ async fn raw_update_rate(conn: &DatabaseConnection, n: usize) -> f64 {
     )
     .await
     .unwrap();
-    conn.execute_unprepared("DELETE FROM bench_counter").await.unwrap();
+    conn.execute_unprepared("DELETE FROM bench_counter")
+        .await
+        .unwrap();
     conn.execute_unprepared("INSERT INTO bench_counter (id, n) VALUES (1, 0)")
         .await
         .unwrap();
