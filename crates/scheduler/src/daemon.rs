@@ -67,6 +67,9 @@ impl DaemonConfig {
     }
 }
 
+/// How many batches one round of claims may take before the loop comes round again.
+const ROUND_BATCHES: usize = 16;
+
 /// How late a digest may still go out: a Monday-morning digest sent by lunchtime is still news;
 /// one a daemon reaches only the next day is recorded, not sent.
 const DIGEST_GRACE: chrono::TimeDelta = chrono::TimeDelta::hours(12);
@@ -131,9 +134,9 @@ impl Daemon {
         self.wake.clone()
     }
 
-    /// Claims due jobs in batches and runs them until a claim comes back short; returns how many
-    /// jobs it claimed (0 when nothing was due), so tests and `--once` can drain the queue
-    /// without sleeping.
+    /// Claims due jobs in batches and runs them until a claim comes back short (or
+    /// `ROUND_BATCHES` batches were taken); returns how many jobs it claimed (0 when nothing was
+    /// due), so tests and `--once` can drain the queue without sleeping.
     ///
     /// # Errors
     /// Database errors while claiming or recording results.
@@ -162,9 +165,12 @@ impl Daemon {
         loop {
             // On SQLite a claim made while a group's transaction holds the one write lock would
             // only sleep in SQLite's busy handler: there the next batch waits for the last.
+            // At most `ROUND_BATCHES` claims a round, so a long backlog still lets the loop fire
+            // cron schedules and bury abandoned jobs between rounds.
             if more
                 && failed.is_none()
                 && !stop.load(Ordering::SeqCst)
+                && claimed < ROUND_BATCHES * self.cfg.batch_size as usize
                 && waiting.load(Ordering::SeqCst) < workers
                 && (set.is_empty() || self.db.get_database_backend() == DbBackend::Postgres)
             {
