@@ -528,17 +528,33 @@ pub async fn bind(
 /// How often [`watch_database`] asks the database whether it answers.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
 
-/// Asks the database every second whether it answers, while the app serves. A lost database
-/// is logged once at warn (requests meanwhile answer 503 and log nothing of their own), its
-/// return once at info; the check itself opens a fresh connection, so the pool is working
-/// again within a second of the server being back, before the next request needs it.
+/// Asks a PostgreSQL server every second whether it answers, while the app serves. A lost
+/// server is logged once at warn (requests meanwhile answer 503 and log nothing of their own),
+/// its return once at info. The probe has a connection of its own, so a pool busy with requests
+/// is never taken for an outage; on the server's return it also asks through the app's pool,
+/// which then opens fresh connections before the next request needs them. (A SQLite file does
+/// not go away the way a server does: nothing to watch.)
 async fn watch_database(db: DatabaseConnection) {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return;
+    }
+    let options = (*db.get_postgres_connection_pool().connect_options()).clone();
+    let probe = sea_orm::sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .acquire_timeout(WATCH_EVERY)
+        .connect_lazy_with(options);
     let mut lost: Option<std::time::Instant> = None;
     loop {
         tokio::time::sleep(WATCH_EVERY).await;
-        let answer = tokio::time::timeout(WATCH_EVERY, db.execute_unprepared("SELECT 1")).await;
+        let answer = tokio::time::timeout(
+            WATCH_EVERY,
+            sea_orm::sqlx::query("SELECT 1").execute(&probe),
+        )
+        .await;
         match (answer, lost) {
             (Ok(Ok(_)), Some(since)) => {
+                let _ = tokio::time::timeout(WATCH_EVERY, db.execute_unprepared("SELECT 1")).await;
                 tracing::info!(
                     down_secs = since.elapsed().as_secs(),
                     "the database answers again; pages and the API work as before"
