@@ -657,7 +657,15 @@ async fn each_outcome_is_recorded_as_its_reply_arrives(db: &TestDb) {
         .expect("the fast message is recorded before the slow one is answered");
     let mut statuses = [ra.status.as_str(), rb.status.as_str()];
     statuses.sort_unstable();
-    assert_eq!(statuses, [status::SENDING, status::SENT]);
+    assert_eq!(
+        statuses,
+        [status::SENDING, status::SENT],
+        "{:?} {:?} / {:?} {:?}",
+        ra.last_error,
+        ra.smtp_reply,
+        rb.last_error,
+        rb.smtp_reply
+    );
     assert_eq!(
         smtp.in_flight(),
         1,
