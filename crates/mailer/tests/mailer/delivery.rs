@@ -660,11 +660,17 @@ async fn each_outcome_is_recorded_as_its_reply_arrives(db: &TestDb) {
     assert_eq!(
         statuses,
         [status::SENDING, status::SENT],
-        "{:?} {:?} / {:?} {:?}",
+        "{:?} {:?} {:?} / {:?} {:?} {:?}; received {:?}",
         ra.last_error,
         ra.smtp_reply,
+        ra.lease_owner,
         rb.last_error,
-        rb.smtp_reply
+        rb.smtp_reply,
+        rb.lease_owner,
+        smtp.received()
+            .iter()
+            .map(|m| m.rcpt_to.clone())
+            .collect::<Vec<_>>()
     );
     assert_eq!(
         smtp.in_flight(),
