@@ -11,7 +11,9 @@ use outreach_mailer::{deliver_once, ledger};
 use outreach_testkit::TestDb;
 use outreach_testkit::db_test;
 use outreach_testkit::smtp::{Reply, SmtpServer, free_port};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+};
 
 use crate::helpers::{
     WAIT, drain, drain_beside_others, info, mailer, open, parse, plan_meeting, queue, recipient,
@@ -645,7 +647,16 @@ async fn each_outcome_is_recorded_as_its_reply_arrives(db: &TestDb) {
     let round = tokio::spawn(async move { deliver_once(&round_db, &round_mailer).await });
     let one_sent = async {
         loop {
-            let (ra, rb) = (row(&conn, a).await, row(&conn, b).await);
+            // Both rows in one query, one snapshot: read one after the other, the round could
+            // claim and send both between the two reads, and a row read before the claim would
+            // look untouched beside one already sent.
+            let rows = outbox::Entity::find()
+                .filter(outbox::Column::Id.is_in([a, b]))
+                .all(&conn)
+                .await
+                .unwrap();
+            let ra = rows.iter().find(|r| r.id == a).unwrap().clone();
+            let rb = rows.iter().find(|r| r.id == b).unwrap().clone();
             if ra.status == status::SENT || rb.status == status::SENT {
                 return (ra, rb);
             }
