@@ -99,17 +99,6 @@ pub struct RunContext {
     pub batch: Arc<BatchCache>,
 }
 
-impl RunContext {
-    /// A context for one job run on its own (its own batch).
-    pub fn new(workflows: Arc<Workflows>, now: DateTime<Utc>) -> Self {
-        Self {
-            workflows,
-            now,
-            batch: Arc::default(),
-        }
-    }
-}
-
 /// What the jobs of one claimed batch share. A meeting's reminders to its participants come due
 /// together, so a batch often holds dozens of jobs for one meeting: its details (title, place,
 /// owner, participants' names) are read once per batch. Keyed by the meeting's version, which
