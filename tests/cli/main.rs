@@ -12,6 +12,7 @@ use serde_json::Value;
 
 mod accounts;
 mod backup;
+mod contract;
 mod letters;
 mod mail;
 mod ops;

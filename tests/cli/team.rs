@@ -15,15 +15,15 @@ use serde_json::{Value, json};
 use super::{command, json as outreach_json, ok};
 
 /// A process that is stopped (SIGTERM, then waited for) when the test ends, also on failure.
-struct Running(Option<Child>, &'static str);
+pub(super) struct Running(Option<Child>, &'static str);
 
 impl Running {
-    fn new(child: Child, what: &'static str) -> Self {
+    pub(super) fn new(child: Child, what: &'static str) -> Self {
         Self(Some(child), what)
     }
 
     /// Sends SIGTERM and waits; the process must exit cleanly.
-    fn stop(mut self) {
+    pub(super) fn stop(mut self) {
         let mut child = self.0.take().unwrap();
         terminate(&child);
         let status = child.wait().unwrap();
@@ -41,7 +41,7 @@ impl Drop for Running {
 }
 
 /// An API token for the staff member `handle`, issued as they would from their Account page.
-async fn api_token(conn: &sea_orm::DatabaseConnection, handle: &str) -> String {
+pub(super) async fn api_token(conn: &sea_orm::DatabaseConnection, handle: &str) -> String {
     let user = outreach_core::actor::find_user(conn, handle)
         .await
         .unwrap()

@@ -764,19 +764,12 @@ impl Out {
     }
 }
 
-fn org_json(o: &organisation::Model) -> serde_json::Value {
-    serde_json::json!({
-        "id": o.id, "name": o.name, "kind": o.kind, "iso3": o.iso3, "email": o.email,
-        "website": o.website, "icbl_member": o.icbl_member, "notes": o.notes,
-    })
+fn org_json(o: &organisation::Model) -> outreach_core::directory::OrganisationRecord {
+    o.into()
 }
 
-fn contact_json(c: &contact::Model) -> serde_json::Value {
-    serde_json::json!({
-        "id": c.id, "name": c.name, "title": c.title, "role": c.role,
-        "organisation_id": c.organisation_id, "iso3": c.iso3, "email": c.email,
-        "languages": c.languages.split(',').collect::<Vec<_>>(), "time_zone": c.time_zone, "phone": c.phone,
-    })
+fn contact_json(c: &contact::Model) -> outreach_core::directory::ContactRecord {
+    c.into()
 }
 
 impl Out {

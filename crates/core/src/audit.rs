@@ -105,3 +105,32 @@ pub async fn search_for<C: ConnectionTrait>(
     crate::actor::require_admin_once_set_up(db, reader, "read the audit log").await?;
     search(db, actor, action, offset, limit).await
 }
+
+/// An audit record as the API shows it: the change (`detail`) as the JSON object it was recorded
+/// as (or its text, for a record written before details were JSON).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: uuid::Uuid,
+    pub at: chrono::DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub detail: serde_json::Value,
+}
+
+impl From<audit_log::Model> for AuditEntry {
+    fn from(r: audit_log::Model) -> Self {
+        let detail = serde_json::from_str::<serde_json::Value>(&r.detail)
+            .unwrap_or(serde_json::Value::String(r.detail));
+        Self {
+            id: r.id,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            entity: r.entity,
+            entity_id: r.entity_id,
+            detail,
+        }
+    }
+}

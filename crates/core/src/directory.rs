@@ -450,10 +450,17 @@ pub(crate) async fn insert_contact<C: ConnectionTrait>(
                 None => resolve_organisation(db, o).await,
             }
             .map_err(|e| match e {
-                Error::NotFound { .. } => Error::invalid(
+                // In a file, the row's column is named; a single contact's missing
+                // organisation is a record not found (the API's 404).
+                Error::NotFound { .. } if known.is_some() => Error::invalid(
                     "organisation",
                     format!("no organisation is named '{o}'; add it first or import organisations"),
                 ),
+                Error::NotFound { what, given, .. } => Error::NotFound {
+                    what,
+                    given,
+                    hint: "; add it first or import organisations".into(),
+                },
                 other => other,
             })?,
         ),
@@ -711,7 +718,7 @@ fn parse_amount(given: &str) -> Result<i64> {
 }
 
 /// A grant with its report deadlines.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GrantView {
     pub id: Uuid,
     pub organisation: String,
@@ -1178,5 +1185,72 @@ mod tests {
         assert_eq!(parse_languages(None).unwrap(), "en");
         let err = parse_languages(Some("french")).unwrap_err().to_string();
         assert!(err.starts_with("languages: 'french'"), "{err}");
+    }
+}
+
+/// A contact as the CLI's `--json` and the API show it: one shape for every front end.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ContactRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub title: Option<String>,
+    pub role: Option<String>,
+    pub organisation_id: Option<Uuid>,
+    pub iso3: Option<String>,
+    pub email: Option<String>,
+    /// ISO 639-1 codes, preferred first.
+    pub languages: Vec<String>,
+    pub time_zone: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl From<&contact::Model> for ContactRecord {
+    fn from(c: &contact::Model) -> Self {
+        Self {
+            id: c.id,
+            name: c.name.clone(),
+            title: c.title.clone(),
+            role: c.role.clone(),
+            organisation_id: c.organisation_id,
+            iso3: c.iso3.clone(),
+            email: c.email.clone(),
+            languages: c
+                .languages
+                .split(',')
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            time_zone: c.time_zone.clone(),
+            phone: c.phone.clone(),
+        }
+    }
+}
+
+/// An organisation as the CLI's `--json` and the API show it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OrganisationRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub iso3: Option<String>,
+    pub email: Option<String>,
+    pub website: Option<String>,
+    pub icbl_member: bool,
+    pub notes: Option<String>,
+}
+
+impl From<&organisation::Model> for OrganisationRecord {
+    fn from(o: &organisation::Model) -> Self {
+        Self {
+            id: o.id,
+            name: o.name.clone(),
+            kind: o.kind.clone(),
+            iso3: o.iso3.clone(),
+            email: o.email.clone(),
+            website: o.website.clone(),
+            icbl_member: o.icbl_member,
+            notes: o.notes.clone(),
+        }
     }
 }

@@ -43,7 +43,7 @@ pub struct EngagementInput {
 }
 
 /// An engagement with its participants' names, for timelines and JSON.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EngagementView {
     pub id: Uuid,
     pub iso3: String,
@@ -128,12 +128,9 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     };
     let mut contacts = Vec::new();
     for w in &input.with {
-        let c = resolve_contact(db, w).await.map_err(|e| match e {
-            Error::NotFound { given, hint, .. } => {
-                Error::invalid("with", format!("no contact matches '{given}'{hint}"))
-            }
-            other => other,
-        })?;
+        // A contact that does not exist is a record not found (the API's 404), with the
+        // directory's hint; the engagement form shows it beside the participants.
+        let c = resolve_contact(db, w).await?;
         if !contacts.iter().any(|x: &contact::Model| x.id == c.id) {
             contacts.push(c);
         }

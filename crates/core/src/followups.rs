@@ -31,7 +31,7 @@ pub struct FollowUpInput {
     pub meeting: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FollowUpView {
     pub id: Uuid,
     pub iso3: String,

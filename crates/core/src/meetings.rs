@@ -41,7 +41,7 @@ pub struct MeetingInput {
 }
 
 /// A meeting as people read it: times in its own zone and in the reader's.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MeetingView {
     pub id: Uuid,
     pub iso3: String,

@@ -26,7 +26,7 @@ pub struct SignalInput {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SignalView {
     pub id: Uuid,
     pub iso3: String,

@@ -103,7 +103,7 @@ pub async fn treaties<C: ConnectionTrait>(db: &C) -> Result<Vec<treaty::Model>> 
 }
 
 /// One state with its derived status.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StateStatus {
     pub iso3: String,
     pub name: String,

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::domain::TreatyEventKind;
 
 /// The derived status of one state under one treaty on one date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Deposited, no withdrawal notice pending.

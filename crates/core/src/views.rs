@@ -21,7 +21,7 @@ use crate::refdata::TREATIES;
 use crate::signals::{self, SignalView};
 use crate::status::{Status, StatusFilter, TreatyRecord};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TreatyEventView {
     pub treaty: String,
     pub event: String,
@@ -31,7 +31,7 @@ pub struct TreatyEventView {
     pub note: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TreatyStatusView {
     pub treaty: String,
     pub status: Status,
@@ -41,7 +41,7 @@ pub struct TreatyStatusView {
     pub status_since: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ContactView {
     pub id: Uuid,
     pub name: String,
@@ -52,7 +52,7 @@ pub struct ContactView {
     pub languages: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrganisationView {
     pub id: Uuid,
     pub name: String,
@@ -62,7 +62,7 @@ pub struct OrganisationView {
 }
 
 /// Everything outreach knows about one state, as of one date.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StateProfile {
     pub iso3: String,
     pub iso2: String,
@@ -247,7 +247,7 @@ pub async fn profile_with<C: ConnectionTrait>(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NextMeeting {
     pub id: Uuid,
     pub title: String,
@@ -257,7 +257,7 @@ pub struct NextMeeting {
 }
 
 /// One line of the attention list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AttentionRow {
     pub iso3: String,
     pub name: String,

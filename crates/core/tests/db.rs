@@ -798,12 +798,20 @@ async fn an_engagement_with_an_unknown_contact_or_a_bad_field_writes_nothing_che
         },
     )
     .await;
+    // A contact that does not exist is a record not found, named in the message.
     match unknown_contact {
-        Err(Error::Invalid { field, message }) => {
-            assert_eq!(field, "with");
-            assert!(message.contains("nobody@example.org"), "{message}");
+        Err(
+            e @ Error::NotFound {
+                what: "contact", ..
+            },
+        ) => {
+            let message = e.to_string();
+            assert!(
+                message.contains("no contact matches 'nobody@example.org'"),
+                "{message}"
+            );
         }
-        other => panic!("expected Error::Invalid, got {other:?}"),
+        other => panic!("expected Error::NotFound, got {other:?}"),
     }
 
     let bad_stance = engagements::log(

@@ -103,7 +103,7 @@ impl Letters {
 }
 
 /// One version of a letter.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VersionView {
     pub version: i32,
     pub author: String,
@@ -114,7 +114,7 @@ pub struct VersionView {
 }
 
 /// A letter as people read it, with its current text and (in `show`) every version.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LetterView {
     pub id: Uuid,
     pub short_id: String,

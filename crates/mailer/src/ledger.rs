@@ -91,7 +91,7 @@ pub async fn queue_test(
 }
 
 /// One outbox message.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OutboxEntry {
     pub id: Uuid,
     pub status: String,
@@ -183,7 +183,7 @@ pub async fn undeliverable(db: &DatabaseConnection) -> Result<Vec<undeliverable_
 }
 
 /// What `requeue` did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Requeued {
     pub entry: OutboxEntry,
     /// The address whose permanent refusal was lifted, if it had one.

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::error::Result;
 
 /// One reminder and what became of it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LedgerLine {
     pub job_id: Uuid,
     pub kind: String,

@@ -221,7 +221,7 @@ fn wanted(
 }
 
 /// What planning did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PlanReport {
     pub planned: usize,
     /// Reminders not planned because their time had passed or came before the rule took effect.
@@ -431,7 +431,7 @@ pub async fn cancel_meeting(
 }
 
 /// One line of a dry run: who a rule would remind, when, in which zone, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DryRunLine {
     pub rule: String,
     /// `meeting_reminder`, `follow_up_reminder`, `grant_report_reminder` or `outcome_nudge`.

@@ -5,23 +5,23 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::routing::Routes;
 use crate::{AppState, CsrfForm, PageResult, User, WebError, auth};
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/account", get(account))
-        .route("/account/password", post(change_password))
-        .route("/account/tokens", post(create_token))
-        .route("/account/tokens/{prefix}/revoke", post(revoke_token))
-        .route("/account/calendar", post(reset_calendar))
+pub fn routes() -> Routes {
+    crate::page_routes! {
+        "/account" => get(account),
+        "/account/password" => post(change_password),
+        "/account/tokens" => post(create_token),
+        "/account/tokens/{prefix}/revoke" => post(revoke_token),
+        "/account/calendar" => post(reset_calendar),
+    }
 }
 
 /// The longest token name accepted.

@@ -4,17 +4,16 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use outreach_core::actor::{self, UserInput};
 use outreach_core::{Error as CoreError, audit};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::dashboard::{enc, message_of};
+use crate::routing::Routes;
 use crate::{AppState, PageResult, Role, User};
 
 /// Audit records a page.
@@ -22,15 +21,16 @@ const PAGE: u64 = 100;
 
 const ROLES: [&str; 3] = ["staff", "coordinator", "admin"];
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/audit", get(audit_page))
-        .route("/users", get(users_page).post(save_user))
-        .route("/users/password", post(save_password))
-        .route("/users/{handle}/disable", post(disable_user))
-        .route("/users/{handle}/enable", post(enable_user))
-        .route("/users/{handle}/tokens", get(tokens_page))
-        .route("/users/{handle}/tokens/revoke", post(revoke_tokens))
+pub fn routes() -> Routes {
+    crate::page_routes! {
+        "/audit" => get(audit_page),
+        "/users" => get(users_page).post(save_user),
+        "/users/password" => post(save_password),
+        "/users/{handle}/disable" => post(disable_user),
+        "/users/{handle}/enable" => post(enable_user),
+        "/users/{handle}/tokens" => get(tokens_page),
+        "/users/{handle}/tokens/revoke" => post(revoke_tokens),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -5,70 +5,241 @@
 //!
 //! Errors are `{"error": {"code", "message", "field"}}`; a body that is not JSON, or a field of the
 //! wrong type, is a 400 with code `invalid` naming the field ([`Body`]). `/api/openapi.json`
-//! describes every route (the file `crates/web/openapi.json`, compiled in).
+//! describes every route: the document is derived from the handlers' `#[utoipa::path]`, their
+//! input and view types and the router itself (utoipa-axum), so it cannot drift from the code.
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use outreach_core::directory::{self, ContactInput, GrantInput, OrganisationInput};
+use outreach_core::audit::AuditEntry;
+use outreach_core::directory::{
+    self, ContactInput, ContactRecord, GrantInput, GrantView, OrganisationInput, OrganisationRecord,
+};
 use outreach_core::domain::parse_date;
-use outreach_core::engagements::{self, EngagementInput};
-use outreach_core::followups::{self, FollowUpInput};
-use outreach_core::meetings::{self, MeetingInput};
+use outreach_core::engagements::{self, EngagementInput, EngagementView};
+use outreach_core::followups::{self, FollowUpInput, FollowUpView};
+use outreach_core::meetings::{self, MeetingInput, MeetingView};
+use outreach_core::states::StateStatus;
 use outreach_core::status::StatusFilter;
+use outreach_core::views::{AttentionRow, StateProfile};
 use outreach_core::{audit, states, views};
-use outreach_letters::drafts::{self, DraftRequest};
+use outreach_letters::drafts::{self, DraftRequest, LetterView};
+use outreach_mailer::ledger::{OutboxEntry, Requeued};
 use outreach_scheduler::planner;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::rules::RulesView;
 use crate::{ApiError, ApiResult, ApiUser, AppState, Role, WebError};
 
-/// The OpenAPI 3.1 document, served at `/api/openapi.json`.
-pub const OPENAPI: &str = include_str!("../openapi.json");
+/// The API's routes, each from its handler's `#[utoipa::path]`, with the OpenAPI document they
+/// make.
+pub fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(openapi))
+        .routes(routes!(api_states))
+        .routes(routes!(api_state))
+        .routes(routes!(api_attention))
+        .routes(routes!(list_engagements, log_engagement))
+        .routes(routes!(list_meetings, schedule_meeting))
+        .routes(routes!(show_meeting))
+        .routes(routes!(reschedule_meeting))
+        .routes(routes!(cancel_meeting))
+        .routes(routes!(meeting_held))
+        .routes(routes!(list_follow_ups, add_follow_up))
+        .routes(routes!(follow_up_done))
+        .routes(routes!(list_letters, draft_letter))
+        .routes(routes!(show_letter))
+        .routes(routes!(submit_letter))
+        .routes(routes!(approve_letter))
+        .routes(routes!(edit_letter))
+        .routes(routes!(letter_sent))
+        .routes(routes!(export_letter))
+        .routes(routes!(outbox))
+        .routes(routes!(requeue))
+        .routes(routes!(add_contact))
+        .routes(routes!(add_organisation))
+        .routes(routes!(add_grant))
+        .routes(routes!(api_rules))
+        .routes(routes!(audit_log))
+}
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/api/openapi.json", get(openapi))
-        .route("/api/v1/states", get(api_states))
-        .route("/api/v1/states/{state}", get(api_state))
-        .route("/api/v1/attention", get(api_attention))
-        .route(
-            "/api/v1/engagements",
-            get(list_engagements).post(log_engagement),
+/// The document's frame: what the API is, how to authenticate, the error shape. The paths and
+/// schemas are added by [`routes`].
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "outreach API",
+        version = "1",
+        description = "The JSON API of the outreach web app: everything the pages do, for scripts. \
+            Authenticate with an API token made on /account (`Authorization: Bearer TOKEN`), or with \
+            the session cookie of a signed-in browser, in which case every write (POST) must carry the \
+            session's CSRF token in `X-CSRF-Token`. Errors are `{\"error\": {\"code\", \"message\", \
+            \"field\"}}`. Ids may be given in full or by their last 8 characters."
+    ),
+    servers((url = "/")),
+    components(schemas(ErrorBody, ErrorDetail, ErrorCode)),
+    tags(
+        (name = "states"), (name = "engagements"), (name = "directory"), (name = "meetings"),
+        (name = "follow-ups"), (name = "letters"), (name = "mail"), (name = "rules"),
+        (name = "audit"), (name = "meta")
+    )
+)]
+struct ApiDoc;
+
+/// What the derives cannot say, added once every route is in: the security schemes, and the
+/// errors every operation may answer.
+pub(crate) fn complete(doc: &mut utoipa::openapi::OpenApi) {
+    {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+        };
+        let components = doc.components.get_or_insert_with(Default::default);
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.description =
+            Some("An API token made on /account (shown once). Revoke it there.".into());
+        components.add_security_scheme("bearerToken", SecurityScheme::Http(bearer));
+        components.add_security_scheme(
+            "sessionCookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "The session cookie set by signing in on /login.",
+            ))),
+        );
+        components.add_security_scheme(
+            "csrfHeader",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-CSRF-Token",
+                "With the session cookie, every write must send the session's CSRF token (the \
+                 `csrf` hidden field of any page).",
+            ))),
+        );
+        doc.security = Some(vec![
+            SecurityRequirement::new("bearerToken", Vec::<String>::new()),
+            SecurityRequirement::new("sessionCookie", Vec::<String>::new())
+                .add("csrfHeader", Vec::<String>::new()),
+        ]);
+        for item in doc.paths.paths.values_mut() {
+            for op in [
+                item.get.as_mut(),
+                item.post.as_mut(),
+                item.put.as_mut(),
+                item.patch.as_mut(),
+                item.delete.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for (status, what) in ERRORS {
+                    op.responses
+                        .responses
+                        .entry((*status).to_owned())
+                        .or_insert_with(|| error_response(what));
+                }
+                // A parameter whose schema is written by hand (`schema_with`) loses `required`
+                // in the derive: a path parameter always is, and so is each in REQUIRED_QUERY.
+                let id = op.operation_id.clone();
+                for p in op.parameters.iter_mut().flatten() {
+                    let utoipa::openapi::RefOr::T(p) = p else {
+                        continue;
+                    };
+                    if p.parameter_in == ParameterIn::Path
+                        || REQUIRED_QUERY.contains(&(id.as_deref(), p.name.as_str()))
+                    {
+                        p.required = utoipa::openapi::Required::True;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The query parameters without which an operation is refused.
+const REQUIRED_QUERY: &[(Option<&str>, &str)] = &[(Some("listEngagements"), "state")];
+
+/// The errors any operation may answer, with what each means.
+const ERRORS: &[(&str, &str)] = &[
+    (
+        "400",
+        "A bad field, named in `field` (codes `invalid`, `unknown_state`).",
+    ),
+    (
+        "401",
+        "No session cookie and no valid API token (code `unauthenticated`).",
+    ),
+    (
+        "403",
+        "Your role does not allow this (code `forbidden`), or a cookie-authenticated write \
+         without `X-CSRF-Token` (code `csrf`).",
+    ),
+    ("404", "No such record (code `not_found`)."),
+    (
+        "409",
+        "Not possible as the records stand: a duplicate, a record in the wrong state, a name \
+         that matches several records (code `ambiguous`), a letter whose template needs what \
+         the directory lacks (code `conflict`).",
+    ),
+    (
+        "503",
+        "The database cannot be reached just now; nothing was read or saved (code `unavailable`).",
+    ),
+];
+
+fn error_response(
+    description: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::response::Response> {
+    utoipa::openapi::ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            utoipa::openapi::ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("Error")))
+                .build(),
         )
-        .route(
-            "/api/v1/meetings",
-            get(list_meetings).post(schedule_meeting),
-        )
-        .route("/api/v1/meetings/{id}", get(show_meeting))
-        .route("/api/v1/meetings/{id}/reschedule", post(reschedule_meeting))
-        .route("/api/v1/meetings/{id}/cancel", post(cancel_meeting))
-        .route("/api/v1/meetings/{id}/held", post(meeting_held))
-        .route(
-            "/api/v1/follow-ups",
-            get(list_follow_ups).post(add_follow_up),
-        )
-        .route("/api/v1/follow-ups/{id}/done", post(follow_up_done))
-        .route("/api/v1/letters", get(list_letters).post(draft_letter))
-        .route("/api/v1/letters/{id}", get(show_letter))
-        .route("/api/v1/letters/{id}/submit", post(submit_letter))
-        .route("/api/v1/letters/{id}/approve", post(approve_letter))
-        .route("/api/v1/letters/{id}/edit", post(edit_letter))
-        .route("/api/v1/letters/{id}/send", post(letter_sent))
-        .route("/api/v1/letters/{id}/export", post(export_letter))
-        .route("/api/v1/outbox", get(outbox))
-        .route("/api/v1/outbox/{id}/requeue", post(requeue))
-        .route("/api/v1/contacts", post(add_contact))
-        .route("/api/v1/organisations", post(add_organisation))
-        .route("/api/v1/grants", post(add_grant))
-        .route("/api/v1/rules", get(api_rules))
-        .route("/api/v1/audit", get(audit_log))
+        .build()
+        .into()
+}
+
+/// Every error the API answers: `{"error": {"code", "message", "field"}}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    /// What is wrong and how to fix it.
+    pub message: String,
+    /// The field at fault (a body field, a query parameter, `state`, or `body` for JSON that does
+    /// not parse).
+    pub field: Option<String>,
+}
+
+/// The stable machine code of an error.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    Invalid,
+    UnknownState,
+    Ambiguous,
+    InvalidCsv,
+    NotFound,
+    Conflict,
+    Forbidden,
+    Csrf,
+    Unauthenticated,
+    Unavailable,
+    Internal,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,12 +349,11 @@ fn letters_err(e: outreach_letters::Error) -> ApiError {
     match e {
         outreach_letters::Error::Core(c) => core(c),
         outreach_letters::Error::Database(d) => ApiError(WebError::Database(d)),
-        outreach_letters::Error::MissingFields { ref missing, .. } => {
-            let field = missing
-                .first()
-                .map_or_else(|| "state".to_owned(), |(f, _)| f.clone());
-            ApiError(WebError::invalid(&field, e.to_string()))
-        }
+        // The request is well formed; the directory lacks what the template needs (a
+        // recipient, a partner): not possible as the records stand.
+        outreach_letters::Error::MissingFields { .. } => ApiError(WebError::Core(
+            outreach_core::Error::Conflict(e.to_string()),
+        )),
         other => ApiError(WebError::Internal(other.to_string())),
     }
 }
@@ -239,24 +409,99 @@ async fn treaty_code(app: &AppState, given: Option<&str>) -> Result<String, ApiE
         .code)
 }
 
-async fn openapi(ApiUser(_user): ApiUser) -> Response {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        OPENAPI,
-    )
-        .into_response()
+#[utoipa::path(
+    get, path = "/api/openapi.json", tag = "meta", operation_id = "openapi",
+    summary = "This document: the API described in OpenAPI 3.1, derived from the code.",
+    responses((status = 200, description = "The OpenAPI document.", body = Object))
+)]
+async fn openapi(ApiUser(_user): ApiUser, State(app): State<Arc<AppState>>) -> ApiResult<Response> {
+    Ok(ok(document_for(&app)?))
+}
+
+/// The document as this server answers: the derived one, with the names this server's
+/// configuration defines (its letter templates and reminder rules) as the values those fields
+/// take.
+fn document_for(app: &AppState) -> ApiResult<serde_json::Value> {
+    static DOC: std::sync::OnceLock<Result<serde_json::Value, String>> = std::sync::OnceLock::new();
+    let doc =
+        DOC.get_or_init(|| serde_json::to_value(crate::app_routes().1).map_err(|e| e.to_string()));
+    let mut doc = doc
+        .clone()
+        .map_err(|e| WebError::Internal(format!("the OpenAPI document: {e}")))?;
+    let templates: Vec<String> = app
+        .letters
+        .templates
+        .list()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    let template = &mut doc["components"]["schemas"]["NewLetter"]["properties"]["template"];
+    template["enum"] = serde_json::json!(templates);
+    let mut rules = vec![String::new()];
+    rules.extend(planner::rule_names(&app.workflows));
+    if let Some(params) = doc["paths"]["/api/v1/rules"]["get"]["parameters"].as_array_mut() {
+        for p in params.iter_mut().filter(|p| p["name"] == "rule") {
+            p["schema"]["enum"] = serde_json::json!(rules);
+        }
+    }
+    Ok(doc)
 }
 
 // ---------------------------------------------------------------------------------------------
 // States
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StatesQuery {
+    #[param(schema_with = crate::schema::treaty)]
     treaty: Option<String>,
+    /// Which states: party (withdrawing included), not-party (signatories and withdrawn states
+    /// included), signatory, withdrawing, withdrawn; default all.
+    #[param(value_type = Option<StatusChoice>)]
     status: Option<String>,
+    /// YYYY-MM-DD; today in your zone when absent.
+    #[param(schema_with = crate::schema::date_param)]
     at: Option<String>,
 }
 
+/// A record in the path: its id, or its last 8 characters.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct IdPath {
+    #[param(schema_with = crate::schema::id)]
+    id: String,
+}
+
+/// A state in the path.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct StatePath {
+    /// ISO3 code or name, e.g. NPL or Nepal.
+    #[param(schema_with = crate::schema::state)]
+    state: String,
+}
+
+/// A filter on treaty status.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "kebab-case")]
+#[allow(dead_code)]
+enum StatusChoice {
+    All,
+    Party,
+    NotParty,
+    Signatory,
+    Withdrawing,
+    Withdrawn,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/states", tag = "states", operation_id = "listStates",
+    summary = "States with their treaty status on a date (as `outreach states`).",
+    params(StatesQuery),
+    responses((status = 200, description = "The states.", body = Vec<StateStatus>))
+)]
 async fn api_states(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -273,12 +518,22 @@ async fn api_states(
     Ok(ok(rows))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StateQuery {
+    #[param(schema_with = crate::schema::treaty)]
     treaty: Option<String>,
+    /// YYYY-MM-DD; today in your zone when absent.
+    #[param(schema_with = crate::schema::date_param)]
     at: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/states/{state}", tag = "states", operation_id = "getState",
+    summary = "A state's profile: status history, signals, contacts, organisations, grants, engagements, meetings, open follow-ups (as `outreach state show`).",
+    params(StatePath, StateQuery),
+    responses((status = 200, description = "The state's profile.", body = StateProfile))
+)]
 async fn api_state(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -304,11 +559,19 @@ async fn api_state(
     Ok(ok(profile))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct TreatyQuery {
+    #[param(schema_with = crate::schema::treaty)]
     treaty: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/attention", tag = "states", operation_id = "attention",
+    summary = "States not party, least recently engaged first (as `outreach attention`).",
+    params(TreatyQuery),
+    responses((status = 200, description = "The states, least recently engaged first.", body = Vec<AttentionRow>))
+)]
 async fn api_attention(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -321,14 +584,52 @@ async fn api_attention(
 // ---------------------------------------------------------------------------------------------
 // Engagements
 
-#[derive(Debug, Deserialize)]
+/// The values of the libraries' closed sets, for the document.
+static ENGAGEMENT_KINDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    outreach_core::domain::EngagementKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect()
+});
+static STANCES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    outreach_core::domain::Stance::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect()
+});
+static SENSITIVITIES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    outreach_core::domain::Sensitivity::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect()
+});
+static ORGANISATION_KINDS: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| {
+        outreach_core::domain::OrganisationKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect()
+    });
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct EngagementsQuery {
+    /// The state: ISO3 code or name (required), e.g. NPL or Nepal.
+    #[param(required = true, schema_with = crate::schema::state)]
     state: Option<String>,
+    /// Only the newest N (1 to 1000); without it every engagement of the state.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
 }
 
 /// One state's engagements, newest first: all of them, or with `?limit=N` the newest N (a state
 /// with tens of thousands is then quick to read).
+#[utoipa::path(
+    get, path = "/api/v1/engagements", tag = "engagements", operation_id = "listEngagements",
+    summary = "One state's engagements, newest first.",
+    params(EngagementsQuery),
+    responses((status = 200, description = "The engagements, newest first.", body = Vec<EngagementView>))
+)]
 async fn list_engagements(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -357,40 +658,52 @@ async fn list_engagements(
 }
 
 /// Contacts by email, name or id: a list, or one string.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 enum Names {
-    #[default]
-    None,
     One(String),
     Many(Vec<String>),
 }
 
 impl Names {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            Self::None => Vec::new(),
-            Self::One(s) => vec![s],
-            Self::Many(v) => v,
+    fn into_vec(names: Option<Self>) -> Vec<String> {
+        match names {
+            None => Vec::new(),
+            Some(Self::One(s)) => vec![s],
+            Some(Self::Many(v)) => v,
         }
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewEngagement {
+    #[schema(schema_with = crate::schema::state)]
     state: String,
+    #[schema(schema_with = fields::engagement_kind)]
     kind: String,
+    #[schema(schema_with = crate::schema::past_date)]
     date: Option<String>,
+    #[schema(schema_with = fields::optional_paragraphs_4000)]
     summary: Option<String>,
+    #[schema(schema_with = fields::optional_paragraphs_4000)]
     outcome: Option<String>,
+    #[schema(schema_with = fields::stance)]
     stance: Option<String>,
-    #[serde(default)]
-    with: Names,
+    /// Contacts by email, name or id: one, or a list.
+    #[schema(schema_with = crate::schema::contacts)]
+    with: Option<Names>,
     /// `public`, `internal` or `restricted`; default by kind.
+    #[schema(schema_with = fields::sensitivity)]
     sensitivity: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/engagements", tag = "engagements", operation_id = "logEngagement",
+    summary = "Log an engagement (as `outreach log`).",
+    request_body = NewEngagement,
+    responses((status = 201, description = "The engagement as logged.", body = EngagementView))
+)]
 async fn log_engagement(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -406,7 +719,7 @@ async fn log_engagement(
             summary: b.summary,
             outcome: b.outcome,
             stance: b.stance,
-            with: b.with.into_vec(),
+            with: Names::into_vec(b.with),
             meeting_id: None,
             sensitivity: b.sensitivity,
             restricted_kinds: Some(app.settings.engagements.restricted_kinds.clone()),
@@ -420,12 +733,23 @@ async fn log_engagement(
 // ---------------------------------------------------------------------------------------------
 // Meetings
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct MeetingsQuery {
+    /// The state: ISO3 code or name.
+    #[param(schema_with = crate::schema::state_filter)]
     state: Option<String>,
+    /// true: only planned meetings from now on.
+    #[param(value_type = Option<bool>)]
     upcoming: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/meetings", tag = "meetings", operation_id = "listMeetings",
+    summary = "Meetings by start time.",
+    params(MeetingsQuery),
+    responses((status = 200, description = "The meetings.", body = Vec<MeetingView>))
+)]
 async fn list_meetings(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -442,45 +766,63 @@ async fn list_meetings(
     .await?))
 }
 
-/// A meeting with what planning did and its reminders (planned, superseded, sent, failed...).
+/// A meeting with its reminders (planned, superseded, sent, failed...), what planning did when
+/// it was just scheduled, moved or cancelled, and the engagement logged when it was marked held.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeetingWithReminders {
+    #[serde(flatten)]
+    pub meeting: meetings::MeetingView,
+    pub reminders: Vec<outreach_scheduler::ledger::LedgerLine>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<planner::PlanReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engagement: Option<engagements::EngagementView>,
+}
+
 async fn meeting_with_reminders(
     app: &AppState,
-    view: &meetings::MeetingView,
+    meeting: meetings::MeetingView,
     plan: Option<planner::PlanReport>,
-) -> ApiResult<serde_json::Value> {
+) -> ApiResult<MeetingWithReminders> {
     let reminders =
-        outreach_scheduler::ledger::for_subject(&app.db, "meeting", &view.id.to_string())
+        outreach_scheduler::ledger::for_subject(&app.db, "meeting", &meeting.id.to_string())
             .await
             .map_err(sched)?;
-    let mut v = serde_json::to_value(view).map_err(|e| WebError::Internal(e.to_string()))?;
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert(
-            "reminders".into(),
-            serde_json::to_value(reminders).unwrap_or_default(),
-        );
-        if let Some(plan) = plan {
-            obj.insert(
-                "plan".into(),
-                serde_json::to_value(plan).unwrap_or_default(),
-            );
-        }
-    }
-    Ok(v)
+    Ok(MeetingWithReminders {
+        meeting,
+        reminders,
+        plan,
+        engagement: None,
+    })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewMeeting {
+    #[schema(schema_with = crate::schema::state)]
     state: String,
+    #[schema(schema_with = fields::line_200)]
     title: String,
+    #[schema(schema_with = crate::schema::local_time)]
     at: String,
+    /// The time zone of `at`; the capital's when absent.
+    #[schema(schema_with = crate::schema::time_zone)]
     tz: Option<String>,
+    #[schema(schema_with = crate::schema::duration)]
     duration: Option<String>,
+    #[schema(schema_with = fields::optional_line_300)]
     place: Option<String>,
-    #[serde(default)]
-    with: Names,
+    /// Contacts by email, name or id: one, or a list.
+    #[schema(schema_with = crate::schema::contacts)]
+    with: Option<Names>,
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/meetings", tag = "meetings", operation_id = "scheduleMeeting",
+    summary = "Schedule a meeting and plan its reminders (as `outreach meeting schedule`).",
+    request_body = NewMeeting,
+    responses((status = 201, description = "The meeting, what planning did and its reminders.", body = MeetingWithReminders))
+)]
 async fn schedule_meeting(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -497,16 +839,22 @@ async fn schedule_meeting(
             tz: b.tz,
             duration: b.duration,
             place: b.place,
-            with: b.with.into_vec(),
+            with: Names::into_vec(b.with),
         },
     )
     .await
     .map_err(sched)?;
     Ok(created(
-        meeting_with_reminders(&app, &view, Some(plan)).await?,
+        meeting_with_reminders(&app, view, Some(plan)).await?,
     ))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/meetings/{id}", tag = "meetings", operation_id = "getMeeting",
+    summary = "One meeting with its reminders and their states.",
+    params(IdPath),
+    responses((status = 200, description = "The meeting and its reminders.", body = MeetingWithReminders))
+)]
 async fn show_meeting(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -515,16 +863,26 @@ async fn show_meeting(
     let view = meetings::show(&app.db, user.zone, &id)
         .await
         .map_err(core)?;
-    Ok(ok(meeting_with_reminders(&app, &view, None).await?))
+    Ok(ok(meeting_with_reminders(&app, view, None).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Reschedule {
+    #[schema(schema_with = crate::schema::local_time)]
     at: String,
+    /// The time zone of `at`; the meeting's when absent.
+    #[schema(schema_with = crate::schema::time_zone)]
     tz: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/meetings/{id}/reschedule", tag = "meetings", operation_id = "rescheduleMeeting",
+    summary = "Move a meeting; its old reminders are superseded and new ones planned.",
+    params(IdPath),
+    request_body = Reschedule,
+    responses((status = 200, description = "The meeting, what planning did and its reminders.", body = MeetingWithReminders))
+)]
 async fn reschedule_meeting(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -541,9 +899,15 @@ async fn reschedule_meeting(
     )
     .await
     .map_err(sched)?;
-    Ok(ok(meeting_with_reminders(&app, &view, Some(plan)).await?))
+    Ok(ok(meeting_with_reminders(&app, view, Some(plan)).await?))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/meetings/{id}/cancel", tag = "meetings", operation_id = "cancelMeeting",
+    summary = "Cancel a meeting and its reminders (no body).",
+    params(IdPath),
+    responses((status = 200, description = "The cancelled meeting and its reminders.", body = MeetingWithReminders))
+)]
 async fn cancel_meeting(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -552,20 +916,31 @@ async fn cancel_meeting(
     let (view, plan) = planner::cancel_meeting(&app.db, &app.workflows, &user.actor, &id)
         .await
         .map_err(sched)?;
-    Ok(ok(meeting_with_reminders(&app, &view, Some(plan)).await?))
+    Ok(ok(meeting_with_reminders(&app, view, Some(plan)).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Held {
+    #[schema(schema_with = fields::engagement_kind_or_default)]
     kind: Option<String>,
+    #[schema(schema_with = fields::optional_paragraphs_4000)]
     outcome: Option<String>,
+    #[schema(schema_with = fields::stance)]
     stance: Option<String>,
+    #[schema(schema_with = fields::sensitivity)]
     sensitivity: Option<String>,
 }
 
 /// Marks a meeting held (once it has started) and logs its engagement (a capital meeting unless
 /// `kind` says otherwise); a reminder still waiting is not sent (its job finds the meeting held).
+#[utoipa::path(
+    post, path = "/api/v1/meetings/{id}/held", tag = "meetings", operation_id = "meetingHeld",
+    summary = "Mark a planned meeting held and log its engagement with the outcome (as `outreach meeting held`); only once it has started; a reminder still waiting is not sent.",
+    params(IdPath),
+    request_body = Held,
+    responses((status = 200, description = "The meeting, its reminders and the engagement logged.", body = MeetingWithReminders))
+)]
 async fn meeting_held(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -590,34 +965,46 @@ async fn meeting_held(
     )
     .await
     .map_err(core)?;
-    let mut v = meeting_with_reminders(&app, &view, None).await?;
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert(
-            "engagement".into(),
-            serde_json::to_value(engagement).unwrap_or_default(),
-        );
-    }
+    let mut v = meeting_with_reminders(&app, view, None).await?;
+    v.engagement = Some(engagement);
     Ok(ok(v))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Contacts, organisations and grants
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewContact {
+    #[schema(schema_with = fields::line_200)]
     name: String,
+    #[schema(schema_with = crate::schema::optional_state)]
     state: Option<String>,
+    #[schema(schema_with = fields::optional_line_100)]
     title: Option<String>,
+    #[schema(schema_with = fields::optional_line_200)]
     role: Option<String>,
+    /// The organisation, by name or id.
+    #[schema(schema_with = fields::optional_line_200)]
     organisation: Option<String>,
+    #[schema(schema_with = crate::schema::email)]
     email: Option<String>,
+    #[schema(schema_with = crate::schema::languages)]
     languages: Option<String>,
+    #[schema(schema_with = crate::schema::time_zone)]
     time_zone: Option<String>,
+    #[schema(schema_with = fields::optional_line_50)]
     phone: Option<String>,
+    #[schema(schema_with = fields::optional_paragraphs_4000)]
     notes: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/contacts", tag = "directory", operation_id = "addContact",
+    summary = "Add a contact (as `outreach contact add`); a contact with the same email, or the same name at the same organisation, is a 409.",
+    request_body = NewContact,
+    responses((status = 201, description = "The contact as stored.", body = ContactRecord))
+)]
 async fn add_contact(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -641,25 +1028,33 @@ async fn add_contact(
     )
     .await
     .map_err(core)?;
-    Ok(created(serde_json::json!({
-        "id": c.id, "name": c.name, "title": c.title, "role": c.role,
-        "organisation_id": c.organisation_id, "iso3": c.iso3, "email": c.email,
-        "languages": c.languages, "time_zone": c.time_zone, "phone": c.phone,
-    })))
+    Ok(created(ContactRecord::from(&c)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewOrganisation {
+    #[schema(schema_with = fields::line_200)]
     name: String,
+    #[schema(schema_with = fields::organisation_kind)]
     kind: Option<String>,
+    #[schema(schema_with = crate::schema::optional_state)]
     state: Option<String>,
+    #[schema(schema_with = crate::schema::email)]
     email: Option<String>,
+    #[schema(schema_with = fields::optional_line_300)]
     website: Option<String>,
     icbl_member: Option<bool>,
+    #[schema(schema_with = fields::optional_paragraphs_4000)]
     notes: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/organisations", tag = "directory", operation_id = "addOrganisation",
+    summary = "Add an organisation (as `outreach org add`); the same name in the same state is a 409.",
+    request_body = NewOrganisation,
+    responses((status = 201, description = "The organisation as stored.", body = OrganisationRecord))
+)]
 async fn add_organisation(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -680,26 +1075,53 @@ async fn add_organisation(
     )
     .await
     .map_err(core)?;
-    Ok(created(serde_json::json!({
-        "id": o.id, "name": o.name, "kind": o.kind, "iso3": o.iso3, "email": o.email,
-        "website": o.website, "icbl_member": o.icbl_member,
-    })))
+    Ok(created(OrganisationRecord::from(&o)))
 }
 
-#[derive(Debug, Deserialize)]
+/// A whole number, also when written as 2009.0 (JSON has one kind of number).
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    n.as_i64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+                .map(|f| f as i64)
+        })
+        .and_then(|i| i32::try_from(i).ok())
+        .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a whole number")))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewGrant {
+    /// The grantee organisation, by name or id.
+    #[schema(schema_with = fields::line_200)]
     organisation: String,
+    #[schema(schema_with = crate::schema::optional_state)]
     state: Option<String>,
+    #[schema(minimum = 1997, maximum = 2100)]
+    #[serde(deserialize_with = "whole_number")]
     year: i32,
+    /// 20000 or 20000.50.
+    #[schema(pattern = r"^[1-9][0-9]{0,9}(\.[0-9]{1,2})?$")]
     amount: String,
+    /// Three letters, such as USD or EUR.
+    #[schema(pattern = "^[A-Z]{3}$")]
     currency: String,
+    #[schema(schema_with = fields::optional_paragraphs_2000)]
     purpose: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::schema::dates)]
     reports_due: Vec<String>,
 }
 
 /// An Investing in Action grant with its report dates (coordinators and admins).
+#[utoipa::path(
+    post, path = "/api/v1/grants", tag = "directory", operation_id = "addGrant",
+    summary = "Record an Investing in Action grant with the dates its reports are due (coordinators and admins; as `outreach grant add`). Report reminders are planned by the next sweep.",
+    request_body = NewGrant,
+    responses((status = 201, description = "The grant as stored.", body = GrantView))
+)]
 async fn add_grant(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -735,14 +1157,29 @@ async fn add_grant(
 // ---------------------------------------------------------------------------------------------
 // Follow-ups
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct FollowUpsQuery {
+    /// The state: ISO3 code or name.
+    #[param(schema_with = crate::schema::state_filter)]
     state: Option<String>,
+    /// A staff handle.
+    #[param(schema_with = fields::handle)]
     owner: Option<String>,
+    /// true: yours only.
+    #[param(value_type = Option<bool>)]
     mine: Option<String>,
+    /// true: done ones too.
+    #[param(value_type = Option<bool>)]
     all: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/follow-ups", tag = "follow-ups", operation_id = "listFollowUps",
+    summary = "Follow-ups by due date (open ones unless all=true).",
+    params(FollowUpsQuery),
+    responses((status = 200, description = "The follow-ups.", body = Vec<FollowUpView>))
+)]
 async fn list_follow_ups(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -767,17 +1204,34 @@ async fn list_follow_ups(
     .await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewFollowUp {
+    /// The state it is about (optional in a request that names its engagement or meeting).
+    #[schema(schema_with = crate::schema::state, required = true)]
     state: Option<String>,
+    #[schema(schema_with = fields::paragraphs_2000)]
     description: String,
+    /// YYYY-MM-DD; in a week when absent.
+    #[schema(schema_with = crate::schema::date)]
     due: Option<String>,
+    /// A staff handle; you when absent.
+    #[schema(schema_with = fields::optional_line_100)]
     owner: Option<String>,
+    /// The engagement it follows, by id.
+    #[schema(schema_with = crate::schema::optional_id)]
     engagement: Option<String>,
+    /// The meeting it follows, by id.
+    #[schema(schema_with = crate::schema::optional_id)]
     meeting: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/follow-ups", tag = "follow-ups", operation_id = "addFollowUp",
+    summary = "Add a follow-up (as `outreach follow-up add`).",
+    request_body = NewFollowUp,
+    responses((status = 201, description = "The follow-up as stored.", body = FollowUpView))
+)]
 async fn add_follow_up(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -800,6 +1254,12 @@ async fn add_follow_up(
     Ok(created(f))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/follow-ups/{id}/done", tag = "follow-ups", operation_id = "followUpDone",
+    summary = "Mark a follow-up done (no body).",
+    params(IdPath),
+    responses((status = 200, description = "The follow-up, done.", body = FollowUpView))
+)]
 async fn follow_up_done(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -813,11 +1273,20 @@ async fn follow_up_done(
 // ---------------------------------------------------------------------------------------------
 // Letters
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LettersQuery {
+    /// draft, in_review, approved, exported or sent.
+    #[param(schema_with = fields::letter_status)]
     status: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/letters", tag = "letters", operation_id = "listLetters",
+    summary = "Letters, most recently changed first.",
+    params(LettersQuery),
+    responses((status = 200, description = "The letters.", body = Vec<LetterView>))
+)]
 async fn list_letters(
     ApiUser(_user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -829,15 +1298,26 @@ async fn list_letters(
         .map_err(letters_err)?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewLetter {
+    /// The letter template, by name (`GET /api/openapi.json` lists this server's).
     template: String,
+    #[schema(schema_with = crate::schema::state)]
     state: String,
+    /// The recipient: a contact by email, name or id; the foreign minister by office when absent.
+    #[schema(schema_with = fields::optional_line_200)]
     to: Option<String>,
+    #[schema(schema_with = fields::letter_language)]
     lang: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/letters", tag = "letters", operation_id = "draftLetter",
+    summary = "Draft a letter from a template (as `outreach letter draft`).",
+    request_body = NewLetter,
+    responses((status = 201, description = "The draft.", body = LetterView))
+)]
 async fn draft_letter(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -859,6 +1339,12 @@ async fn draft_letter(
     Ok(created(view))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/letters/{id}", tag = "letters", operation_id = "getLetter",
+    summary = "One letter with every version.",
+    params(IdPath),
+    responses((status = 200, description = "The letter.", body = LetterView))
+)]
 async fn show_letter(
     ApiUser(_user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -867,6 +1353,12 @@ async fn show_letter(
     Ok(ok(drafts::show(&app.db, &id).await.map_err(letters_err)?))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/letters/{id}/submit", tag = "letters", operation_id = "submitLetter",
+    summary = "Submit a draft for review (no body).",
+    params(IdPath),
+    responses((status = 200, description = "The letter, in review.", body = LetterView))
+)]
 async fn submit_letter(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -877,6 +1369,12 @@ async fn submit_letter(
         .map_err(letters_err)?))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/letters/{id}/approve", tag = "letters", operation_id = "approveLetter",
+    summary = "Approve a letter in review (coordinators and admins; staff get 403).",
+    params(IdPath),
+    responses((status = 200, description = "The letter, approved.", body = LetterView))
+)]
 async fn approve_letter(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -893,15 +1391,25 @@ async fn approve_letter(
     .map_err(letters_err)?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LetterEdit {
+    #[schema(schema_with = fields::optional_line_300)]
     subject: Option<String>,
+    #[schema(schema_with = fields::paragraphs_100_000)]
     body: String,
+    #[schema(schema_with = fields::optional_line_300)]
     note: Option<String>,
 }
 
 /// A new version of the letter's text (the whole text; the subject is kept when absent).
+#[utoipa::path(
+    post, path = "/api/v1/letters/{id}/edit", tag = "letters", operation_id = "editLetter",
+    summary = "Save a new version of a letter's text (the whole text); a letter in review or approved goes back to draft.",
+    params(IdPath),
+    request_body = LetterEdit,
+    responses((status = 200, description = "The letter with its new version.", body = LetterView))
+)]
 async fn edit_letter(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -926,6 +1434,12 @@ async fn edit_letter(
     .map_err(letters_err)?))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/letters/{id}/send", tag = "letters", operation_id = "letterSent",
+    summary = "Record that an approved (or exported) letter was sent.",
+    params(IdPath),
+    responses((status = 200, description = "The letter, sent.", body = LetterView))
+)]
 async fn letter_sent(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -936,15 +1450,38 @@ async fn letter_sent(
         .map_err(letters_err)?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ExportQuery {
+    /// md (the default), html or docx.
     #[serde(default)]
+    #[param(value_type = Option<ExportFormat>)]
     format: String,
+}
+
+/// The file an export makes.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum ExportFormat {
+    Md,
+    Html,
+    Docx,
 }
 
 /// The letter's current version as a file (Markdown unless `?format=` says html or docx). An
 /// approved letter becomes exported; other letters keep their status (a preview). A POST, since it
 /// is recorded.
+#[utoipa::path(
+    post, path = "/api/v1/letters/{id}/export", tag = "letters", operation_id = "exportLetter",
+    summary = "The letter's current version as a file. An approved letter becomes exported; a letter not yet approved keeps its status (a preview). A POST because the export is recorded.",
+    params(IdPath, ExportQuery),
+    responses((status = 200, description = "The file.", content(
+        (String = "text/markdown"),
+        (String = "text/html"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    )))
+)]
 async fn export_letter(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -957,12 +1494,23 @@ async fn export_letter(
 // ---------------------------------------------------------------------------------------------
 // Mail and audit
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct OutboxQuery {
+    /// queued, sending, sent, failed, cancelled or all (the default).
+    #[param(schema_with = fields::outbox_status)]
     status: Option<String>,
+    /// 1 to 1000; default 50.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/outbox", tag = "mail", operation_id = "outbox",
+    summary = "Outgoing email, newest first (as `outreach outbox`).",
+    params(OutboxQuery),
+    responses((status = 200, description = "The messages, newest first.", body = Vec<OutboxEntry>))
+)]
 async fn outbox(
     ApiUser(_user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -980,6 +1528,12 @@ async fn outbox(
 }
 
 /// Puts a failed message back in the queue (coordinators and admins).
+#[utoipa::path(
+    post, path = "/api/v1/outbox/{id}/requeue", tag = "mail", operation_id = "requeueMessage",
+    summary = "Put a failed message back in the queue, due now (coordinators and admins; as `outreach mail requeue`).",
+    params(IdPath),
+    responses((status = 200, description = "The message, queued again.", body = Requeued))
+)]
 async fn requeue(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -995,12 +1549,20 @@ async fn requeue(
     .map_err(mailer)?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RulesQuery {
+    /// Only this meeting reminder rule's dry run (e.g. meeting-1d).
     rule: Option<String>,
 }
 
 /// The rules and schedules, and the dry run of the rules (one rule's with `?rule=`).
+#[utoipa::path(
+    get, path = "/api/v1/rules", tag = "rules", operation_id = "rules",
+    summary = "The reminder rules and schedules the scheduler follows (times in your zone), and a dry run of the meeting rules: who each would remind, when, in which zone and why. Nothing is written.",
+    params(RulesQuery),
+    responses((status = 200, description = "The rules, the schedules and the dry run.", body = RulesView))
+)]
 async fn api_rules(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -1024,20 +1586,24 @@ async fn api_rules(
         .await
         .map_err(sched)?;
     let mut v = crate::rules::describe_rules(&app.workflows, &user);
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert(
-            "dry_run".into(),
-            serde_json::to_value(dry_run).unwrap_or_default(),
-        );
-    }
+    v.dry_run = Some(dry_run);
     Ok(ok(v))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
+    /// 1 to 1000; default 50.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/audit", tag = "audit", operation_id = "audit",
+    summary = "The most recent audit records (admins only).",
+    params(AuditQuery),
+    responses((status = 200, description = "The records, newest first.", body = Vec<AuditEntry>))
+)]
 async fn audit_log(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
@@ -1048,15 +1614,123 @@ async fn audit_log(
     let rows = audit::recent_for(&app.db, &user.actor, limit).await?;
     Ok(ok(rows
         .into_iter()
-        .map(|r| {
-            let detail = serde_json::from_str::<serde_json::Value>(&r.detail)
-                .unwrap_or(serde_json::Value::String(r.detail));
-            serde_json::json!({
-                "id": r.id, "at": r.at, "actor": r.actor, "action": r.action,
-                "entity": r.entity, "entity_id": r.entity_id, "detail": detail,
-            })
-        })
+        .map(AuditEntry::from)
         .collect::<Vec<_>>()))
+}
+
+/// The schemas of single input fields, for `schema_with`.
+mod fields {
+    use utoipa::openapi::{RefOr, Schema};
+
+    use super::{ENGAGEMENT_KINDS, ORGANISATION_KINDS, SENSITIVITIES, STANCES};
+
+    pub(super) fn letter_status() -> RefOr<Schema> {
+        crate::schema::one_of(
+            &["", "draft", "in_review", "approved", "exported", "sent"],
+            "Only letters with this status.",
+            false,
+        )
+    }
+
+    pub(super) fn outbox_status() -> RefOr<Schema> {
+        crate::schema::one_of(
+            &[
+                "",
+                "queued",
+                "sending",
+                "sent",
+                "failed",
+                "cancelled",
+                "all",
+            ],
+            "Only messages with this status; all when absent.",
+            false,
+        )
+    }
+
+    pub(super) fn handle() -> RefOr<Schema> {
+        crate::schema::line_param(100)
+    }
+
+    pub(super) fn engagement_kind() -> RefOr<Schema> {
+        crate::schema::one_of(&ENGAGEMENT_KINDS, "What kind of engagement.", false)
+    }
+
+    pub(super) fn engagement_kind_or_default() -> RefOr<Schema> {
+        crate::schema::one_of(
+            &ENGAGEMENT_KINDS,
+            "What kind of engagement; capital_meeting when absent.",
+            true,
+        )
+    }
+
+    pub(super) fn letter_language() -> RefOr<Schema> {
+        crate::schema::one_of(
+            &["en", "fr", "es"],
+            "The letter's language; the recipient's when absent.",
+            true,
+        )
+    }
+
+    pub(super) fn line_200() -> RefOr<Schema> {
+        crate::schema::line(200)
+    }
+
+    pub(super) fn optional_line_100() -> RefOr<Schema> {
+        crate::schema::optional_line(100)
+    }
+
+    pub(super) fn optional_line_200() -> RefOr<Schema> {
+        crate::schema::optional_line(200)
+    }
+
+    pub(super) fn optional_line_300() -> RefOr<Schema> {
+        crate::schema::optional_line(300)
+    }
+
+    pub(super) fn optional_line_50() -> RefOr<Schema> {
+        crate::schema::optional_line(50)
+    }
+
+    pub(super) fn optional_paragraphs_2000() -> RefOr<Schema> {
+        crate::schema::optional_paragraphs(2000)
+    }
+
+    pub(super) fn optional_paragraphs_4000() -> RefOr<Schema> {
+        crate::schema::optional_paragraphs(4000)
+    }
+
+    pub(super) fn organisation_kind() -> RefOr<Schema> {
+        crate::schema::one_of(
+            &ORGANISATION_KINDS,
+            "What kind of organisation; other when absent.",
+            true,
+        )
+    }
+
+    pub(super) fn paragraphs_100_000() -> RefOr<Schema> {
+        crate::schema::paragraphs(100_000)
+    }
+
+    pub(super) fn paragraphs_2000() -> RefOr<Schema> {
+        crate::schema::paragraphs(2000)
+    }
+
+    pub(super) fn sensitivity() -> RefOr<Schema> {
+        crate::schema::one_of(
+            &SENSITIVITIES,
+            "Who may read it: public, internal or restricted; by kind when absent.",
+            true,
+        )
+    }
+
+    pub(super) fn stance() -> RefOr<Schema> {
+        crate::schema::one_of(
+            &STANCES,
+            "The state's stance as the engagement showed it.",
+            true,
+        )
+    }
 }
 
 #[cfg(test)]
@@ -1090,8 +1764,10 @@ mod tests {
     }
 
     #[test]
-    fn the_openapi_document_parses() {
-        let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap_or_default();
-        assert_eq!(doc["openapi"], "3.1.0");
+    fn the_openapi_document_is_openapi_3_1() {
+        let doc = crate::app_routes().1;
+        let json: serde_json::Value =
+            serde_json::from_str(&doc.to_json().expect("serialises")).expect("parses");
+        assert_eq!(json["openapi"], "3.1.0");
     }
 }

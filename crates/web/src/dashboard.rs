@@ -4,10 +4,8 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use axum::routing::get;
 use outreach_core::domain::parse_date;
 use outreach_core::status::Status;
 use outreach_core::views::AttentionRow;
@@ -15,10 +13,13 @@ use outreach_core::{signals, states, views};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::routing::Routes;
 use crate::{AppState, PageResult, User};
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/", get(dashboard))
+pub fn routes() -> Routes {
+    crate::page_routes! {
+        "/" => get(dashboard),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

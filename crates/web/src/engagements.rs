@@ -8,8 +8,7 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use outreach_core::domain::{EngagementKind, Sensitivity, Stance, parse_date};
 use outreach_core::engagements::{self, EngagementInput};
 use outreach_core::followups::{self, FollowUpInput};
@@ -18,13 +17,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::dashboard::{enc, message_of};
+use crate::routing::Routes;
 use crate::{ApiResult, ApiUser, AppState, PageResult, User, WebError};
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/engagements/new", get(new_form))
-        .route("/engagements", axum::routing::post(create))
-        .route("/search/participants", get(search_participants))
+pub fn routes() -> Routes {
+    crate::page_routes! {
+        "/engagements/new" => get(new_form),
+        "/engagements" => post(create),
+        "/search/participants" => get(search_participants),
+    }
 }
 
 /// The form's fields, as typed.

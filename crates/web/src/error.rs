@@ -49,7 +49,9 @@ impl WebError {
                 "unknown_state",
                 Some("state".into()),
             ),
-            Self::Core(C::Ambiguous { .. }) => (StatusCode::BAD_REQUEST, "ambiguous", None),
+            // Well formed, but several records match: the request cannot be served as the
+            // records stand (409), like a duplicate.
+            Self::Core(C::Ambiguous { .. }) => (StatusCode::CONFLICT, "ambiguous", None),
             Self::Core(C::Csv { column, .. }) => {
                 (StatusCode::BAD_REQUEST, "invalid_csv", Some(column.clone()))
             }

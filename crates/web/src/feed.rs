@@ -7,20 +7,21 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::{Duration, Utc};
 use icalendar::{Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus};
 use outreach_core::domain::MeetingStatus;
 use outreach_core::meetings;
 
 use crate::AppState;
+use crate::routing::Routes;
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/calendar/{file}", get(feed))
+pub fn routes() -> Routes {
+    crate::page_routes! {
+        "/calendar/{file}" => get(feed),
+    }
 }
 
 /// How far back the feed reaches.

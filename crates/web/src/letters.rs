@@ -5,29 +5,29 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use outreach_core::status::StatusFilter;
 use outreach_letters::drafts::{self, DraftRequest, LetterStatus, LetterView};
 use outreach_letters::export::{self, Format};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::routing::Routes;
 use crate::{AppState, CsrfForm, PageResult, Role, User, WebError};
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/letters", get(list).post(create))
-        .route("/letters/new", get(new_form))
-        .route("/letters/{id}", get(show))
-        .route("/letters/{id}/edit", post(edit))
-        .route("/letters/{id}/submit", post(submit))
-        .route("/letters/{id}/approve", post(approve))
-        .route("/letters/{id}/send", post(mark_sent))
-        .route("/letters/{id}/export", post(export_letter))
+pub fn routes() -> Routes {
+    crate::page_routes! {
+        "/letters" => get(list).post(create),
+        "/letters/new" => get(new_form),
+        "/letters/{id}" => get(show),
+        "/letters/{id}/edit" => post(edit),
+        "/letters/{id}/submit" => post(submit),
+        "/letters/{id}/approve" => post(approve),
+        "/letters/{id}/send" => post(mark_sent),
+        "/letters/{id}/export" => post(export_letter),
+    }
 }
 
 /// A letters-library error as the web app answers it: core errors keep their status, records

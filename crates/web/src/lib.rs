@@ -25,7 +25,9 @@ pub mod input;
 pub mod letters;
 pub mod mail;
 pub mod meetings;
+pub mod routing;
 pub mod rules;
+pub mod schema;
 pub mod settings;
 pub mod state;
 pub mod telemetry;
@@ -39,7 +41,6 @@ use axum::Router;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use handlebars::Handlebars;
 use outreach_core::config::Settings;
 use outreach_scheduler::Workflows;
@@ -204,32 +205,52 @@ impl AppState {
     }
 }
 
+/// Every route of the app (pages and API) and the API's OpenAPI document, built from the same
+/// declarations: the router serves them, tests walk the table, `/api/openapi.json` serves the
+/// document.
+pub fn app_routes() -> (routing::Routes, utoipa::openapi::OpenApi) {
+    let pages = crate::page_routes! {
+        "/healthz" => get(healthz),
+        "/readyz" => get(readyz),
+        "/metrics" => get(telemetry::scrape),
+        // Browsers ask for it on every page; answered without a session so the request is not
+        // redirected to the sign-in page (which would replace the sign-in form's token).
+        "/favicon.ico" => get(|| async { StatusCode::NO_CONTENT }),
+        "/login" => get(login_page).post(login),
+        "/logout" => post(logout),
+        "/assets/{name}" => get(asset),
+    }
+    .merge(dashboard::routes())
+    .merge(state::routes())
+    .merge(engagements::routes())
+    .merge(meetings::routes())
+    .merge(feed::routes())
+    .merge(letters::routes())
+    .merge(mail::routes())
+    .merge(admin::routes())
+    .merge(rules::routes())
+    .merge(settings::routes())
+    .merge(account::routes());
+    let (routes, mut doc) = pages.merge_api(api::routes());
+    api::complete(&mut doc);
+    (routes, doc)
+}
+
+/// Every route the app serves, with its method: what the tests walk.
+pub fn route_table() -> Vec<routing::Route> {
+    let (routes, _) = app_routes();
+    let mut table = routes.table().to_vec();
+    table.sort();
+    table
+}
+
 /// The routes of the app.
 pub fn router(state: Arc<AppState>) -> Router {
     // Installed before the first request, so every part of the process records from the start.
     telemetry::handle();
-    let routes = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(telemetry::scrape))
-        // Browsers ask for it on every page; answered without a session so the request is not
-        // redirected to the sign-in page (which would replace the sign-in form's token).
-        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
-        .route("/login", get(login_page).post(login))
-        .route("/logout", post(logout))
-        .route("/assets/{name}", get(asset))
-        .merge(dashboard::routes())
-        .merge(state::routes())
-        .merge(engagements::routes())
-        .merge(meetings::routes())
-        .merge(feed::routes())
-        .merge(letters::routes())
-        .merge(mail::routes())
-        .merge(admin::routes())
-        .merge(rules::routes())
-        .merge(settings::routes())
-        .merge(account::routes())
-        .merge(api::routes())
+    let (routes, _) = app_routes();
+    let (routes, _) = routes.into_parts();
+    let routes = routes
         // Latency per declared route; the fallback's answers (unknown paths) are not counted,
         // so a scan of random paths cannot grow the metrics without bound.
         .route_layer(axum::middleware::from_fn(telemetry::track))

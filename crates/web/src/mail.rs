@@ -5,11 +5,9 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use outreach_core::ids::short;
 use outreach_mailer::calendar::Organizer;
 use outreach_mailer::ledger;
@@ -18,14 +16,16 @@ use outreach_mailer::render::{Renderer, known_templates};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::routing::Routes;
 use crate::{AppState, CsrfForm, PageResult, Role, User, WebError};
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/outbox", get(outbox))
-        .route("/outbox/{id}/requeue", post(requeue))
-        .route("/mail/templates", get(templates))
-        .route("/mail/templates/{name}", get(preview))
+pub fn routes() -> Routes {
+    crate::page_routes! {
+        "/outbox" => get(outbox),
+        "/outbox/{id}/requeue" => post(requeue),
+        "/mail/templates" => get(templates),
+        "/mail/templates/{name}" => get(preview),
+    }
 }
 
 /// A mailer error as the web app answers it.

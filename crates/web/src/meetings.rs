@@ -8,11 +8,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use outreach_core::domain::{EngagementKind, IanaZone, MeetingStatus, Stance};
 use outreach_core::entities::state;
@@ -22,17 +20,19 @@ use sea_orm::{EntityTrait, QueryOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::routing::Routes;
 use crate::{AppState, PageResult, User, WebError};
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/meetings", get(list).post(create))
-        .route("/meetings/week", get(week))
-        .route("/meetings/new", get(new_form))
-        .route("/meetings/{id}", get(show))
-        .route("/meetings/{id}/reschedule", post(reschedule))
-        .route("/meetings/{id}/cancel", post(cancel))
-        .route("/meetings/{id}/held", post(held))
+pub fn routes() -> Routes {
+    crate::page_routes! {
+        "/meetings" => get(list).post(create),
+        "/meetings/week" => get(week),
+        "/meetings/new" => get(new_form),
+        "/meetings/{id}" => get(show),
+        "/meetings/{id}/reschedule" => post(reschedule),
+        "/meetings/{id}/cancel" => post(cancel),
+        "/meetings/{id}/held" => post(held),
+    }
 }
 
 /// Time zones offered as suggestions in the forms (any IANA zone is accepted).

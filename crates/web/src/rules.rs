@@ -5,20 +5,21 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use axum::routing::get;
 use outreach_scheduler::cronsched;
 use outreach_scheduler::planner::{self, describe};
 use outreach_scheduler::rules::Workflows;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::routing::Routes;
 use crate::{AppState, PageResult, Role, User, WebError};
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/rules", get(rules_page))
+pub fn routes() -> Routes {
+    crate::page_routes! {
+        "/rules" => get(rules_page),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -30,8 +31,53 @@ fn lower<T: std::fmt::Debug>(v: &T) -> String {
     format!("{v:?}").to_lowercase()
 }
 
+/// A meeting reminder rule: how long before which moment, and to whom.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MeetingRuleView {
+    pub name: String,
+    /// "1 day", "2 hours"...
+    pub before: String,
+    /// What the lead is counted from: `start` of the meeting.
+    pub anchor: String,
+    /// Who is reminded: "owner", "participants", "owner and participants".
+    pub to: String,
+    /// From when the rule applies, in the reader's zone (YYYY-MM-DD HH:MM).
+    pub effective_from: String,
+}
+
+/// A rule with a lead time of its own: the outcome nudge, follow-up and grant report reminders.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LeadRuleView {
+    pub label: String,
+    pub name: String,
+    pub lead: String,
+    pub what: String,
+    pub effective_from: String,
+}
+
+/// A recurring job (digests, sweeps) and when it runs next, in the reader's zone.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ScheduleView {
+    pub name: String,
+    pub cron: String,
+    pub time_zone: String,
+    pub job: String,
+    pub next: Option<String>,
+    pub effective_from: String,
+}
+
+/// The rules and schedules the scheduler follows; with the API, the dry run of the meeting rules.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RulesView {
+    pub meeting_reminders: Vec<MeetingRuleView>,
+    pub lead_rules: Vec<LeadRuleView>,
+    pub schedules: Vec<ScheduleView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<Vec<planner::DryRunLine>>,
+}
+
 /// Every rule and schedule as the page and the API show them; times in `user`'s zone.
-pub(crate) fn describe_rules(wf: &Workflows, user: &User) -> Value {
+pub(crate) fn describe_rules(wf: &Workflows, user: &User) -> RulesView {
     let when = |at: chrono::DateTime<chrono::Utc>| {
         user.zone.local(at).format("%Y-%m-%d %H:%M").to_string()
     };
@@ -53,23 +99,44 @@ pub(crate) fn describe_rules(wf: &Workflows, user: &User) -> Value {
             &wf.grant_report_reminder,
         ),
     ];
-    json!({
-        "meeting_reminders": wf.meeting_reminders.iter().map(|r| json!({
-            "name": r.name, "before": describe(r.before), "anchor": lower(&r.anchor),
-            "to": r.to.iter().map(lower).collect::<Vec<_>>().join(" and "),
-            "effective_from": when(r.effective_from),
-        })).collect::<Vec<_>>(),
-        "lead_rules": leads.iter().filter_map(|(label, what, rule)| rule.as_ref().map(|r| json!({
-            "label": label, "name": r.name, "lead": describe(r.lead), "what": what,
-            "effective_from": when(r.effective_from),
-        }))).collect::<Vec<_>>(),
-        "schedules": wf.schedules.iter().map(|s| json!({
-            "name": s.name, "cron": s.cron.source(), "time_zone": s.zone.name(),
-            "job": lower(&s.job),
-            "next": cronsched::next_after(&s.cron, s.zone, now.max(s.effective_from)).map(when),
-            "effective_from": when(s.effective_from),
-        })).collect::<Vec<_>>(),
-    })
+    RulesView {
+        meeting_reminders: wf
+            .meeting_reminders
+            .iter()
+            .map(|r| MeetingRuleView {
+                name: r.name.clone(),
+                before: describe(r.before),
+                anchor: lower(&r.anchor),
+                to: r.to.iter().map(lower).collect::<Vec<_>>().join(" and "),
+                effective_from: when(r.effective_from),
+            })
+            .collect(),
+        lead_rules: leads
+            .iter()
+            .filter_map(|(label, what, rule)| {
+                rule.as_ref().map(|r| LeadRuleView {
+                    label: (*label).to_owned(),
+                    name: r.name.clone(),
+                    lead: describe(r.lead),
+                    what: (*what).to_owned(),
+                    effective_from: when(r.effective_from),
+                })
+            })
+            .collect(),
+        schedules: wf
+            .schedules
+            .iter()
+            .map(|s| ScheduleView {
+                name: s.name.clone(),
+                cron: s.cron.source().to_owned(),
+                time_zone: s.zone.name().to_owned(),
+                job: lower(&s.job),
+                next: cronsched::next_after(&s.cron, s.zone, now.max(s.effective_from)).map(when),
+                effective_from: when(s.effective_from),
+            })
+            .collect(),
+        dry_run: None,
+    }
 }
 
 async fn rules_page(
@@ -96,7 +163,8 @@ async fn rules_page(
     )
     .await
     .map_err(WebError::Scheduler)?;
-    let mut data = describe_rules(&app.workflows, &user);
+    let mut data = serde_json::to_value(describe_rules(&app.workflows, &user))
+        .map_err(|e| WebError::Internal(e.to_string()))?;
     let extra = json!({
         "file": app.settings.scheduler.workflows_file,
         "can_manage": user.role >= Role::Coordinator,

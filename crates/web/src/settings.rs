@@ -5,23 +5,23 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use outreach_core::domain::EmailAddress;
 use outreach_mailer::locale::LANGUAGES;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::dashboard::message_of;
+use crate::routing::Routes;
 use crate::{AppState, PageResult, Role, User};
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/settings", get(settings_page))
-        .route("/settings/test-mail", post(test_mail))
+pub fn routes() -> Routes {
+    crate::page_routes! {
+        "/settings" => get(settings_page),
+        "/settings/test-mail" => post(test_mail),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -11,11 +11,9 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Form, Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use outreach_core::directory::{self, ContactInput, GrantInput, OrganisationInput};
 use outreach_core::domain::{OrganisationKind, parse_date};
 use outreach_core::entities::state;
@@ -24,18 +22,20 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::dashboard::{enc, message_of};
+use crate::routing::Routes;
 use crate::{AppState, CsrfForm, PageResult, Role, User, WebError};
 
 /// How many engagements the state page shows, newest first.
 const TIMELINE: u64 = 200;
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/states/{key}", get(state_page))
-        .route("/states/{key}/contacts", post(add_contact))
-        .route("/states/{key}/organisations", post(add_organisation))
-        .route("/states/{key}/grants", post(add_grant))
-        .route("/follow-ups/{id}/done", post(follow_up_done))
+pub fn routes() -> Routes {
+    crate::page_routes! {
+        "/states/{key}" => get(state_page),
+        "/states/{key}/contacts" => post(add_contact),
+        "/states/{key}/organisations" => post(add_organisation),
+        "/states/{key}/grants" => post(add_grant),
+        "/follow-ups/{id}/done" => post(follow_up_done),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -170,52 +170,10 @@ pub fn pairs<'a>(form: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
     form.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
-/// Every (method, path) declared with `.route("PATH", get(..).post(..))` in the web crate's
-/// sources.
+/// Every (method, path) the app serves, from the router's own table (`outreach_web::route_table`).
 pub fn declared_routes() -> Vec<(String, String)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
-        for chunk in text.split(".route(").skip(1) {
-            let Some(start) = chunk.find('"') else {
-                continue;
-            };
-            let Some(len) = chunk[start + 1..].find('"') else {
-                continue;
-            };
-            let route = &chunk[start + 1..start + 1 + len];
-            // The handlers: up to the end of this `.route(...)` call.
-            let mut depth = 1;
-            let mut end = chunk.len();
-            for (i, ch) in chunk.char_indices() {
-                match ch {
-                    '(' => depth += 1,
-                    ')' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            end = i;
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            let handlers = &chunk[..end];
-            for method in ["get", "post"] {
-                let called = handlers.match_indices(&format!("{method}(")).any(|(i, _)| {
-                    i == 0 || !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
-                });
-                if called {
-                    out.push((method.to_owned(), route.to_owned()));
-                }
-            }
-        }
-    }
-    out.sort();
-    out
+    outreach_web::route_table()
+        .into_iter()
+        .map(|r| (r.method, r.path))
+        .collect()
 }
