@@ -134,6 +134,92 @@ db_test!(
     the_state_page_has_its_sections_and_canonical_url
 );
 
+/// Records show their own titles: the page's title (the layout's) never stands in for a record's
+/// missing one, and a meeting is titled by its own title, not by its state.
+async fn records_show_their_own_titles(db: &TestDb) {
+    let app = start(db).await;
+    let actor = Actor::new("maria", IanaZone::UTC).unwrap();
+    for (name, title) in [("Asha Gurung", None), ("Bikash Rai", Some("Ambassador"))] {
+        add_contact(
+            &app.db,
+            &actor,
+            &ContactInput {
+                name: name.into(),
+                title: title.map(str::to_owned),
+                role: Some("Campaign coordinator".into()),
+                organisation: None,
+                state: Some("NPL".into()),
+                email: None,
+                languages: None,
+                time_zone: None,
+                phone: None,
+                notes: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let day = (chrono::Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%d");
+    outreach_core::meetings::schedule(
+        &app.db,
+        &actor,
+        &outreach_core::meetings::MeetingInput {
+            state: "NPL".into(),
+            title: "Talks on stockpile destruction".into(),
+            at: format!("{day} 10:00"),
+            tz: None,
+            duration: None,
+            place: None,
+            with: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+
+    let (c, _) = signed_in(&app.base, "maria").await;
+    let (status, html) = get(&c, &app.base, "/states/NPL").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<title>Nepal · outreach</title>"), "{html}");
+    let contacts = section(&html, "contacts");
+    // No title: the role alone, not "Nepal · Campaign coordinator".
+    assert!(
+        contacts.contains("<td>Asha Gurung</td><td> · Campaign coordinator</td>"),
+        "{contacts}"
+    );
+    let rows = &contacts[contacts.find("<tbody>").unwrap()..contacts.find("</tbody>").unwrap()];
+    assert!(!rows.contains("Nepal"), "{rows}");
+    assert!(
+        contacts.contains("<td>Bikash Rai</td><td>Ambassador · Campaign coordinator</td>"),
+        "{contacts}"
+    );
+    let meetings = section(&html, "meetings");
+    assert!(
+        meetings.contains("\">Talks on stockpile destruction</a>"),
+        "{meetings}"
+    );
+    assert!(!meetings.contains("\">Nepal</a>"), "{meetings}");
+
+    // Each letter template by its own title, not the page's ("Draft a letter").
+    let (status, html) = get(&c, &app.base, "/letters/new?state=NPL").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<title>Draft a letter · outreach</title>"));
+    let titles = outreach_letters::templates::LetterTemplates::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../templates"),
+    )
+    .unwrap()
+    .list();
+    assert!(titles.len() >= 5, "{titles:?}");
+    for t in titles {
+        assert!(
+            html.contains(&format!(">{} (", t.title)),
+            "no option titled {:?}: {html}",
+            t.title
+        );
+    }
+    assert!(!html.contains(">Draft a letter ("), "{html}");
+}
+db_test!(titles, records_show_their_own_titles);
+
 async fn an_embassy_visit_logged_through_the_form_shows_on_nepals_page(db: &TestDb) {
     let app = start(db).await;
     let (c, csrf) = signed_in(&app.base, "maria").await;
