@@ -491,6 +491,96 @@ async fn unknown_states_and_bad_values_get_clear_errors(db: &TestDb) {
 }
 db_test!(bad_input, unknown_states_and_bad_values_get_clear_errors);
 
+/// Runs a command that must fail with `--json`: its exit code and the JSON error on stderr.
+fn fails_json(db: &TestDb, args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let o = outreach(db, &all);
+    assert!(!o.status.success(), "outreach {args:?} should have failed");
+    assert!(o.stdout.is_empty(), "stdout: {}", stdout(&o));
+    let err = stderr(&o);
+    let line = err
+        .lines()
+        .last()
+        .unwrap_or_else(|| panic!("no error on stderr for {args:?}"));
+    let v: Value = serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("the error of {args:?} is not JSON ({e}): {err}"));
+    (o.status.code().unwrap(), v)
+}
+
+async fn failures_exit_with_their_kind_and_say_it_as_json(db: &TestDb) {
+    // A value given that is not valid: 2, naming the field by its API name.
+    let (code, e) = fails_json(db, &["states", "--at", "20-06-2022"]);
+    assert_eq!(code, 2, "{e}");
+    assert_eq!(e["error"]["code"], "invalid", "{e}");
+    assert_eq!(e["error"]["field"], "at", "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("YYYY-MM-DD"),
+        "{e}"
+    );
+    let (code, e) = fails_json(db, &["state", "show", "NEP"]);
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (2, Some("unknown_state")),
+        "{e}"
+    );
+    // A record named that does not exist: 3.
+    let (code, e) = fails_json(db, &["meeting", "show", "0000abcd"]);
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (3, Some("not_found")),
+        "{e}"
+    );
+    // Not possible as the records stand: 4.
+    ok(
+        db,
+        &[
+            "contact",
+            "add",
+            "--name",
+            "Asha Gurung",
+            "--email",
+            "asha@example.org",
+        ],
+    );
+    let (code, e) = fails_json(
+        db,
+        &[
+            "contact",
+            "add",
+            "--name",
+            "Asha G.",
+            "--email",
+            "asha@example.org",
+        ],
+    );
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (4, Some("conflict")),
+        "{e}"
+    );
+    // Not allowed for the acting user: 5.
+    ok(db, &["user", "add", "boss", "--role", "admin"]);
+    ok(db, &["--as", "boss", "user", "add", "sam", "--role", "staff"]);
+    let (code, e) = fails_json(
+        db,
+        &["--as", "sam", "user", "add", "eve", "--role", "admin"],
+    );
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (5, Some("forbidden")),
+        "{e}"
+    );
+    // Without --json the same failure is text, with the same code.
+    let o = outreach(db, &["meeting", "show", "0000abcd"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).starts_with("error: "), "{}", stderr(&o));
+}
+db_test!(exit_codes, failures_exit_with_their_kind_and_say_it_as_json);
+
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::Parser;
+use outreach_core::ErrorKind;
 use outreach_core::config::Settings;
 use outreach_core::directory::{self, ContactInput, GrantInput, OrganisationInput};
 use outreach_core::domain::parse_date;
@@ -32,10 +33,11 @@ use args::{
 use output::Out;
 use outreach_scheduler::{Workflows, jobs, ledger, planner};
 
-/// Runs the process: parses arguments, runs the command, prints errors with their causes, and
-/// returns the exit code (0 on success, 1 on any error, 2 for unusable arguments).
+/// Runs the process: parses arguments, runs the command, prints errors with their causes (as
+/// JSON under `--json`), and returns the exit code ([`exit_code`]).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let json = cli.json;
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -51,14 +53,79 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            let (kind, field) = classify(&err);
             let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "error: {err}");
-            for cause in err.chain().skip(1) {
-                let _ = writeln!(stderr, "  caused by: {cause}");
+            if json {
+                // The API's error shape, on stderr; stdout stays empty.
+                let message = std::iter::once(err.to_string())
+                    .chain(err.chain().skip(1).map(|c| format!("caused by: {c}")))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let body = serde_json::json!({
+                    "error": { "code": kind, "message": message, "field": field }
+                });
+                let _ = writeln!(stderr, "{body}");
+            } else {
+                let _ = writeln!(stderr, "error: {err}");
+                for cause in err.chain().skip(1) {
+                    let _ = writeln!(stderr, "  caused by: {cause}");
+                }
             }
-            ExitCode::FAILURE
+            ExitCode::from(exit_code(kind))
         }
     }
+}
+
+/// The CLI's one mapping from error kind to exit code (README, "Exit codes"):
+/// 2 a value given is not valid (also clap's code for unusable arguments), 3 a record named does
+/// not exist, 4 not possible as the records stand (a duplicate, a record in the wrong state, a
+/// name matching several records), 5 not allowed for the acting user, 6 the configuration or
+/// reference data is wrong, 7 the database cannot be reached, 1 anything else.
+pub fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::Invalid | ErrorKind::UnknownState | ErrorKind::InvalidCsv => 2,
+        ErrorKind::NotFound => 3,
+        ErrorKind::Conflict | ErrorKind::Ambiguous => 4,
+        ErrorKind::Forbidden => 5,
+        ErrorKind::Setup => 6,
+        ErrorKind::Unavailable => 7,
+        ErrorKind::Internal => 1,
+    }
+}
+
+/// The kind of a failed command's error and the field at fault, from the first library error in
+/// its chain; [`ErrorKind::Internal`] for anything else (an unreadable file, a bug).
+fn classify(err: &anyhow::Error) -> (ErrorKind, Option<String>) {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<outreach_core::Error>() {
+            return (e.kind(), e.field());
+        }
+        if let Some(e) = cause.downcast_ref::<outreach_scheduler::Error>() {
+            let field = match e {
+                outreach_scheduler::Error::Core(c) => c.field(),
+                _ => None,
+            };
+            return (e.kind(), field);
+        }
+        if let Some(e) = cause.downcast_ref::<outreach_letters::Error>() {
+            let field = match e {
+                outreach_letters::Error::Core(c) => c.field(),
+                _ => None,
+            };
+            return (e.kind(), field);
+        }
+        if let Some(e) = cause.downcast_ref::<outreach_mailer::Error>() {
+            let field = match e {
+                outreach_mailer::Error::Core(c) => c.field(),
+                _ => None,
+            };
+            return (e.kind(), field);
+        }
+        if let Some(e) = cause.downcast_ref::<sea_orm::DbErr>() {
+            return (ErrorKind::of_database(e), None);
+        }
+    }
+    (ErrorKind::Internal, None)
 }
 
 fn init_tracing() {

@@ -738,15 +738,12 @@ impl Out {
 
     pub fn audit(&self, rows: &[audit_log::Model]) -> Result<()> {
         if self.json {
-            let v: Vec<serde_json::Value> = rows
+            // The API's shape: a detail that is not JSON (none is written so) shows as its
+            // text, not as null.
+            let v: Vec<outreach_core::audit::AuditEntry> = rows
                 .iter()
-                .map(|a| {
-                    serde_json::json!({
-                        "id": a.id, "at": a.at, "actor": a.actor, "action": a.action,
-                        "entity": a.entity, "entity_id": a.entity_id,
-                        "detail": serde_json::from_str::<serde_json::Value>(&a.detail).unwrap_or_default(),
-                    })
-                })
+                .cloned()
+                .map(outreach_core::audit::AuditEntry::from)
                 .collect();
             return self.emit(&v);
         }

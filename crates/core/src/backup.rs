@@ -859,9 +859,10 @@ pub async fn rows_by_table(db: &DatabaseConnection) -> Result<BTreeMap<String, V
             .map(|r| {
                 let named: BTreeMap<&str, &Json> =
                     columns.iter().map(String::as_str).zip(r.iter()).collect();
-                serde_json::to_string(&named).unwrap_or_default()
+                serde_json::to_string(&named)
+                    .map_err(|e| Error::Archive(format!("cannot write a row of {name}: {e}")))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         lines.sort();
         tables.insert(name.to_owned(), lines);
     }

@@ -113,4 +113,88 @@ impl Error {
     }
 }
 
+/// What kind of failure an error is, for the front ends: the API turns it into an HTTP status,
+/// the CLI into an exit code, each by one mapping of its own (`outreach_web::error`,
+/// `outreach_cli::exit_code`). Its serde name is the `code` of their JSON errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// A value given is malformed or out of range; the error names the field.
+    Invalid,
+    /// A state code or name that matches no state.
+    UnknownState,
+    /// A CSV file with a bad row.
+    InvalidCsv,
+    /// A record named that does not exist.
+    NotFound,
+    /// A name or short id that matches several records.
+    Ambiguous,
+    /// Well formed, but the records as they stand do not allow it.
+    Conflict,
+    /// The acting user's role or account does not allow it.
+    Forbidden,
+    /// The configuration or the reference data is wrong; nothing was done.
+    Setup,
+    /// The database cannot be reached just now.
+    Unavailable,
+    /// Anything else: a bug or a failure of the machine.
+    Internal,
+}
+
+impl Error {
+    /// The kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Invalid { .. } => ErrorKind::Invalid,
+            Self::UnknownState { .. } => ErrorKind::UnknownState,
+            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::Ambiguous { .. } => ErrorKind::Ambiguous,
+            Self::Conflict(_) => ErrorKind::Conflict,
+            Self::Forbidden(_) => ErrorKind::Forbidden,
+            Self::Csv { .. } => ErrorKind::InvalidCsv,
+            Self::ReferenceData(_) | Self::Config(_) | Self::Archive(_) => ErrorKind::Setup,
+            Self::Database(e) => ErrorKind::of_database(e),
+        }
+    }
+
+    /// The field at fault, by the name every front end reports (a CLI flag's leading `--`
+    /// dropped), if the error is about one.
+    pub fn field(&self) -> Option<String> {
+        match self {
+            Self::Invalid { field, .. } => Some(field.trim_start_matches("--").to_owned()),
+            Self::UnknownState { .. } => Some("state".to_owned()),
+            Self::Csv { column, .. } => Some(column.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl ErrorKind {
+    /// Its stable machine code (its serde name), the `code` of JSON errors.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Invalid => "invalid",
+            Self::UnknownState => "unknown_state",
+            Self::InvalidCsv => "invalid_csv",
+            Self::NotFound => "not_found",
+            Self::Ambiguous => "ambiguous",
+            Self::Conflict => "conflict",
+            Self::Forbidden => "forbidden",
+            Self::Setup => "setup",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// [`ErrorKind::Unavailable`] for a database that cannot be reached, else
+    /// [`ErrorKind::Internal`].
+    pub fn of_database(e: &sea_orm::DbErr) -> Self {
+        if crate::db::is_unreachable(&e.to_string()) {
+            Self::Unavailable
+        } else {
+            Self::Internal
+        }
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;

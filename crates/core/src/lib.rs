@@ -28,4 +28,4 @@ pub mod status;
 pub mod views;
 
 pub use actor::Actor;
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};

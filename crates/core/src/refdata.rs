@@ -593,7 +593,8 @@ pub async fn load_with(
             "reference_data.load",
             "reference_data",
             "states+treaty_events",
-            serde_json::to_value(report).unwrap_or_default(),
+            serde_json::to_value(report)
+                .map_err(|e| Error::ReferenceData(format!("cannot record the load: {e}")))?,
         )
         .await?;
     }

@@ -45,3 +45,18 @@ fn list(problems: &[Problem]) -> String {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The kind of this error, for the front ends (see [`outreach_core::ErrorKind`]).
+    pub fn kind(&self) -> outreach_core::ErrorKind {
+        use outreach_core::ErrorKind as K;
+        match self {
+            Self::Core(c) => c.kind(),
+            // The directory lacks what the template needs: not possible as the records stand.
+            Self::MissingFields { .. } => K::Conflict,
+            Self::Templates { .. } => K::Setup,
+            Self::Database(e) => K::of_database(e),
+            _ => K::Internal,
+        }
+    }
+}

@@ -38,3 +38,16 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The kind of this error, for the front ends (see [`outreach_core::ErrorKind`]).
+    pub fn kind(&self) -> outreach_core::ErrorKind {
+        use outreach_core::ErrorKind as K;
+        match self {
+            Self::Core(c) => c.kind(),
+            Self::Templates { .. } | Self::Config(_) => K::Setup,
+            Self::Database(e) => K::of_database(e),
+            _ => K::Internal,
+        }
+    }
+}

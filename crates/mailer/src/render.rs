@@ -59,12 +59,15 @@ macro_rules! email_templates {
             }
         )*
 
-        /// Every template: its name, its context type's name, and the JSON of its sample.
+        /// Every template: its name, its context type's name, and the JSON of its sample (a
+        /// sample that cannot be written as JSON, a bug, shows as the error's text rather than
+        /// as `null`, so the template check reports it).
         pub fn known_templates() -> Vec<(&'static str, &'static str, serde_json::Value)> {
             vec![$((
                 $name,
                 stringify!($ty),
-                serde_json::to_value($ty::sample()).unwrap_or_default(),
+                serde_json::to_value($ty::sample())
+                    .unwrap_or_else(|e| serde_json::Value::String(format!("sample not JSON: {e}"))),
             )),*]
         }
 

@@ -618,12 +618,12 @@ impl Daemon {
                 schedule: rule.name.clone(),
                 slot,
             };
-            let mut job = NewJob::new(
+            let mut job = NewJob::serialised(
                 kind,
                 format!("cron:{}:{}", rule.name, slot.to_rfc3339()),
                 slot,
-                serde_json::to_value(&payload).unwrap_or_default(),
-            );
+                &payload,
+            )?;
             job.max_attempts = self.workflows.max_attempts;
             job.subject = Some(("schedule".to_owned(), rule.name.clone()));
             job.rule = Some(rule.name.clone());

@@ -616,12 +616,12 @@ pub async fn sweep_plans<C: sea_orm::ConnectionTrait>(
                 due_on: f.due_on,
                 recipient: recipient.clone(),
             };
-            let mut j = NewJob::new(
+            let mut j = NewJob::serialised(
                 FOLLOW_UP_DUE,
                 format!("followup:{}:{}:{}", rule.name, f.id, f.due_on),
                 run_at,
-                serde_json::to_value(&p).unwrap_or_default(),
-            );
+                &p,
+            )?;
             j.max_attempts = wf.max_attempts;
             j.subject = Some(("follow_up".into(), f.id.to_string()));
             j.rule = Some(rule.name.clone());
@@ -680,12 +680,12 @@ pub async fn sweep_plans<C: sea_orm::ConnectionTrait>(
                     due_on: r.due_on,
                     recipient: recipient.clone(),
                 };
-                let mut j = NewJob::new(
+                let mut j = NewJob::serialised(
                     GRANT_REPORT_DUE,
                     format!("grant_report:{}:{}:{}:{}", rule.name, r.id, r.due_on, email),
                     run_at,
-                    serde_json::to_value(&p).unwrap_or_default(),
-                );
+                    &p,
+                )?;
                 j.max_attempts = wf.max_attempts;
                 j.subject = Some(("grant".into(), g.id.to_string()));
                 j.rule = Some(rule.name.clone());
@@ -728,12 +728,12 @@ pub async fn sweep_plans<C: sea_orm::ConnectionTrait>(
                 version: m.version,
                 recipient: recipient.clone(),
             };
-            let mut j = NewJob::new(
+            let mut j = NewJob::serialised(
                 OUTCOME_MISSING,
                 format!("outcome:{}:{}:v{}", rule.name, m.id, m.version),
                 run_at,
-                serde_json::to_value(&p).unwrap_or_default(),
-            );
+                &p,
+            )?;
             j.max_attempts = wf.max_attempts;
             j.subject = Some(("meeting".into(), m.id.to_string()));
             j.rule = Some(rule.name.clone());

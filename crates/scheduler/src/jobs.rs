@@ -71,6 +71,19 @@ impl NewJob {
             recipient: None,
         }
     }
+
+    /// A job whose payload is `payload` written as JSON.
+    ///
+    /// # Errors
+    /// [`crate::Error::Payload`] if it cannot be written (never queued as `null`).
+    pub fn serialised<T: serde::Serialize>(
+        kind: &str,
+        key: String,
+        run_at: DateTime<Utc>,
+        payload: &T,
+    ) -> crate::Result<Self> {
+        Ok(Self::new(kind, key, run_at, serde_json::to_value(payload)?))
+    }
 }
 
 /// Plans a job inside the caller's transaction; returns whether a row was inserted (false when

@@ -276,12 +276,7 @@ pub async fn plan_meeting<C: ConnectionTrait>(
             lead_minutes: i64::try_from(rule.before.as_secs() / 60).unwrap_or(i64::MAX),
             recipient: recipient.clone(),
         };
-        let mut job = NewJob::new(
-            MEETING_REMINDER,
-            key,
-            fire_at,
-            serde_json::to_value(&payload).unwrap_or_default(),
-        );
+        let mut job = NewJob::serialised(MEETING_REMINDER, key, fire_at, &payload)?;
         job.max_attempts = wf.max_attempts;
         job.subject = Some(("meeting".to_owned(), id.clone()));
         job.rule = Some(rule.name.clone());
@@ -334,7 +329,7 @@ async fn notify_cancelled<C: ConnectionTrait>(db: &C, m: &meeting::Model) -> Res
                 recipient_name: Some(recipient.name.clone()),
                 template: "meeting_cancelled".to_owned(),
                 language: recipient.language.clone(),
-                context: serde_json::to_value(&ctx).unwrap_or_default(),
+                context: serde_json::to_value(&ctx)?,
                 send_at: Utc::now(),
                 subject: Some(("meeting".to_owned(), m.id.to_string())),
                 job_id: None,

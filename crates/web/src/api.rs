@@ -238,6 +238,7 @@ pub enum ErrorCode {
     Forbidden,
     Csrf,
     Unauthenticated,
+    Setup,
     Unavailable,
     Internal,
 }
@@ -315,47 +316,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Q<T> {
     }
 }
 
-/// A core error with the CLI's `--flag` field names turned into the API's.
+/// A library error as the API answers it: one mapping for all ([`WebError::parts`]).
 fn core(e: outreach_core::Error) -> ApiError {
-    match e {
-        outreach_core::Error::Invalid { field, message } => {
-            ApiError(WebError::Core(outreach_core::Error::Invalid {
-                field: field.trim_start_matches("--").to_owned(),
-                message,
-            }))
-        }
-        other => ApiError(WebError::Core(other)),
-    }
+    ApiError(WebError::Core(e))
 }
 
-/// A scheduler error: its core errors keep their status (400, 404, 409...).
 fn sched(e: outreach_scheduler::Error) -> ApiError {
-    match e {
-        outreach_scheduler::Error::Core(c) => core(c),
-        outreach_scheduler::Error::Mailer(m) => mailer(m),
-        other => ApiError(WebError::Scheduler(other)),
-    }
+    ApiError(WebError::Scheduler(e))
 }
 
 fn mailer(e: outreach_mailer::Error) -> ApiError {
-    match e {
-        outreach_mailer::Error::Core(c) => core(c),
-        outreach_mailer::Error::Database(d) => ApiError(WebError::Database(d)),
-        other => ApiError(WebError::Internal(other.to_string())),
-    }
+    ApiError(WebError::Mailer(e))
 }
 
 fn letters_err(e: outreach_letters::Error) -> ApiError {
-    match e {
-        outreach_letters::Error::Core(c) => core(c),
-        outreach_letters::Error::Database(d) => ApiError(WebError::Database(d)),
-        // The request is well formed; the directory lacks what the template needs (a
-        // recipient, a partner): not possible as the records stand.
-        outreach_letters::Error::MissingFields { .. } => ApiError(WebError::Core(
-            outreach_core::Error::Conflict(e.to_string()),
-        )),
-        other => ApiError(WebError::Internal(other.to_string())),
-    }
+    ApiError(WebError::Letters(e))
 }
 
 fn created<T: serde::Serialize>(value: T) -> Response {

@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use outreach_core::ErrorKind;
 
 /// A request that cannot be served.
 #[derive(Debug, thiserror::Error)]
@@ -13,6 +14,10 @@ pub enum WebError {
     Core(#[from] outreach_core::Error),
     #[error(transparent)]
     Scheduler(#[from] outreach_scheduler::Error),
+    #[error(transparent)]
+    Letters(#[from] outreach_letters::Error),
+    #[error(transparent)]
+    Mailer(#[from] outreach_mailer::Error),
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
     /// Signed in, but the role does not allow it.
@@ -37,39 +42,37 @@ impl WebError {
         }
     }
 
+    /// The kind of failure, as the libraries classify it.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Core(e) => e.kind(),
+            Self::Scheduler(e) => e.kind(),
+            Self::Letters(e) => e.kind(),
+            Self::Mailer(e) => e.kind(),
+            Self::Database(e) => ErrorKind::of_database(e),
+            Self::Forbidden(_) | Self::Csrf => ErrorKind::Forbidden,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::Invalid { .. } => ErrorKind::Invalid,
+            Self::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
     /// The HTTP status, a stable machine code, and the field at fault if there is one.
     pub fn parts(&self) -> (StatusCode, &'static str, Option<String>) {
-        use outreach_core::Error as C;
-        match self {
-            Self::Core(C::Invalid { field, .. }) | Self::Invalid { field, .. } => {
-                (StatusCode::BAD_REQUEST, "invalid", Some(field.clone()))
-            }
-            Self::Core(C::UnknownState { .. }) => (
-                StatusCode::BAD_REQUEST,
-                "unknown_state",
-                Some("state".into()),
-            ),
-            // Well formed, but several records match: the request cannot be served as the
-            // records stand (409), like a duplicate.
-            Self::Core(C::Ambiguous { .. }) => (StatusCode::CONFLICT, "ambiguous", None),
-            Self::Core(C::Csv { column, .. }) => {
-                (StatusCode::BAD_REQUEST, "invalid_csv", Some(column.clone()))
-            }
-            Self::Core(C::NotFound { .. }) | Self::NotFound(_) => {
-                (StatusCode::NOT_FOUND, "not_found", None)
-            }
-            Self::Core(C::Conflict(_)) => (StatusCode::CONFLICT, "conflict", None),
-            Self::Forbidden(_) | Self::Core(C::Forbidden(_)) => {
-                (StatusCode::FORBIDDEN, "forbidden", None)
-            }
-            Self::Csrf => (StatusCode::FORBIDDEN, "csrf", None),
-            Self::Database(_) | Self::Core(C::Database(_)) | Self::Scheduler(_)
-                if outreach_core::db::is_unreachable(&self.to_string()) =>
-            {
-                (StatusCode::SERVICE_UNAVAILABLE, "unavailable", None)
-            }
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", None),
-        }
+        let kind = self.kind();
+        let code = match self {
+            Self::Csrf => "csrf",
+            _ => kind.code(),
+        };
+        let field = match self {
+            Self::Core(e) => e.field(),
+            Self::Scheduler(outreach_scheduler::Error::Core(e))
+            | Self::Letters(outreach_letters::Error::Core(e))
+            | Self::Mailer(outreach_mailer::Error::Core(e)) => e.field(),
+            Self::Invalid { field, .. } => Some(field.clone()),
+            _ => None,
+        };
+        (status_of(kind), code, field)
     }
 
     /// What the user is told: the error itself, except for internal errors.
@@ -94,6 +97,22 @@ impl WebError {
     /// The API's answer for this error.
     pub fn into_api(self) -> Response {
         ApiError(self).into_response()
+    }
+}
+
+/// The web app's one mapping from error kind to HTTP status. A request the records refuse though
+/// it is well formed is 404 (a record it names does not exist) or 409 (a duplicate, a record in
+/// the wrong state, a name matching several records); 400 means the request itself is wrong.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Invalid | ErrorKind::UnknownState | ErrorKind::InvalidCsv => {
+            StatusCode::BAD_REQUEST
+        }
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict | ErrorKind::Ambiguous => StatusCode::CONFLICT,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Setup | ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

@@ -120,6 +120,11 @@ fn words(s: &str) -> String {
 }
 
 /// The state `key` names (ISO3, ISO2 or name, any case); a 404 suggesting the nearest otherwise.
+/// A form's values as JSON for the page (an error, a bug, is an error page, never empty fields).
+fn to_json<T: Serialize>(form: &T) -> Result<Value, WebError> {
+    serde_json::to_value(form).map_err(|e| WebError::Internal(format!("a form as JSON: {e}")))
+}
+
 async fn resolve(app: &AppState, key: &str) -> Result<state::Model, WebError> {
     match states::resolve(&app.db, key).await {
         Ok(st) => Ok(st),
@@ -217,22 +222,13 @@ async fn render(
             _ => json!({ "open": false, "values": blank, "errors": errors }),
         }
     };
-    let add_contact = form_of(
-        &CONTACT,
-        serde_json::to_value(ContactForm::default()).unwrap_or_default(),
-    );
-    let add_organisation = form_of(
-        &ORGANISATION,
-        serde_json::to_value(OrganisationForm::default()).unwrap_or_default(),
-    );
+    let add_contact = form_of(&CONTACT, to_json(&ContactForm::default())?);
+    let add_organisation = form_of(&ORGANISATION, to_json(&OrganisationForm::default())?);
     let blank_grant = GrantForm {
         year: today.format("%Y").to_string(),
         ..GrantForm::default()
     };
-    let add_grant = form_of(
-        &GRANT,
-        serde_json::to_value(blank_grant).unwrap_or_default(),
-    );
+    let add_grant = form_of(&GRANT, to_json(&blank_grant)?);
     let chosen_org = add_contact["values"]["organisation"]
         .as_str()
         .or_else(|| add_grant["values"]["organisation"].as_str())
@@ -445,7 +441,7 @@ async fn add_contact(
                 .into_response(),
         ),
         Err(e) => {
-            let values = serde_json::to_value(&form).unwrap_or_default();
+            let values = to_json(&form)?;
             refuse(&app, &user, st, &CONTACT, values, e).await
         }
     }
@@ -474,7 +470,7 @@ async fn add_organisation(
         ))
         .into_response()),
         Err(e) => {
-            let values = serde_json::to_value(&form).unwrap_or_default();
+            let values = to_json(&form)?;
             refuse(&app, &user, st, &ORGANISATION, values, e).await
         }
     }
@@ -491,7 +487,7 @@ async fn add_grant(
     user.check_csrf(&form.csrf)?;
     user.require(Role::Coordinator, "record grants")?;
     let st = resolve(&app, &key).await?;
-    let values = serde_json::to_value(&form).unwrap_or_default();
+    let values = to_json(&form)?;
     let refused =
         |field: &str, message: &str| outreach_core::Error::invalid(field, message.to_owned());
     let result = if form.organisation.trim().is_empty() {
