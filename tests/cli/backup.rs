@@ -396,7 +396,7 @@ async fn an_archive_from_an_older_outreach_is_migrated_after_loading() {
             assert_eq!(e.sensitivity, want, "{e:?}");
         }
         // Jobs restored from before `due_at` take their run_at as their due instant.
-        let jobs = outreach_core::entities::job::Entity::find()
+        let jobs = outreach_scheduler::entities::job::Entity::find()
             .all(&conn)
             .await
             .unwrap();

@@ -11,6 +11,7 @@ use outreach_testkit::{Backend, TestDb, db_test};
 use serde_json::Value;
 
 mod accounts;
+mod architecture;
 mod backup;
 mod contract;
 mod letters;
@@ -564,7 +565,10 @@ async fn failures_exit_with_their_kind_and_say_it_as_json(db: &TestDb) {
     );
     // Not allowed for the acting user: 5.
     ok(db, &["user", "add", "boss", "--role", "admin"]);
-    ok(db, &["--as", "boss", "user", "add", "sam", "--role", "staff"]);
+    ok(
+        db,
+        &["--as", "boss", "user", "add", "sam", "--role", "staff"],
+    );
     let (code, e) = fails_json(
         db,
         &["--as", "sam", "user", "add", "eve", "--role", "admin"],

@@ -313,7 +313,7 @@ async fn a_daemon_killed_five_times_loses_no_reminder(db: &TestDb) {
     let planned = schedule_meetings(&conn, 30, "NPL", "Asia/Kathmandu", &contacts).await;
     assert_eq!(planned, 270);
     {
-        use outreach_core::entities::job;
+        use outreach_scheduler::entities::job;
         use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
         job::Entity::update_many()
             .col_expr(job::Column::RunAt, chrono::Utc::now().into())

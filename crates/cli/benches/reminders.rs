@@ -21,7 +21,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
-use outreach_core::entities::{job, outbox};
+use outreach_mailer::entities::outbox;
+use outreach_scheduler::entities::job;
 use outreach_testkit::smtp::SmtpServer;
 use outreach_testkit::{Backend, TestDb};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};

@@ -1047,7 +1047,7 @@ impl Out {
     pub fn tokens(
         &self,
         u: &user::Model,
-        rows: &[outreach_core::entities::token::Model],
+        rows: &[outreach_web::entities::token::Model],
     ) -> Result<()> {
         if self.json {
             return self.emit(

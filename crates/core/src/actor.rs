@@ -93,6 +93,27 @@ pub async fn find_user<C: ConnectionTrait>(db: &C, handle: &str) -> Result<Optio
         .await?)
 }
 
+/// The user with this id.
+///
+/// # Errors
+/// Database errors.
+pub async fn user_by_id<C: ConnectionTrait>(db: &C, id: uuid::Uuid) -> Result<Option<user::Model>> {
+    Ok(user::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Whether any account can sign in yet (has a password).
+///
+/// # Errors
+/// Database errors.
+pub async fn any_can_sign_in<C: ConnectionTrait>(db: &C) -> Result<bool> {
+    use sea_orm::PaginatorTrait;
+    Ok(user::Entity::find()
+        .filter(user::Column::PasswordHash.is_not_null())
+        .count(db)
+        .await?
+        > 0)
+}
+
 /// The users with these ids, by id, read by key (a thousand ids a query).
 ///
 /// # Errors

@@ -123,6 +123,14 @@ impl MigrationLock {
     }
 }
 
+/// Asks the database for an answer (`SELECT 1`): the readiness check and the web app's watch.
+///
+/// # Errors
+/// Database errors, a server that cannot be reached among them.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.execute_unprepared("SELECT 1").await.map(|_| ())
+}
+
 /// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite, a plain `BEGIN` on PostgreSQL.
 ///
 /// Every transaction in outreach that may write starts here. SQLite's default (deferred)

@@ -219,6 +219,59 @@ pub async fn log(
     Ok(view)
 }
 
+/// A follow-up logged with an engagement (its state and engagement are the engagement's).
+#[derive(Debug, Clone, Default)]
+pub struct FollowUpDraft {
+    pub description: String,
+    pub due: Option<String>,
+    pub owner: Option<String>,
+}
+
+/// Which part of [`log_with`] a refusal is about, so a form shows it beside the right field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogStep {
+    Engagement,
+    FollowUp,
+}
+
+/// Logs an engagement with staff members as participants (by handle) and, if given, a follow-up,
+/// all in one transaction (the log form's one save): nothing is written when any part is refused.
+///
+/// # Errors
+/// The refusal with the step it came from; as [`log`], [`add_staff_in`] and
+/// [`crate::followups::add_in`].
+pub async fn log_with(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: &EngagementInput,
+    staff: &[String],
+    follow_up: Option<FollowUpDraft>,
+) -> std::result::Result<EngagementView, (LogStep, Error)> {
+    let engagement = |e: Error| (LogStep::Engagement, e);
+    let tx = crate::db::begin(db)
+        .await
+        .map_err(|e| engagement(e.into()))?;
+    let logged = insert(&tx, actor, input).await.map_err(engagement)?;
+    add_staff_in(&tx, actor, logged.id, staff)
+        .await
+        .map_err(engagement)?;
+    if let Some(f) = follow_up {
+        let f = crate::followups::FollowUpInput {
+            state: Some(logged.iso3.clone()),
+            description: f.description,
+            due: f.due,
+            owner: f.owner,
+            engagement: Some(logged.id.to_string()),
+            meeting: None,
+        };
+        crate::followups::add_in(&tx, actor, &f)
+            .await
+            .map_err(|e| (LogStep::FollowUp, e))?;
+    }
+    tx.commit().await.map_err(|e| engagement(e.into()))?;
+    Ok(logged)
+}
+
 /// Logs an engagement inside the caller's transaction, with its audit record (the `*_in`
 /// pattern): a letter marked sent records its engagement in the same transaction.
 ///

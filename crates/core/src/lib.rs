@@ -20,7 +20,6 @@ pub mod error;
 pub mod followups;
 pub mod ids;
 pub mod meetings;
-pub mod outbox;
 pub mod refdata;
 pub mod signals;
 pub mod states;

@@ -137,6 +137,17 @@ pub async fn records<C: ConnectionTrait>(
     ))
 }
 
+/// Every state, by name (for a form's list of states).
+///
+/// # Errors
+/// Database errors.
+pub async fn all_by_name<C: ConnectionTrait>(db: &C) -> Result<Vec<state::Model>> {
+    Ok(state::Entity::find()
+        .order_by_asc(state::Column::Name)
+        .all(db)
+        .await?)
+}
+
 /// States counted on `at`, with their status under `treaty`, filtered and sorted by name.
 ///
 /// # Errors

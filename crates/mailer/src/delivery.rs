@@ -29,8 +29,8 @@ use serde::Serialize;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use outreach_core::entities::{outbox, undeliverable_address};
-use outreach_core::outbox::status;
+use crate::entities::{outbox, undeliverable_address};
+use crate::outbox::status;
 
 use crate::error::Result;
 use crate::mailer::Mailer;
@@ -633,7 +633,7 @@ const SQLITE_CHECK: Duration = Duration::from_millis(100);
 /// The shortest nap, so rows another daemon holds locked for an instant do not make the loop spin.
 const MIN_NAP: Duration = Duration::from_millis(5);
 
-/// Listens on [`outreach_core::outbox::NOTIFY_CHANNEL`] and wakes `wake` for every
+/// Listens on [`crate::outbox::NOTIFY_CHANNEL`] and wakes `wake` for every
 /// notification. A lost connection is logged once, retried every second, and counts as a
 /// wake-up when it comes back (notifications sent meanwhile were missed).
 async fn listen(db: DatabaseConnection, wake: Arc<Notify>) {
@@ -643,7 +643,7 @@ async fn listen(db: DatabaseConnection, wake: Arc<Notify>) {
     loop {
         let listener = async {
             let mut l = PgListener::connect_with(&pool).await?;
-            l.listen(outreach_core::outbox::NOTIFY_CHANNEL).await?;
+            l.listen(crate::outbox::NOTIFY_CHANNEL).await?;
             Ok::<_, sea_orm::sqlx::Error>(l)
         }
         .await;
@@ -677,7 +677,7 @@ async fn listen(db: DatabaseConnection, wake: Arc<Notify>) {
 
 /// The delivery loop of the daemon: delivers while messages are due; when none is, sleeps until
 /// the next one is, `mail.poll_secs` at most, and wakes at once when a row is committed: through
-/// [`outreach_core::outbox::wake`] in this process, PostgreSQL's LISTEN/NOTIFY across processes,
+/// [`crate::outbox::wake`] in this process, PostgreSQL's LISTEN/NOTIFY across processes,
 /// and on SQLite by looking every 100 ms. It returns when `shutdown` completes: messages being
 /// sent are finished and recorded, and claimed ones not yet sent are given back, so none waits
 /// for its lease to expire (except one whose lease was already half gone when its turn came).
@@ -731,7 +731,7 @@ where
         // Idle: read (never write) until something is due or a commit wakes the loop.
         loop {
             // A commit from now on wakes the loop, also while it is still reading.
-            let woken = outreach_core::outbox::wakeups().notified();
+            let woken = crate::outbox::wakeups().notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
             let wait = match idle_wait(db, mailer).await {

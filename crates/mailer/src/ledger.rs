@@ -10,9 +10,9 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::entities::{outbox, undeliverable_address};
+use crate::outbox::{Enqueued, NewEmail, enqueue, status};
 use outreach_core::domain::EmailAddress;
-use outreach_core::entities::{outbox, undeliverable_address};
-use outreach_core::outbox::{Enqueued, NewEmail, enqueue, status};
 use outreach_core::{audit, ids};
 
 use crate::context::{Recipient, TestMessage};

@@ -1,7 +1,7 @@
 //! outreach mailer: renders email templates from typed contexts and delivers the outbox.
 //!
 //! It knows nothing of jobs, rules or schedules: whoever decides to send writes an outbox row
-//! (see `outreach_core::outbox`) with a template name and a context; the mailer decides how the
+//! (see `crate::outbox`) with a template name and a context; the mailer decides how the
 //! message looks and how it is delivered.
 //!
 //! - [`templates`] and [`check`]: the template files, checked against their context types.
@@ -14,10 +14,12 @@ pub mod calendar;
 pub mod check;
 pub mod context;
 pub mod delivery;
+pub mod entities;
 pub mod error;
 pub mod ledger;
 pub mod locale;
 pub mod mailer;
+pub mod outbox;
 pub mod render;
 pub mod samples;
 pub mod smtp;

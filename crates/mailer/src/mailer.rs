@@ -6,11 +6,11 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::entities::outbox;
 use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use outreach_core::config::MailSettings;
-use outreach_core::entities::outbox;
 
 use crate::calendar::Organizer;
 use crate::error::{Error, Result};

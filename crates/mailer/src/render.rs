@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use outreach_core::entities::outbox;
+use crate::entities::outbox;
 
 use crate::calendar::{self, Method, Organizer};
 use crate::context::{

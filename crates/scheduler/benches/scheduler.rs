@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use outreach_core::entities::job;
+use outreach_scheduler::entities::job;
 use outreach_scheduler::handlers::{Handler, JobError, Outcome, Registry, RunContext};
 use outreach_scheduler::jobs::{self, NewJob};
 use outreach_scheduler::{Daemon, DaemonConfig, Workflows};

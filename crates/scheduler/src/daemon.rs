@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::entities::{cron_state, job};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt as _;
 use outreach_core::config::SchedulerSettings;
-use outreach_core::entities::{cron_state, job};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
@@ -329,7 +329,7 @@ impl Daemon {
                 {
                     tx.commit().await?;
                     // Whatever email the job queued is committed now: wake the delivery loop.
-                    outreach_core::outbox::wake();
+                    outreach_mailer::outbox::wake();
                 } else {
                     // The lease expired and another daemon owns the job now: undo our effect.
                     tx.rollback().await?;
@@ -544,7 +544,7 @@ impl Daemon {
             }
             if finished as usize == remaining.len() {
                 tx.commit().await?;
-                outreach_core::outbox::wake();
+                outreach_mailer::outbox::wake();
                 break;
             }
             tx.rollback().await?;

@@ -4,18 +4,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::entities::job;
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Days, NaiveTime, Utc};
 use outreach_core::domain::{EmailAddress, IanaZone, MeetingStatus};
 use outreach_core::entities::{
-    contact, engagement, follow_up, grant, grant_report, job, meeting, meeting_participant,
+    contact, engagement, follow_up, grant, grant_report, meeting, meeting_participant,
     organisation, state, user,
 };
-use outreach_core::outbox::{self, NewEmail};
 use outreach_mailer::context::{
     DigestFollowUp, DigestQuietState, FollowUpDue, GrantReportDue, OutcomeMissing, Recipient,
     WeeklyDigest,
 };
+use outreach_mailer::outbox::{self, NewEmail};
 use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

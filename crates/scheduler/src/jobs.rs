@@ -9,8 +9,8 @@
 
 use std::time::Duration;
 
+use crate::entities::job;
 use chrono::{DateTime, Utc};
-use outreach_core::entities::job;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
@@ -546,15 +546,15 @@ pub struct JobEmail {
     pub attempts: i32,
 }
 
-impl From<outreach_core::entities::outbox::Model> for JobEmail {
-    fn from(m: outreach_core::entities::outbox::Model) -> Self {
-        let status = if m.status == outreach_core::outbox::status::QUEUED && m.attempts > 0 {
+impl From<outreach_mailer::entities::outbox::Model> for JobEmail {
+    fn from(m: outreach_mailer::entities::outbox::Model) -> Self {
+        let status = if m.status == outreach_mailer::outbox::status::QUEUED && m.attempts > 0 {
             "retrying".to_owned()
         } else {
             m.status.clone()
         };
         let detail = match m.status.as_str() {
-            outreach_core::outbox::status::SENT => m.smtp_reply,
+            outreach_mailer::outbox::status::SENT => m.smtp_reply,
             _ => m.last_error.or(m.smtp_reply),
         };
         Self {
@@ -627,7 +627,7 @@ pub async fn list<C: ConnectionTrait>(
     let mut emails: std::collections::HashMap<Uuid, Vec<JobEmail>> =
         std::collections::HashMap::new();
     for chunk in ids.chunks(500) {
-        use outreach_core::entities::outbox;
+        use outreach_mailer::entities::outbox;
         for m in outbox::Entity::find()
             .filter(outbox::Column::JobId.is_in(chunk.iter().copied()))
             .order_by_asc(outbox::Column::Id)

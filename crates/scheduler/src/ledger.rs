@@ -1,8 +1,9 @@
 //! The reminder ledger: for a meeting (or any subject), every reminder planned, superseded,
 //! cancelled, sent or failed, with the reason, joining each job to the email it queued.
 
+use crate::entities::job;
 use chrono::{DateTime, Utc};
-use outreach_core::entities::{job, outbox};
+use outreach_mailer::entities::outbox;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use uuid::Uuid;

@@ -6,6 +6,7 @@
 
 pub mod cronsched;
 pub mod daemon;
+pub mod entities;
 pub mod error;
 pub mod handlers;
 pub mod jobs;

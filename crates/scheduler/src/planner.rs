@@ -7,13 +7,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::entities::job;
 use chrono::{DateTime, Utc};
 use outreach_core::domain::{IanaZone, MeetingStatus};
-use outreach_core::entities::{job, meeting, meeting_participant, user};
+use outreach_core::entities::{meeting, meeting_participant, user};
 use outreach_core::meetings::{self, MeetingInput, MeetingView};
-use outreach_core::outbox::{self, NewEmail};
 use outreach_core::{Actor, domain::EmailAddress};
 use outreach_mailer::context::{MeetingCancelled, MeetingInfo, Recipient};
+use outreach_mailer::outbox::{self, NewEmail};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::entities::{session, token};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::http::HeaderMap;
 use chrono::Utc;
-use outreach_core::entities::{session, user};
+use outreach_core::entities::user;
 use outreach_core::{Actor, Error as CoreError};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -124,8 +125,8 @@ async fn end_access_in<C: ConnectionTrait>(
         .exec(tx)
         .await?
         .rows_affected;
-    let tokens = outreach_core::entities::token::Entity::delete_many()
-        .filter(outreach_core::entities::token::Column::UserId.eq(user_id))
+    let tokens = crate::entities::token::Entity::delete_many()
+        .filter(crate::entities::token::Column::UserId.eq(user_id))
         .exec(tx)
         .await?
         .rows_affected;
@@ -288,10 +289,12 @@ pub async fn verify_password(
     handle: &str,
     password: &str,
 ) -> Result<Option<user::Model>, sea_orm::DbErr> {
-    let found = user::Entity::find()
-        .filter(user::Column::Handle.eq(handle))
-        .one(db)
-        .await?;
+    let found = outreach_core::actor::find_user(db, handle)
+        .await
+        .map_err(|e| match e {
+            CoreError::Database(d) => d,
+            other => sea_orm::DbErr::Custom(other.to_string()),
+        })?;
     let usable = found
         .as_ref()
         .filter(|u| u.disabled_at.is_none())
@@ -490,7 +493,7 @@ async fn issue_token_in<C: ConnectionTrait>(
 ) -> Result<String, CoreError> {
     let secret = random_token();
     let hash = hash_token(&secret);
-    outreach_core::entities::token::ActiveModel {
+    crate::entities::token::ActiveModel {
         token_hash: Set(hash.clone()),
         user_id: Set(user_id),
         kind: Set(kind.to_owned()),
@@ -541,12 +544,7 @@ pub async fn first_admin(
     db: &DatabaseConnection,
     actor: &Actor,
 ) -> Result<Option<String>, CoreError> {
-    use sea_orm::PaginatorTrait;
-    let usable = user::Entity::find()
-        .filter(user::Column::PasswordHash.is_not_null())
-        .count(db)
-        .await?;
-    if usable > 0 {
+    if outreach_core::actor::any_can_sign_in(db).await? {
         return Ok(None);
     }
     outreach_core::actor::upsert_user(
@@ -572,8 +570,8 @@ pub async fn tokens_of(
     db: &DatabaseConnection,
     user_id: uuid::Uuid,
     kind: &str,
-) -> Result<Vec<outreach_core::entities::token::Model>, sea_orm::DbErr> {
-    use outreach_core::entities::token;
+) -> Result<Vec<crate::entities::token::Model>, sea_orm::DbErr> {
+    use crate::entities::token;
     use sea_orm::QueryOrder;
     token::Entity::find()
         .filter(token::Column::UserId.eq(user_id))
@@ -590,8 +588,8 @@ pub async fn tokens_of(
 pub async fn all_tokens_of(
     db: &DatabaseConnection,
     user_id: uuid::Uuid,
-) -> Result<Vec<outreach_core::entities::token::Model>, sea_orm::DbErr> {
-    use outreach_core::entities::token;
+) -> Result<Vec<crate::entities::token::Model>, sea_orm::DbErr> {
+    use crate::entities::token;
     use sea_orm::QueryOrder;
     token::Entity::find()
         .filter(token::Column::UserId.eq(user_id))
@@ -686,7 +684,7 @@ async fn revoke_tokens_in<C: ConnectionTrait>(
     kind: &str,
     prefix: Option<&str>,
 ) -> Result<usize, CoreError> {
-    use outreach_core::entities::token;
+    use crate::entities::token;
     let all = token::Entity::find()
         .filter(token::Column::UserId.eq(user_id))
         .filter(token::Column::Kind.eq(kind))
@@ -728,6 +726,36 @@ async fn revoke_tokens_in<C: ConnectionTrait>(
         .await?;
     }
     Ok(chosen.len())
+}
+
+/// The account a token of `kind` acts for, marking the token used; `None` for a token that is
+/// unknown, of another kind, or whose account is gone.
+///
+/// # Errors
+/// Database errors.
+pub async fn token_account(
+    db: &DatabaseConnection,
+    kind: &str,
+    secret: &str,
+) -> Result<Option<user::Model>, CoreError> {
+    let Some(t) = token::Entity::find_by_id(hash_token(secret))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if t.kind != kind {
+        return Ok(None);
+    }
+    let Some(u) = outreach_core::actor::user_by_id(db, t.user_id).await? else {
+        return Ok(None);
+    };
+    let mut active = t.into_active_model();
+    active.last_used_at = Set(Some(Utc::now()));
+    if let Err(e) = active.update(db).await {
+        tracing::warn!(error = %e, "could not mark a token used");
+    }
+    Ok(Some(u))
 }
 
 #[cfg(test)]

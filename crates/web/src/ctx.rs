@@ -12,8 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use outreach_core::Actor;
 use outreach_core::domain::IanaZone;
-use outreach_core::entities::{token, user};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+use outreach_core::entities::user;
 use uuid::Uuid;
 
 use crate::AppState;
@@ -140,8 +139,7 @@ fn user_from(u: user::Model, csrf: String) -> Option<User> {
 
 async fn from_session(app: &AppState, parts: &Parts) -> Option<User> {
     let s = auth::session(&app.db, &parts.headers).await?;
-    let u = user::Entity::find_by_id(s.user_id)
-        .one(&app.db)
+    let u = outreach_core::actor::user_by_id(&app.db, s.user_id)
         .await
         .ok()??;
     user_from(u, s.csrf_token)
@@ -158,22 +156,7 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
 
 /// The user a token of `kind` acts for, marking the token used.
 pub async fn from_token(app: &AppState, kind: &str, secret: &str) -> Option<User> {
-    let t = token::Entity::find_by_id(auth::hash_token(secret))
-        .one(&app.db)
-        .await
-        .ok()??;
-    if t.kind != kind {
-        return None;
-    }
-    let u = user::Entity::find_by_id(t.user_id)
-        .one(&app.db)
-        .await
-        .ok()??;
-    let mut active = t.into_active_model();
-    active.last_used_at = Set(Some(Utc::now()));
-    if let Err(e) = active.update(&app.db).await {
-        tracing::warn!(error = %e, "could not mark a token used");
-    }
+    let u = auth::token_account(&app.db, kind, secret).await.ok()??;
     user_from(u, String::new())
 }
 

@@ -10,8 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use outreach_core::domain::{EngagementKind, Sensitivity, Stance, parse_date};
-use outreach_core::engagements::{self, EngagementInput};
-use outreach_core::followups::{self, FollowUpInput};
+use outreach_core::engagements::{self, EngagementInput, FollowUpDraft, LogStep};
 use outreach_core::{Error as CoreError, actor, directory, states};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -270,28 +269,18 @@ async fn create(
         sensitivity: some(&form.sensitivity),
         restricted_kinds: Some(app.settings.engagements.restricted_kinds.clone()),
     };
-    let tx = outreach_core::db::begin(&app.db).await?;
-    let logged = match engagements::log_in(&tx, &user.actor, &input).await {
+    let follow_up = some(&form.follow_up).map(|description| FollowUpDraft {
+        description,
+        due: some(&form.follow_up_due),
+        owner: some(&form.follow_up_owner),
+    });
+    let logged = match engagements::log_with(&app.db, &user.actor, &input, &staff, follow_up).await
+    {
         Ok(v) => v,
-        Err(e) => return core_failure(e, false, unprocessable),
-    };
-    if let Err(e) = engagements::add_staff_in(&tx, &user.actor, logged.id, &staff).await {
-        return core_failure(e, false, unprocessable);
-    }
-    if let Some(description) = some(&form.follow_up) {
-        let f = FollowUpInput {
-            state: Some(logged.iso3.clone()),
-            description,
-            due: some(&form.follow_up_due),
-            owner: some(&form.follow_up_owner),
-            engagement: Some(logged.id.to_string()),
-            meeting: None,
-        };
-        if let Err(e) = followups::add_in(&tx, &user.actor, &f).await {
-            return core_failure(e, true, unprocessable);
+        Err((step, e)) => {
+            return core_failure(e, step == LogStep::FollowUp, unprocessable);
         }
-    }
-    tx.commit().await?;
+    };
     Ok(Redirect::to(&format!("/states/{}?logged=1", enc(&logged.iso3))).into_response())
 }
 

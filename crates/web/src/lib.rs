@@ -19,6 +19,7 @@ pub mod auth;
 pub mod ctx;
 pub mod dashboard;
 pub mod engagements;
+pub mod entities;
 pub mod error;
 pub mod feed;
 pub mod input;
@@ -44,7 +45,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use handlebars::Handlebars;
 use outreach_core::config::Settings;
 use outreach_scheduler::Workflows;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use tokio::sync::watch;
 
@@ -346,7 +347,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(app): State<Arc<AppState>>) -> Response {
-    match app.db.execute_unprepared("SELECT 1").await {
+    match outreach_core::db::ping(&app.db).await {
         Ok(_) => "ready".into_response(),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -575,7 +576,7 @@ async fn watch_database(db: DatabaseConnection) {
         .await;
         match (answer, lost) {
             (Ok(Ok(_)), Some(since)) => {
-                let _ = tokio::time::timeout(WATCH_EVERY, db.execute_unprepared("SELECT 1")).await;
+                let _ = tokio::time::timeout(WATCH_EVERY, outreach_core::db::ping(&db)).await;
                 tracing::info!(
                     down_secs = since.elapsed().as_secs(),
                     "the database answers again; pages and the API work as before"

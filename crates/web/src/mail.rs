@@ -91,7 +91,7 @@ async fn outbox(
             "next_attempt": at(r.next_attempt_at),
             "sent": r.sent_at.map(at),
             "reason": r.reason, "reply": r.reply,
-            "failed": r.status == outreach_core::outbox::status::FAILED,
+            "failed": r.status == outreach_mailer::outbox::status::FAILED,
         })).collect::<Vec<_>>(),
     });
     let mut res = app.render(&user, "outbox", data);

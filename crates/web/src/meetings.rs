@@ -16,7 +16,6 @@ use outreach_core::domain::{EngagementKind, IanaZone, MeetingStatus, Stance};
 use outreach_core::entities::state;
 use outreach_core::meetings::{self, MeetingInput, MeetingView};
 use outreach_scheduler::{ledger, planner};
-use sea_orm::{EntityTrait, QueryOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -316,10 +315,7 @@ async fn meeting_form(
     form: &MeetingForm,
     errors: &[(String, String)],
 ) -> PageResult {
-    let states = state::Entity::find()
-        .order_by_asc(state::Column::Name)
-        .all(&app.db)
-        .await?;
+    let states = outreach_core::states::all_by_name(&app.db).await?;
     let chosen = outreach_core::states::resolve_in(&states, &form.state).ok();
     let status = if errors.is_empty() {
         StatusCode::OK

@@ -171,10 +171,10 @@ async fn record_counts(app: &AppState) -> Result<(), String> {
         metrics::gauge!("outreach_jobs", "state" => state).set(n as f64);
     }
     metrics::gauge!("outreach_jobs_due").set(due as f64);
-    let outbox = outreach_core::outbox::counts(&app.db)
+    let outbox = outreach_mailer::outbox::counts(&app.db)
         .await
         .map_err(|e| e.to_string())?;
-    use outreach_core::outbox::status as mail_status;
+    use outreach_mailer::outbox::status as mail_status;
     for status in [
         mail_status::QUEUED,
         mail_status::SENDING,

@@ -1,22 +1,16 @@
 //! sea-orm entities: one module per table, data only. Behaviour lives in the domain modules.
 pub mod audit_log;
 pub mod contact;
-pub mod cron_state;
 pub mod engagement;
 pub mod engagement_participant;
 pub mod follow_up;
 pub mod grant;
 pub mod grant_report;
-pub mod job;
 pub mod meeting;
 pub mod meeting_participant;
 pub mod organisation;
-pub mod outbox;
-pub mod session;
 pub mod signal;
 pub mod state;
-pub mod token;
 pub mod treaty;
 pub mod treaty_event;
-pub mod undeliverable_address;
 pub mod user;

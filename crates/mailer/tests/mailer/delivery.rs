@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use outreach_core::entities::{outbox, undeliverable_address};
-use outreach_core::outbox::status;
 use outreach_mailer::context::{MeetingReminder, TestMessage};
+use outreach_mailer::entities::{outbox, undeliverable_address};
+use outreach_mailer::outbox::status;
 use outreach_mailer::{deliver_once, ledger};
 use outreach_testkit::TestDb;
 use outreach_testkit::db_test;
@@ -533,7 +533,7 @@ async fn a_committed_row_wakes_the_idle_loop_well_before_the_poll_interval(db: &
         let tx = outreach_core::db::begin(&conn).await.unwrap();
         queue_in(&tx, &format!("test:wake:here:{i}"), "b@example.org").await;
         tx.commit().await.unwrap();
-        outreach_core::outbox::wake();
+        outreach_mailer::outbox::wake();
         assert_eq!(smtp.wait_for(2 * i + 2, bound * 5).await.len(), 2 * i + 2);
         lags.push(("this process", queued.elapsed()));
     }
@@ -558,9 +558,9 @@ db_test!(
 async fn queue_in<C: sea_orm::ConnectionTrait>(db: &C, key: &str, to: &str) {
     let ctx = test_message(to);
     let r = outreach_mailer::EmailContext::recipient(&ctx);
-    outreach_core::outbox::enqueue(
+    outreach_mailer::outbox::enqueue(
         db,
-        outreach_core::outbox::NewEmail {
+        outreach_mailer::outbox::NewEmail {
             idempotency_key: key.into(),
             recipient: outreach_core::domain::EmailAddress::parse("to", &r.email).unwrap(),
             recipient_name: Some(r.name.clone()),

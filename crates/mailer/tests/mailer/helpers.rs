@@ -7,10 +7,10 @@ use std::time::Duration;
 use outreach_core::Actor;
 use outreach_core::config::MailSettings;
 use outreach_core::domain::{EmailAddress, IanaZone};
-use outreach_core::entities::outbox;
 use outreach_core::meetings::{self, MeetingInput, MeetingView};
-use outreach_core::outbox::{Enqueued, NewEmail, enqueue};
 use outreach_mailer::context::{MeetingInfo, Recipient};
+use outreach_mailer::entities::outbox;
+use outreach_mailer::outbox::{Enqueued, NewEmail, enqueue};
 use outreach_mailer::{EmailContext, Mailer, Templates, Transport, deliver_once};
 use sea_orm::{DatabaseConnection, EntityTrait};
 use uuid::Uuid;
@@ -93,7 +93,7 @@ pub async fn drain(db: &DatabaseConnection, mailer: &Mailer) -> usize {
 /// Unlike [`drain`], a round that found nothing does not end it: beside another mailer, a claim
 /// that lost the race for every row it looked at comes back empty while work remains.
 pub async fn drain_beside_others(db: &DatabaseConnection, mailer: &Mailer) -> usize {
-    use outreach_core::outbox::status;
+    use outreach_mailer::outbox::status;
     use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
     let mut worked = 0;
     for _ in 0..500 {

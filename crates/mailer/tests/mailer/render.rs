@@ -1,11 +1,11 @@
 //! Rendering without delivery: every template in every language, dates in the reader's zone and
 //! language, HTML escaping, one-line subjects, and rows that can never render.
 
-use outreach_core::entities::outbox;
 use outreach_mailer::context::{
     FollowUpDue, GrantReportDue, MeetingCancelled, MeetingReminder, OutcomeMissing, TestMessage,
     WeeklyDigest,
 };
+use outreach_mailer::entities::outbox;
 use outreach_mailer::locale::LANGUAGES;
 use outreach_mailer::{Error, Mailer};
 

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use outreach_core::config::MailSettings;
-use outreach_core::outbox::status;
+use outreach_mailer::outbox::status;
 use outreach_mailer::{Transport, deliver_now, deliver_once};
 use outreach_testkit::TestDb;
 use outreach_testkit::db_test;

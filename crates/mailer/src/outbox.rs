@@ -9,9 +9,9 @@ use serde::Serialize;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use crate::domain::EmailAddress;
 use crate::entities::outbox;
-use crate::error::Result;
+use outreach_core::Result;
+use outreach_core::domain::EmailAddress;
 
 /// Where an outbox row is in its life.
 pub mod status {
