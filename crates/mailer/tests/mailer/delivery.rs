@@ -427,10 +427,14 @@ db_test!(
 async fn two_mailers_draining_together_send_each_message_once(db: &TestDb) {
     let conn = open(&db.url).await;
     let smtp = SmtpServer::start().await;
+    let n = 24;
+    // A relay that takes 50 ms a message: while one mailer waits on its round, the other claims
+    // (with an instant relay, one mailer could drain the outbox before the other's first claim
+    // on a loaded machine).
+    smtp.script((0..n).map(|_| Reply::AcceptAfter(Duration::from_millis(50))));
     let mut settings = smtp_settings(smtp.port());
     settings.batch_size = 3;
     let (a, b) = (mailer(&settings), mailer(&settings));
-    let n = 24;
     for i in 0..n {
         queue(
             &conn,
