@@ -562,6 +562,33 @@ pub async fn contacts_by_id<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// The names of the organisations with these ids, read by key (a thousand ids a query).
+///
+/// # Errors
+/// Database errors.
+pub async fn organisation_names<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, String>> {
+    let ids: Vec<Uuid> = ids
+        .into_iter()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(1_000) {
+        out.extend(
+            organisation::Entity::find()
+                .filter(organisation::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|o| (o.id, o.name)),
+        );
+    }
+    Ok(out)
+}
+
 /// Finds a contact by email, by name (any case) or by id (or its last characters).
 ///
 /// # Errors

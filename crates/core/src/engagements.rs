@@ -1,7 +1,7 @@
 //! Engagements: what happened with a state (visits, meetings, dialogue, statements, letters,
 //! calls), with participants, outcome and the stance it showed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Query;
@@ -402,17 +402,26 @@ pub async fn newest_for_state<C: ConnectionTrait>(
     {
         by_engagement.entry(p.engagement_id).or_default().push(p);
     }
-    let contacts: HashMap<Uuid, String> = contact::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
+    // The names of exactly these participants, read by key.
+    let contact_ids: HashSet<Uuid> = by_engagement
+        .values()
+        .flatten()
+        .filter_map(|p| p.contact_id)
         .collect();
-    let users: HashMap<Uuid, String> = user::Entity::find()
-        .all(db)
+    let user_ids: HashSet<Uuid> = by_engagement
+        .values()
+        .flatten()
+        .filter_map(|p| p.user_id)
+        .collect();
+    let contacts: HashMap<Uuid, String> = crate::directory::contacts_by_id(db, contact_ids)
         .await?
         .into_iter()
-        .map(|u| (u.id, u.handle))
+        .map(|(id, c)| (id, c.name))
+        .collect();
+    let users: HashMap<Uuid, String> = crate::actor::users_by_id(db, user_ids)
+        .await?
+        .into_iter()
+        .map(|(id, u)| (id, u.handle))
         .collect();
     let read: Vec<Uuid> = rows
         .iter()

@@ -115,9 +115,9 @@ pub async fn add_in<C: ConnectionTrait>(
     let engagement = match input.engagement.as_deref() {
         None => None,
         Some(given) => {
-            let all = engagement::Entity::find().all(tx).await?;
-            let id = ids::pick("engagement", given, all.iter().map(|e| e.id))?;
-            all.into_iter().find(|e| e.id == id)
+            let found = ids::candidates::<engagement::Entity, _>(tx, given).await?;
+            let id = ids::pick("engagement", given, found)?;
+            engagement::Entity::find_by_id(id).one(tx).await?
         }
     };
     let meeting = match input.meeting.as_deref() {
@@ -173,17 +173,18 @@ pub async fn add_in<C: ConnectionTrait>(
 /// [`Error::NotFound`], [`Error::Conflict`] when it is done already.
 pub async fn done(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<FollowUpView> {
     let tx = crate::db::begin(db).await?;
-    let all = follow_up::Entity::find().all(&tx).await?;
-    let id = ids::pick("follow-up", id, all.iter().map(|f| f.id)).map_err(|e| match e {
+    let found = ids::candidates::<follow_up::Entity, _>(&tx, id).await?;
+    let given = id;
+    let id = ids::pick("follow-up", id, found).map_err(|e| match e {
         Error::NotFound { what, given, .. } => {
             Error::not_found(what, given, "; `outreach followups` lists them")
         }
         other => other,
     })?;
-    let f = all
-        .into_iter()
-        .find(|f| f.id == id)
-        .unwrap_or_else(|| unreachable!("picked from all"));
+    let f = follow_up::Entity::find_by_id(id)
+        .one(&tx)
+        .await?
+        .ok_or_else(|| Error::not_found("follow-up", given, ""))?;
     if let Some(at) = f.done_at {
         return Err(Error::Conflict(format!(
             "follow-up {} was already done on {}",

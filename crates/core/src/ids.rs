@@ -2,6 +2,7 @@
 //! shown in listings). UUIDv7 ids share their leading characters when created close together, so
 //! the distinguishing part is the end.
 
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -49,6 +50,41 @@ pub fn pick(
                 .join(", "),
         }),
     }
+}
+
+/// The ids of `E`'s table that `given` may name, found by the database (the full id by its key,
+/// a suffix by the id's hex digits), so that no lookup reads the whole table into memory. Pass
+/// them to [`pick`], which says which one, or why none or several.
+///
+/// # Errors
+/// Database errors. Text that is no id gives no candidates ([`pick`] then says so).
+pub async fn candidates<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    given: &str,
+) -> Result<Vec<Uuid>> {
+    let wanted = given.trim().to_lowercase().replace('-', "");
+    if wanted.len() < 4 || wanted.len() > 32 || !wanted.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(Vec::new());
+    }
+    let table = E::default().table_name().to_owned();
+    let backend = db.get_database_backend();
+    let stmt = match backend {
+        DbBackend::Sqlite => Statement::from_sql_and_values(
+            backend,
+            format!("SELECT id FROM \"{table}\" WHERE hex(id) LIKE '%' || ?"),
+            [wanted.to_uppercase().into()],
+        ),
+        _ => Statement::from_sql_and_values(
+            backend,
+            format!("SELECT id FROM \"{table}\" WHERE replace(id::text, '-', '') LIKE '%' || $1"),
+            [wanted.clone().into()],
+        ),
+    };
+    let mut out = Vec::new();
+    for row in db.query_all_raw(stmt).await? {
+        out.push(row.try_get::<Uuid>("", "id")?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

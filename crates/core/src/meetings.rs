@@ -172,8 +172,8 @@ async fn view_one<C: ConnectionTrait>(
 /// # Errors
 /// [`Error::NotFound`], [`Error::Ambiguous`] or [`Error::Invalid`].
 pub async fn find<C: ConnectionTrait>(db: &C, given: &str) -> Result<meeting::Model> {
-    let all = meeting::Entity::find().all(db).await?;
-    let id = ids::pick("meeting", given, all.iter().map(|m| m.id)).map_err(|e| match e {
+    let found = ids::candidates::<meeting::Entity, _>(db, given).await?;
+    let id = ids::pick("meeting", given, found).map_err(|e| match e {
         Error::NotFound { what, given, .. } => Error::not_found(
             what,
             given,
@@ -181,10 +181,10 @@ pub async fn find<C: ConnectionTrait>(db: &C, given: &str) -> Result<meeting::Mo
         ),
         other => other,
     })?;
-    Ok(all
-        .into_iter()
-        .find(|m| m.id == id)
-        .unwrap_or_else(|| unreachable!("picked from all")))
+    meeting::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("meeting", given, ""))
 }
 
 /// Plans a meeting. The local time is read in `tz` (or the capital's zone) and stored as a UTC

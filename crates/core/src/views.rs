@@ -13,7 +13,7 @@ use crate::access::Reader;
 use crate::directory::{self, GrantView};
 use crate::domain::{IanaZone, MeetingStatus};
 use crate::engagements::{self, EngagementView};
-use crate::entities::{grant, meeting, organisation, state, treaty_event};
+use crate::entities::{grant, meeting, state, treaty_event};
 use crate::error::Result;
 use crate::followups::{self, FollowUpView};
 use crate::meetings::{self, MeetingView};
@@ -175,14 +175,11 @@ pub async fn profile_with<C: ConnectionTrait>(
         .collect();
 
     let orgs = directory::organisations(db, Some(&st.iso3)).await?;
-    let all_orgs: HashMap<Uuid, String> = organisation::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
-    let contacts = directory::contacts(db, Some(&st.iso3))
-        .await?
+    let contacts = directory::contacts(db, Some(&st.iso3)).await?;
+    let all_orgs =
+        directory::organisation_names(db, contacts.iter().filter_map(|c| c.organisation_id))
+            .await?;
+    let contacts = contacts
         .into_iter()
         .map(|c| ContactView {
             organisation: c.organisation_id.and_then(|o| all_orgs.get(&o).cloned()),
@@ -309,18 +306,13 @@ pub async fn attention<C: ConnectionTrait>(
             },
         );
     }
-    let orgs: HashMap<Uuid, String> = organisation::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
-    let mut grantees: HashMap<String, Vec<String>> = HashMap::new();
-    for g in grant::Entity::find()
+    let grants = grant::Entity::find()
         .order_by_desc(grant::Column::Year)
         .all(db)
-        .await?
-    {
+        .await?;
+    let orgs = directory::organisation_names(db, grants.iter().map(|g| g.organisation_id)).await?;
+    let mut grantees: HashMap<String, Vec<String>> = HashMap::new();
+    for g in grants {
         if let Some(name) = orgs.get(&g.organisation_id) {
             let list = grantees.entry(g.iso3).or_default();
             if !list.contains(name) {

@@ -627,6 +627,80 @@ outreach_testkit::db_test!(
     a_meeting_at_ten_in_kathmandu_is_stored_as_quarter_past_four_utc_check
 );
 
+/// A record named by its id or the end of it is found by the database (no table read into
+/// memory), however the id is written, and only in its own table.
+async fn a_record_is_found_by_its_id_or_its_end_check(db: &TestDb) {
+    let conn = open(db).await;
+    let mut ids = Vec::new();
+    for day in ["2026-03-14 10:00", "2026-03-15 10:00", "2026-03-16 10:00"] {
+        ids.push(
+            meetings::schedule(&conn, &actor(), &npl_meeting(day, None))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let id = ids[1];
+    let short = outreach_core::ids::short(id);
+    for given in [
+        short.clone(),
+        short.to_uppercase(),
+        id.to_string(),
+        id.to_string().to_uppercase(),
+        id.simple().to_string(),
+        id.simple().to_string()[20..].to_owned(),
+    ] {
+        assert_eq!(
+            meetings::find(&conn, &given).await.unwrap().id,
+            id,
+            "{given}"
+        );
+    }
+    // The end of no meeting's id, text that is no id, and another table's id.
+    assert!(matches!(
+        meetings::find(&conn, "0000ffff").await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        meetings::find(&conn, "xyz").await,
+        Err(Error::Invalid { .. })
+    ));
+    let f = followups::add(
+        &conn,
+        &actor(),
+        &FollowUpInput {
+            state: Some("NPL".into()),
+            description: "Send the treaty text".into(),
+            due: None,
+            owner: None,
+            engagement: None,
+            meeting: Some(short.clone()),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(f.meeting_id, Some(id));
+    assert!(matches!(
+        meetings::find(&conn, &outreach_core::ids::short(f.id)).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(
+        followups::done(
+            &conn,
+            &actor(),
+            &outreach_core::ids::short(f.id).to_uppercase()
+        )
+        .await
+        .unwrap()
+        .id,
+        f.id
+    );
+}
+outreach_testkit::db_test!(
+    a_record_is_found_by_its_id_or_its_end,
+    a_record_is_found_by_its_id_or_its_end_check
+);
+
 async fn a_local_time_that_does_not_exist_or_happens_twice_is_refused_and_nothing_is_written_check(
     db: &TestDb,
 ) {

@@ -268,13 +268,8 @@ pub async fn draft(
 }
 
 async fn find<C: ConnectionTrait>(db: &C, given: &str) -> Result<letter::Model> {
-    let all: Vec<Uuid> = letter::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.id)
-        .collect();
-    let id = ids::pick("letter", given, all)?;
+    let found = ids::candidates::<letter::Entity, _>(db, given).await?;
+    let id = ids::pick("letter", given, found)?;
     letter::Entity::find_by_id(id)
         .one(db)
         .await?

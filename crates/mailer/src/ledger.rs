@@ -206,13 +206,8 @@ pub async fn requeue(db: &DatabaseConnection, actor: &str, given: &str) -> Resul
         "requeue messages",
     )
     .await?;
-    let all: Vec<Uuid> = outbox::Entity::find()
-        .select_only()
-        .column(outbox::Column::Id)
-        .into_tuple()
-        .all(&tx)
-        .await?;
-    let id = ids::pick("outbox message", given, all).map_err(|e| match e {
+    let found = ids::candidates::<outbox::Entity, _>(&tx, given).await?;
+    let id = ids::pick("outbox message", given, found).map_err(|e| match e {
         outreach_core::Error::NotFound { what, given, .. } => outreach_core::Error::not_found(
             what,
             given,

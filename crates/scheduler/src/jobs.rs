@@ -645,21 +645,21 @@ pub async fn list<C: ConnectionTrait>(
     Ok(views)
 }
 
-fn pick_job(all: &[job::Model], given: &str) -> Result<job::Model> {
-    let id =
-        outreach_core::ids::pick("job", given, all.iter().map(|j| j.id)).map_err(|e| match e {
-            outreach_core::Error::NotFound { what, given, .. } => outreach_core::Error::not_found(
-                what,
-                given,
-                "; `outreach jobs` lists jobs and their ids",
-            ),
-            other => other,
-        })?;
-    Ok(all
-        .iter()
-        .find(|j| j.id == id)
-        .cloned()
-        .unwrap_or_else(|| unreachable!("picked from all")))
+/// The job `given` names (its id or the end of it), found by key.
+async fn pick_job<C: ConnectionTrait>(db: &C, given: &str) -> Result<job::Model> {
+    let found = outreach_core::ids::candidates::<job::Entity, _>(db, given).await?;
+    let id = outreach_core::ids::pick("job", given, found).map_err(|e| match e {
+        outreach_core::Error::NotFound { what, given, .. } => outreach_core::Error::not_found(
+            what,
+            given,
+            "; `outreach jobs` lists jobs and their ids",
+        ),
+        other => other,
+    })?;
+    Ok(job::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| outreach_core::Error::not_found("job", given, ""))?)
 }
 
 /// Puts a dead-lettered (or cancelled) job back in the queue, due now, with fresh attempts.
@@ -668,8 +668,7 @@ fn pick_job(all: &[job::Model], given: &str) -> Result<job::Model> {
 /// [`outreach_core::Error::NotFound`], or [`outreach_core::Error::Conflict`] when the job is not
 /// failed or cancelled.
 pub async fn retry<C: ConnectionTrait>(db: &C, actor: &str, given: &str) -> Result<JobView> {
-    let all = job::Entity::find().all(db).await?;
-    let j = pick_job(&all, given)?;
+    let j = pick_job(db, given).await?;
     if j.status != status::FAILED && j.status != status::CANCELLED {
         return Err(outreach_core::Error::Conflict(format!(
             "job {} is {}; only a failed or cancelled job can be retried",
@@ -710,8 +709,7 @@ pub async fn retry<C: ConnectionTrait>(db: &C, actor: &str, given: &str) -> Resu
 /// # Errors
 /// [`outreach_core::Error::NotFound`], or [`outreach_core::Error::Conflict`] when it is not queued.
 pub async fn cancel<C: ConnectionTrait>(db: &C, actor: &str, given: &str) -> Result<JobView> {
-    let all = job::Entity::find().all(db).await?;
-    let j = pick_job(&all, given)?;
+    let j = pick_job(db, given).await?;
     let now = Utc::now();
     let res = job::Entity::update_many()
         .col_expr(job::Column::Status, status::CANCELLED.into())
