@@ -528,12 +528,26 @@ async fn failures_exit_with_their_kind_and_say_it_as_json(db: &TestDb) {
         (2, Some("unknown_state")),
         "{e}"
     );
-    // A record named that does not exist: 3.
+    // A record named that does not exist: 3, with where to look (the CLI names the command;
+    // core's message names none).
     let (code, e) = fails_json(db, &["meeting", "show", "0000abcd"]);
     assert_eq!(
         (code, e["error"]["code"].as_str()),
         (3, Some("not_found")),
         "{e}"
+    );
+    assert_eq!(
+        e["error"]["remedy"], "`outreach meetings` lists meetings and their ids",
+        "{e}"
+    );
+    assert!(
+        !e["error"]["message"].as_str().unwrap().contains("outreach"),
+        "{e}"
+    );
+    let err = fails(db, &["state", "show", "Atlantis"]);
+    assert!(
+        err.contains("Atlantis is not a state code or name\n  `outreach states --status all` lists every state"),
+        "{err}"
     );
     // Not possible as the records stand: 4.
     ok(

@@ -54,6 +54,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             let (kind, field) = classify(&err);
+            let remedy = remedy_of(&err).map(remedy_text);
             let mut stderr = std::io::stderr().lock();
             if json {
                 // The API's error shape, on stderr; stdout stays empty.
@@ -61,14 +62,20 @@ pub fn main() -> ExitCode {
                     .chain(err.chain().skip(1).map(|c| format!("caused by: {c}")))
                     .collect::<Vec<_>>()
                     .join("; ");
-                let body = serde_json::json!({
+                let mut body = serde_json::json!({
                     "error": { "code": kind, "message": message, "field": field }
                 });
+                if let Some(r) = &remedy {
+                    body["error"]["remedy"] = serde_json::json!(r);
+                }
                 let _ = writeln!(stderr, "{body}");
             } else {
                 let _ = writeln!(stderr, "error: {err}");
                 for cause in err.chain().skip(1) {
                     let _ = writeln!(stderr, "  caused by: {cause}");
+                }
+                if let Some(r) = &remedy {
+                    let _ = writeln!(stderr, "  {r}");
                 }
             }
             ExitCode::from(exit_code(kind))
@@ -91,6 +98,37 @@ pub fn exit_code(kind: ErrorKind) -> u8 {
         ErrorKind::Unavailable => 7,
         ErrorKind::Internal => 1,
     }
+}
+
+/// What the libraries say the user can do about a failed command, if anything.
+fn remedy_of(err: &anyhow::Error) -> Option<outreach_core::Remedy> {
+    err.chain().find_map(|cause| {
+        cause
+            .downcast_ref::<outreach_core::Error>()
+            .and_then(outreach_core::Error::remedy)
+            .or_else(|| match cause.downcast_ref::<outreach_scheduler::Error>() {
+                Some(outreach_scheduler::Error::Core(c)) => c.remedy(),
+                _ => None,
+            })
+            .or_else(|| match cause.downcast_ref::<outreach_letters::Error>() {
+                Some(outreach_letters::Error::Core(c)) => c.remedy(),
+                _ => None,
+            })
+    })
+}
+
+/// A remedy as the CLI says it: the command that shows what to choose from.
+fn remedy_text(r: outreach_core::Remedy) -> String {
+    use outreach_core::Remedy as R;
+    match r {
+        R::ListStates => "`outreach states --status all` lists every state",
+        R::ListStaff => "`outreach users` lists staff handles",
+        R::ListOrganisations => "`outreach orgs` lists organisations",
+        R::ListContacts => "`outreach contacts` lists contacts",
+        R::ListFollowUps => "`outreach followups` lists follow-ups and their ids",
+        R::ListMeetings => "`outreach meetings` lists meetings and their ids",
+    }
+    .to_owned()
 }
 
 /// The kind of a failed command's error and the field at fault, from the first library error in

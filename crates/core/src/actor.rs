@@ -147,11 +147,8 @@ pub async fn require_user<C: ConnectionTrait>(
     handle: &str,
 ) -> Result<user::Model> {
     find_user(db, handle).await?.ok_or_else(|| {
-        Error::not_found(
-            "staff member",
-            handle,
-            format!(" (given as {field}); `outreach users` lists staff handles"),
-        )
+        Error::not_found("staff member", handle, format!(" (given as {field})"))
+            .with_remedy(crate::Remedy::ListStaff)
     })
 }
 

@@ -335,7 +335,7 @@ pub async fn add_organisation(
         .await?
         .ok_or_else(|| {
             Error::Conflict(format!(
-                "an organisation named '{}' already exists{}; `outreach orgs` lists them",
+                "an organisation named '{}' already exists{}",
                 input.name.trim(),
                 input
                     .state
@@ -402,11 +402,7 @@ fn resolve_organisation_in<'a>(
         }
     }
     let id = ids::pick("organisation", given, all.iter().map(|o| o.id)).map_err(|_| {
-        Error::not_found(
-            "organisation",
-            given,
-            "; `outreach orgs` lists organisations",
-        )
+        Error::not_found("organisation", given, "").with_remedy(crate::Remedy::ListOrganisations)
     })?;
     all.iter()
         .find(|o| o.id == id)
@@ -456,11 +452,10 @@ pub(crate) async fn insert_contact<C: ConnectionTrait>(
                     "organisation",
                     format!("no organisation is named '{o}'; add it first or import organisations"),
                 ),
-                Error::NotFound { what, given, .. } => Error::NotFound {
-                    what,
-                    given,
-                    hint: "; add it first or import organisations".into(),
-                },
+                Error::NotFound { what, given, .. } => {
+                    Error::not_found(what, given, "; add it first or import organisations")
+                        .with_remedy(crate::Remedy::ListOrganisations)
+                }
                 other => other,
             })?,
         ),
@@ -526,7 +521,7 @@ pub async fn add_contact(
         .await?
         .ok_or_else(|| {
             Error::Conflict(format!(
-                "a contact '{}'{} already exists; `outreach contacts` lists them",
+                "a contact '{}'{} already exists",
                 input.name.trim(),
                 input
                     .email
@@ -701,7 +696,7 @@ fn resolve_contact_in(all: Vec<contact::Model>, given: &str) -> Result<contact::
         .collect();
     near.sort_by(|a, b| b.0.total_cmp(&a.0));
     let hint = if near.is_empty() {
-        "; give a contact's email or name (`outreach contacts` lists them)".to_owned()
+        "; give a contact's email or name".to_owned()
     } else {
         format!(
             "; did you mean {}?",
@@ -712,7 +707,7 @@ fn resolve_contact_in(all: Vec<contact::Model>, given: &str) -> Result<contact::
                 .join(" or ")
         )
     };
-    Err(Error::not_found("contact", g, hint))
+    Err(Error::not_found("contact", g, hint).with_remedy(crate::Remedy::ListContacts))
 }
 
 /// Parses an amount such as `20000`, `20,000` or `15000.50` into minor units.
@@ -804,7 +799,10 @@ pub(crate) async fn add_grant_in<C: ConnectionTrait>(
     let iso3 = match optional_state(tx, input.state.as_deref()).await? {
         Some(s) => s.iso3,
         None => org.iso3.clone().ok_or_else(|| {
-            Error::invalid("state", "the organisation has no state; give --state")
+            Error::invalid(
+                "state",
+                "the organisation has no state; say which state the grant is for",
+            )
         })?,
     };
     if !(1997..=2100).contains(&input.year) {

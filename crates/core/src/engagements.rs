@@ -110,7 +110,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         return Err(Error::invalid(
             "date",
             format!(
-                "{date} is in the future; log what happened, and plan what will happen with `outreach meeting schedule`"
+                "{date} is in the future; log what happened, and plan what will happen as a meeting"
             ),
         ));
     }

@@ -18,7 +18,7 @@ impl fmt::Display for Suggestion {
 
 fn did_you_mean(suggestions: &[Suggestion]) -> String {
     match suggestions {
-        [] => "; `outreach states --status all` lists every state".to_owned(),
+        [] => String::new(),
         [one] => format!("; did you mean {one}?"),
         many => {
             let names: Vec<String> = many.iter().map(ToString::to_string).collect();
@@ -46,6 +46,8 @@ pub enum Error {
         what: &'static str,
         given: String,
         hint: String,
+        /// Where to look for the right one, said by each front end its own way.
+        remedy: Option<Remedy>,
     },
 
     /// A short id or name that matches more than one record.
@@ -109,8 +111,46 @@ impl Error {
             what,
             given: given.into(),
             hint: hint.into(),
+            remedy: None,
         }
     }
+
+    /// This error with what the user can do about it (kept by [`Error::NotFound`]; the other
+    /// kinds say theirs in their message or have a fixed one, see [`Error::remedy`]).
+    #[must_use]
+    pub fn with_remedy(mut self, to: Remedy) -> Self {
+        if let Self::NotFound { remedy, .. } = &mut self {
+            *remedy = Some(to);
+        }
+        self
+    }
+
+    /// What the user can do about this error, if the libraries know: each front end says it its
+    /// own way (the CLI names a command, a page links to the place). Core's messages name no
+    /// command.
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            Self::NotFound { remedy, .. } => *remedy,
+            Self::UnknownState { suggestions, .. } if suggestions.is_empty() => {
+                Some(Remedy::ListStates)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Where to look when a record named is not found: the list of those records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Remedy {
+    /// Every state with its code.
+    ListStates,
+    /// The staff and their handles.
+    ListStaff,
+    ListOrganisations,
+    ListContacts,
+    ListFollowUps,
+    ListMeetings,
 }
 
 /// What kind of failure an error is, for the front ends: the API turns it into an HTTP status,

@@ -135,12 +135,7 @@ pub async fn add_in<C: ConnectionTrait>(
             .as_ref()
             .map(|e| e.iso3.clone())
             .or_else(|| meeting.as_ref().map(|m| m.iso3.clone()))
-            .ok_or_else(|| {
-                Error::invalid(
-                    "state",
-                    "say which state the follow-up is about with --state",
-                )
-            })?,
+            .ok_or_else(|| Error::invalid("state", "say which state the follow-up is about"))?,
     };
     let model = follow_up::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -177,7 +172,7 @@ pub async fn done(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<Fo
     let given = id;
     let id = ids::pick("follow-up", id, found).map_err(|e| match e {
         Error::NotFound { what, given, .. } => {
-            Error::not_found(what, given, "; `outreach followups` lists them")
+            Error::not_found(what, given, "").with_remedy(crate::Remedy::ListFollowUps)
         }
         other => other,
     })?;

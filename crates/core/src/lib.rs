@@ -27,4 +27,4 @@ pub mod status;
 pub mod views;
 
 pub use actor::Actor;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Remedy, Result};

@@ -174,11 +174,9 @@ async fn view_one<C: ConnectionTrait>(
 pub async fn find<C: ConnectionTrait>(db: &C, given: &str) -> Result<meeting::Model> {
     let found = ids::candidates::<meeting::Entity, _>(db, given).await?;
     let id = ids::pick("meeting", given, found).map_err(|e| match e {
-        Error::NotFound { what, given, .. } => Error::not_found(
-            what,
-            given,
-            "; `outreach meetings` lists meetings and their ids",
-        ),
+        Error::NotFound { what, given, .. } => {
+            Error::not_found(what, given, "").with_remedy(crate::Remedy::ListMeetings)
+        }
         other => other,
     })?;
     meeting::Entity::find_by_id(id)

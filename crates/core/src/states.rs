@@ -228,7 +228,8 @@ mod tests {
             err.starts_with("NEP is not a state code or name; did you mean NPL (Nepal)"),
             "{err}"
         );
-        let err = resolve_in(&all, "Atlantis").unwrap_err().to_string();
-        assert!(err.contains("outreach states --status all"), "{err}");
+        let err = resolve_in(&all, "Atlantis").unwrap_err();
+        assert_eq!(err.remedy(), Some(crate::Remedy::ListStates));
+        assert_eq!(err.to_string(), "Atlantis is not a state code or name");
     }
 }

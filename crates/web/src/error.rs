@@ -28,6 +28,12 @@ pub enum WebError {
     Csrf,
     #[error("{0}")]
     NotFound(String),
+    /// A record in the address that does not exist, with where to look for the right one.
+    #[error("{message}")]
+    Missing {
+        message: String,
+        remedy: Option<outreach_core::Remedy>,
+    },
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
     #[error("{0}")]
@@ -51,9 +57,21 @@ impl WebError {
             Self::Mailer(e) => e.kind(),
             Self::Database(e) => ErrorKind::of_database(e),
             Self::Forbidden(_) | Self::Csrf => ErrorKind::Forbidden,
-            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::NotFound(_) | Self::Missing { .. } => ErrorKind::NotFound,
             Self::Invalid { .. } => ErrorKind::Invalid,
             Self::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// What the libraries say the user can do about it, if anything.
+    pub fn remedy(&self) -> Option<outreach_core::Remedy> {
+        match self {
+            Self::Core(e)
+            | Self::Scheduler(outreach_scheduler::Error::Core(e))
+            | Self::Letters(outreach_letters::Error::Core(e))
+            | Self::Mailer(outreach_mailer::Error::Core(e)) => e.remedy(),
+            Self::Missing { remedy, .. } => *remedy,
+            _ => None,
         }
     }
 
@@ -124,11 +142,22 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, _, _) = self.parts();
         let message = self.public_message();
+        // Where to look for the right record, as a link (the CLI names a command instead).
+        let look = match self.remedy() {
+            Some(outreach_core::Remedy::ListStates) => {
+                "<p><a href=\"/\">See every state on the dashboard</a></p>"
+            }
+            Some(outreach_core::Remedy::ListMeetings) => {
+                "<p><a href=\"/meetings\">See the meetings</a></p>"
+            }
+            Some(outreach_core::Remedy::ListStaff) => "<p><a href=\"/users\">See the staff</a></p>",
+            _ => "",
+        };
         let body = format!(
             "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
              <title>{code} · outreach</title></head><body style=\"font-family:system-ui,sans-serif;padding:1rem\">\
-             <h1>{code}</h1><p class=\"error\">{msg}</p><p><a href=\"/\">Dashboard</a></p></body></html>",
+             <h1>{code}</h1><p class=\"error\">{msg}</p>{look}<p><a href=\"/\">Dashboard</a></p></body></html>",
             code = status.canonical_reason().unwrap_or("Error"),
             msg = escape(&message),
         );

@@ -128,9 +128,10 @@ fn to_json<T: Serialize>(form: &T) -> Result<Value, WebError> {
 async fn resolve(app: &AppState, key: &str) -> Result<state::Model, WebError> {
     match states::resolve(&app.db, key).await {
         Ok(st) => Ok(st),
-        Err(e @ outreach_core::Error::UnknownState { .. }) => {
-            Err(WebError::NotFound(e.to_string()))
-        }
+        Err(e @ outreach_core::Error::UnknownState { .. }) => Err(WebError::Missing {
+            message: e.to_string(),
+            remedy: e.remedy(),
+        }),
         Err(e) => Err(e.into()),
     }
 }

@@ -128,6 +128,11 @@ async fn the_state_page_has_its_sections_and_canonical_url(db: &TestDb) {
     let (status, html) = get(&c, &app.base, "/states/NEP").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("did you mean NPL (Nepal)"), "{html}");
+    // No close name: a link to where every state is, and no command line.
+    let (status, html) = get(&c, &app.base, "/states/Atlantis").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("See every state on the dashboard"), "{html}");
+    assert!(!html.contains("outreach states"), "{html}");
 }
 db_test!(
     state_page,
