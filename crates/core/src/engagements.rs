@@ -7,7 +7,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -277,8 +277,8 @@ pub async fn log_with(
 ///
 /// # Errors
 /// As [`log`].
-pub async fn log_in<C: ConnectionTrait>(
-    tx: &C,
+pub async fn log_in(
+    tx: &DatabaseTransaction,
     actor: &Actor,
     input: &EngagementInput,
 ) -> Result<EngagementView> {
@@ -290,8 +290,8 @@ pub async fn log_in<C: ConnectionTrait>(
 ///
 /// # Errors
 /// [`Error::Invalid`] naming `participants` for an unknown handle; nothing is written then.
-pub async fn add_staff_in<C: ConnectionTrait>(
-    tx: &C,
+pub async fn add_staff_in(
+    tx: &DatabaseTransaction,
     actor: &Actor,
     engagement_id: Uuid,
     handles: &[String],

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -91,8 +91,8 @@ pub async fn add(
 ///
 /// # Errors
 /// As [`add`].
-pub async fn add_in<C: ConnectionTrait>(
-    tx: &C,
+pub async fn add_in(
+    tx: &DatabaseTransaction,
     actor: &Actor,
     input: &FollowUpInput,
 ) -> Result<FollowUpView> {

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -185,25 +185,18 @@ pub async fn find<C: ConnectionTrait>(db: &C, given: &str) -> Result<meeting::Mo
         .ok_or_else(|| Error::not_found("meeting", given, ""))
 }
 
-/// Plans a meeting. The local time is read in `tz` (or the capital's zone) and stored as a UTC
-/// instant; a time that does not exist or is ambiguous there is refused.
+/// Plans a meeting inside the caller's transaction. The local time is read in `tz` (or the
+/// capital's zone) and stored as a UTC instant; a time that does not exist or is ambiguous there
+/// is refused.
+///
+/// Meetings are scheduled, moved and cancelled by the scheduler's planner
+/// (`outreach_scheduler::planner`), which plans their reminders in the same transaction: these
+/// building blocks take a transaction, so no front end can change a meeting without it.
 ///
 /// # Errors
 /// [`Error::UnknownState`], [`Error::Invalid`] for a bad field; nothing is written then.
-pub async fn schedule(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    input: &MeetingInput,
-) -> Result<MeetingView> {
-    let tx = crate::db::begin(db).await?;
-    let out = schedule_in(&tx, actor, input).await?;
-    tx.commit().await?;
-    Ok(out)
-}
-
-/// As [`schedule`], inside the caller's transaction.
-pub async fn schedule_in<C: ConnectionTrait>(
-    tx: &C,
+pub async fn schedule_in(
+    tx: &DatabaseTransaction,
     actor: &Actor,
     input: &MeetingInput,
 ) -> Result<MeetingView> {
@@ -214,9 +207,9 @@ pub async fn schedule_in<C: ConnectionTrait>(
 /// when absent or empty), who must exist.
 ///
 /// # Errors
-/// As [`schedule`]; [`Error::Invalid`] on `owner` for an unknown handle.
-pub async fn schedule_for_in<C: ConnectionTrait>(
-    tx: &C,
+/// As [`schedule_in`]; [`Error::Invalid`] on `owner` for an unknown handle.
+pub async fn schedule_for_in(
+    tx: &DatabaseTransaction,
     actor: &Actor,
     owner: Option<&str>,
     input: &MeetingInput,
@@ -310,28 +303,14 @@ fn require_planned(m: &meeting::Model, doing: &str) -> Result<()> {
     }
 }
 
-/// Moves a planned meeting to a new local time (in `tz`, or the zone it already has); its version
-/// grows by one.
+/// Moves a planned meeting to a new local time (in `tz`, or the zone it already has) inside the
+/// caller's transaction; its version grows by one.
 ///
 /// # Errors
 /// [`Error::NotFound`], [`Error::Invalid`] for a bad time, [`Error::Conflict`] if it is not
 /// planned; nothing is written then.
-pub async fn reschedule(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: &str,
-    at: &str,
-    tz: Option<&str>,
-) -> Result<MeetingView> {
-    let tx = crate::db::begin(db).await?;
-    let out = reschedule_in(&tx, actor, id, at, tz).await?;
-    tx.commit().await?;
-    Ok(out)
-}
-
-/// As the function above, inside the caller's transaction.
-pub async fn reschedule_in<C: ConnectionTrait>(
-    tx: &C,
+pub async fn reschedule_in(
+    tx: &DatabaseTransaction,
     actor: &Actor,
     id: &str,
     at: &str,
@@ -368,19 +347,12 @@ pub async fn reschedule_in<C: ConnectionTrait>(
     Ok(view)
 }
 
-/// Cancels a planned meeting; its version grows by one so calendar clients see the change.
+/// Cancels a planned meeting inside the caller's transaction; its version grows by one so
+/// calendar clients see the change.
 ///
 /// # Errors
 /// [`Error::NotFound`], [`Error::Conflict`] if it is not planned.
-pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<MeetingView> {
-    let tx = crate::db::begin(db).await?;
-    let out = cancel_in(&tx, actor, id).await?;
-    tx.commit().await?;
-    Ok(out)
-}
-
-/// As the function above, inside the caller's transaction.
-pub async fn cancel_in<C: ConnectionTrait>(tx: &C, actor: &Actor, id: &str) -> Result<MeetingView> {
+pub async fn cancel_in(tx: &DatabaseTransaction, actor: &Actor, id: &str) -> Result<MeetingView> {
     let m = find(tx, id).await?;
     require_planned(&m, "cancelled")?;
     let version = m.version + 1;

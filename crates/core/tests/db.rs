@@ -33,6 +33,43 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Quer
 // ---------------------------------------------------------------------------------------------
 
 /// A migrated database with the shipped reference data.
+/// Core's meeting building blocks in a transaction of their own, as the scheduler's planner runs
+/// them (without the reminders it plans beside them).
+async fn schedule(
+    conn: &DatabaseConnection,
+    actor: &Actor,
+    input: &MeetingInput,
+) -> outreach_core::Result<meetings::MeetingView> {
+    let tx = outreach_core::db::begin(conn).await?;
+    let v = meetings::schedule_in(&tx, actor, input).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+async fn reschedule(
+    conn: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+    at: &str,
+    tz: Option<&str>,
+) -> outreach_core::Result<meetings::MeetingView> {
+    let tx = outreach_core::db::begin(conn).await?;
+    let v = meetings::reschedule_in(&tx, actor, id, at, tz).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+async fn cancel(
+    conn: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+) -> outreach_core::Result<meetings::MeetingView> {
+    let tx = outreach_core::db::begin(conn).await?;
+    let v = meetings::cancel_in(&tx, actor, id).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
 async fn open(db: &TestDb) -> DatabaseConnection {
     db::open(&db.url, "tester")
         .await
@@ -596,7 +633,7 @@ outreach_testkit::db_test!(
 
 async fn a_meeting_at_ten_in_kathmandu_is_stored_as_quarter_past_four_utc_check(db: &TestDb) {
     let conn = open(db).await;
-    let view = meetings::schedule(&conn, &actor(), &npl_meeting("2026-03-14 10:00", None))
+    let view = schedule(&conn, &actor(), &npl_meeting("2026-03-14 10:00", None))
         .await
         .unwrap();
     assert_eq!(view.time_zone, "Asia/Kathmandu");
@@ -634,7 +671,7 @@ async fn a_record_is_found_by_its_id_or_its_end_check(db: &TestDb) {
     let mut ids = Vec::new();
     for day in ["2026-03-14 10:00", "2026-03-15 10:00", "2026-03-16 10:00"] {
         ids.push(
-            meetings::schedule(&conn, &actor(), &npl_meeting(day, None))
+            schedule(&conn, &actor(), &npl_meeting(day, None))
                 .await
                 .unwrap()
                 .id,
@@ -707,7 +744,7 @@ async fn a_local_time_that_does_not_exist_or_happens_twice_is_refused_and_nothin
     let conn = open(db).await;
     let before = table_counts(&conn).await;
 
-    let gap = meetings::schedule(
+    let gap = schedule(
         &conn,
         &actor(),
         &npl_meeting("2026-03-29 02:30", Some("Europe/Paris")),
@@ -721,7 +758,7 @@ async fn a_local_time_that_does_not_exist_or_happens_twice_is_refused_and_nothin
         }
         other => panic!("expected Error::Invalid, got {other:?}"),
     }
-    let twice = meetings::schedule(
+    let twice = schedule(
         &conn,
         &actor(),
         &npl_meeting("2026-10-25 02:30", Some("Europe/Paris")),
@@ -734,7 +771,7 @@ async fn a_local_time_that_does_not_exist_or_happens_twice_is_refused_and_nothin
         }
         other => panic!("expected Error::Invalid, got {other:?}"),
     }
-    let bad_zone = meetings::schedule(
+    let bad_zone = schedule(
         &conn,
         &actor(),
         &npl_meeting("2026-03-14 10:00", Some("Asia/Khatmandoo")),
@@ -756,12 +793,12 @@ outreach_testkit::db_test!(
 async fn rescheduling_bumps_the_version_and_a_cancelled_meeting_cannot_be_moved_check(db: &TestDb) {
     let conn = open(db).await;
     let me = actor();
-    let planned = meetings::schedule(&conn, &me, &npl_meeting("2026-03-14 10:00", None))
+    let planned = schedule(&conn, &me, &npl_meeting("2026-03-14 10:00", None))
         .await
         .unwrap();
     let id = planned.id.to_string();
 
-    let moved = meetings::reschedule(&conn, &me, &id, "2026-03-16 15:30", None)
+    let moved = reschedule(&conn, &me, &id, "2026-03-16 15:30", None)
         .await
         .unwrap();
     assert_eq!(moved.version, 2);
@@ -777,10 +814,9 @@ async fn rescheduling_bumps_the_version_and_a_cancelled_meeting_cannot_be_moved_
 
     // A short id and a new zone; Paris is on summer time on 1 April.
     let short = outreach_core::ids::short(planned.id);
-    let to_paris =
-        meetings::reschedule(&conn, &me, &short, "2026-04-01 09:00", Some("Europe/Paris"))
-            .await
-            .unwrap();
+    let to_paris = reschedule(&conn, &me, &short, "2026-04-01 09:00", Some("Europe/Paris"))
+        .await
+        .unwrap();
     assert_eq!(to_paris.version, 3);
     let row = meeting_row(&conn, planned.id).await;
     assert_eq!(
@@ -792,28 +828,28 @@ async fn rescheduling_bumps_the_version_and_a_cancelled_meeting_cannot_be_moved_
     );
 
     // A refused move leaves the meeting as it was.
-    let gap = meetings::reschedule(&conn, &me, &id, "2026-03-29 02:30", None).await;
+    let gap = reschedule(&conn, &me, &id, "2026-03-29 02:30", None).await;
     assert!(matches!(gap, Err(Error::Invalid { .. })), "{gap:?}");
     assert_eq!(meeting_row(&conn, planned.id).await, row);
 
-    let cancelled = meetings::cancel(&conn, &me, &id).await.unwrap();
+    let cancelled = cancel(&conn, &me, &id).await.unwrap();
     assert_eq!(cancelled.status, "cancelled");
     assert_eq!(cancelled.version, 4);
     let row = meeting_row(&conn, planned.id).await;
     assert_eq!((row.status.as_str(), row.version), ("cancelled", 4));
 
     let audit_before = count(&conn, audit_log::Entity).await;
-    let again = meetings::reschedule(&conn, &me, &id, "2026-04-02 09:00", None).await;
+    let again = reschedule(&conn, &me, &id, "2026-04-02 09:00", None).await;
     match again {
         Err(Error::Conflict(message)) => assert!(message.contains("cancelled"), "{message}"),
         other => panic!("expected Error::Conflict, got {other:?}"),
     }
-    let twice = meetings::cancel(&conn, &me, &id).await;
+    let twice = cancel(&conn, &me, &id).await;
     assert!(matches!(twice, Err(Error::Conflict(_))), "{twice:?}");
     assert_eq!(meeting_row(&conn, planned.id).await, row);
     assert_eq!(count(&conn, audit_log::Entity).await, audit_before);
 
-    let unknown = meetings::cancel(&conn, &me, "deadbeef").await;
+    let unknown = cancel(&conn, &me, "deadbeef").await;
     assert!(
         matches!(unknown, Err(Error::NotFound { .. })),
         "{unknown:?}"
@@ -981,7 +1017,7 @@ async fn an_unknown_state_code_is_refused_with_nepal_as_the_suggestion_check(db:
         "{text}"
     );
 
-    let meeting = meetings::schedule(
+    let meeting = schedule(
         &conn,
         &actor(),
         &MeetingInput {

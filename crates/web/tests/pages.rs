@@ -165,8 +165,9 @@ async fn records_show_their_own_titles(db: &TestDb) {
         .unwrap();
     }
     let day = (chrono::Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%d");
-    outreach_core::meetings::schedule(
-        &app.db,
+    let tx = outreach_core::db::begin(&app.db).await.unwrap();
+    outreach_core::meetings::schedule_in(
+        &tx,
         &actor,
         &outreach_core::meetings::MeetingInput {
             state: "NPL".into(),
@@ -180,6 +181,7 @@ async fn records_show_their_own_titles(db: &TestDb) {
     )
     .await
     .unwrap();
+    tx.commit().await.unwrap();
 
     let (c, _) = signed_in(&app.base, "maria").await;
     let (status, html) = get(&c, &app.base, "/states/NPL").await;

@@ -125,8 +125,9 @@ pub async fn row(db: &DatabaseConnection, id: Uuid) -> outbox::Model {
 
 /// A meeting planned through core, as the scheduler would describe it.
 pub async fn plan_meeting(db: &DatabaseConnection, at: &str) -> MeetingView {
-    meetings::schedule(
-        db,
+    let tx = outreach_core::db::begin(db).await.unwrap();
+    let v = meetings::schedule_in(
+        &tx,
         &actor(),
         &MeetingInput {
             state: "NPL".into(),
@@ -139,7 +140,9 @@ pub async fn plan_meeting(db: &DatabaseConnection, at: &str) -> MeetingView {
         },
     )
     .await
-    .unwrap()
+    .unwrap();
+    tx.commit().await.unwrap();
+    v
 }
 
 pub fn info(m: &MeetingView) -> MeetingInfo {

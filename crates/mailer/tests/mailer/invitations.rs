@@ -25,15 +25,11 @@ async fn rescheduling_grows_the_sequence_keeps_the_uid_and_cancelling_sends_canc
         lead_minutes: 1440,
     };
     queue(&conn, "reminder:v1", &remind(&v1)).await;
-    let v2 = meetings::reschedule(
-        &conn,
-        &actor(),
-        &v1.id.to_string(),
-        "2026-12-04 15:30",
-        None,
-    )
-    .await
-    .unwrap();
+    let tx = outreach_core::db::begin(&conn).await.unwrap();
+    let v2 = meetings::reschedule_in(&tx, &actor(), &v1.id.to_string(), "2026-12-04 15:30", None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     assert_eq!(v2.version, 2);
     queue(&conn, "reminder:v2", &remind(&v2)).await;
     drain(&conn, &mailer).await;
@@ -61,9 +57,11 @@ async fn rescheduling_grows_the_sequence_keeps_the_uid_and_cancelling_sends_canc
         invites[1]
     );
 
-    let cancelled = meetings::cancel(&conn, &actor(), &v1.id.to_string())
+    let tx = outreach_core::db::begin(&conn).await.unwrap();
+    let cancelled = meetings::cancel_in(&tx, &actor(), &v1.id.to_string())
         .await
         .unwrap();
+    tx.commit().await.unwrap();
     queue(
         &conn,
         "cancelled:v3",
