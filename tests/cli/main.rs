@@ -675,6 +675,19 @@ async fn the_demo_shows_the_attention_list_at_work(db: &TestDb) {
     assert!(first["meetings"].as_u64().unwrap() >= 1);
     let again = json(db, &["demo"]);
     assert_eq!(again["already_present"], true);
+    // The demo's meetings list their reminders right away, before any daemon has run.
+    let meetings = json(db, &["meetings", "--upcoming"]);
+    let meetings = meetings.as_array().unwrap();
+    assert!(!meetings.is_empty());
+    for m in meetings {
+        let id = m["id"].as_str().unwrap();
+        let shown = json(db, &["meeting", "show", id]);
+        let reminders = shown["reminders"].as_array().unwrap();
+        assert!(
+            reminders.iter().any(|r| r["state"] == "planned"),
+            "{id}: {shown}"
+        );
+    }
 
     let rows = json(db, &["attention"]);
     let rows = rows.as_array().unwrap();

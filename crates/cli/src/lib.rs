@@ -100,6 +100,23 @@ pub fn exit_code(kind: ErrorKind) -> u8 {
     }
 }
 
+/// Plans the reminders of every upcoming planned meeting that lacks them (what the daemon's sweep
+/// does), in one transaction.
+async fn plan_upcoming_reminders(
+    db: &DatabaseConnection,
+    wf: &Workflows,
+    actor: &outreach_core::Actor,
+) -> Result<()> {
+    let upcoming = meetings::list(db, actor.zone, true, None).await?;
+    let tx = outreach_core::db::begin(db).await?;
+    for m in upcoming {
+        let model = meetings::find(&tx, &m.id.to_string()).await?;
+        planner::plan_meeting(&tx, wf, &model, chrono::Utc::now()).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// What the libraries say the user can do about a failed command, if anything.
 fn remedy_of(err: &anyhow::Error) -> Option<outreach_core::Remedy> {
     err.chain().find_map(|cause| {
@@ -298,6 +315,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Demo => {
             let db = app.db().await?;
             let report = demo::load(&db, &app.actor).await?;
+            if !report.already_present {
+                // The demo's meetings show their reminders at once, as any meeting scheduled
+                // through the planner does (the daemon's sweep would plan them later).
+                plan_upcoming_reminders(&db, &app.workflows()?, &app.actor).await?;
+            }
             app.out.demo(&report)
         }
         Command::States { treaty, status, at } => {
