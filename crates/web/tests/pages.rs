@@ -92,6 +92,62 @@ async fn the_dashboard_sorts_filters_and_shows_a_date(db: &TestDb) {
 }
 db_test!(dashboard, the_dashboard_sorts_filters_and_shows_a_date);
 
+/// The withdrawn states, on the dashboard and in the API: Estonia, Finland, Latvia, Lithuania and
+/// Poland by mid-2026, each with the day its withdrawal took effect; none in 2025.
+async fn withdrawn_states_are_listed_on_the_dashboard_and_in_the_api(db: &TestDb) {
+    let app = start(db).await;
+    let (c, _) = signed_in(&app.base, "sam").await;
+    let withdrawn = ["EST", "FIN", "LTU", "LVA", "POL"];
+
+    let (status, html) = get(&c, &app.base, "/?status=withdrawn&at=2026-06-01").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rows(&html), withdrawn.len(), "{html}");
+    for code in withdrawn {
+        assert!(
+            html.contains(&format!("id=\"row-{code}\"")),
+            "{code}: {html}"
+        );
+    }
+    assert!(!html.contains("id=\"row-NPL\""));
+
+    let (status, body) = get(
+        &c,
+        &app.base,
+        "/api/v1/states?status=withdrawn&at=2026-06-01",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rows: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let mut codes: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["iso3"].as_str().unwrap())
+        .collect();
+    codes.sort_unstable();
+    assert_eq!(codes, withdrawn);
+    let fin = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["iso3"] == "FIN")
+        .unwrap();
+    assert_eq!(fin["status"], "withdrawn");
+    assert_eq!(fin["status_since"], "2026-01-10");
+
+    let (_, before) = get(
+        &c,
+        &app.base,
+        "/api/v1/states?status=withdrawn&at=2025-09-01",
+    )
+    .await;
+    assert_eq!(before.trim(), "[]", "{before}");
+}
+db_test!(
+    withdrawn,
+    withdrawn_states_are_listed_on_the_dashboard_and_in_the_api
+);
+
 async fn the_state_page_has_its_sections_and_canonical_url(db: &TestDb) {
     let app = start(db).await;
     let (c, _) = signed_in(&app.base, "sam").await;
