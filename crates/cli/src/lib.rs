@@ -53,8 +53,8 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            let (kind, field) = classify(&err);
-            let remedy = remedy_of(&err).map(remedy_text);
+            let (kind, field, remedy) = classify(&err);
+            let remedy = remedy.map(remedy_text);
             let mut stderr = std::io::stderr().lock();
             if json {
                 // The API's error shape, on stderr; stdout stays empty.
@@ -117,23 +117,6 @@ async fn plan_upcoming_reminders(
     Ok(())
 }
 
-/// What the libraries say the user can do about a failed command, if anything.
-fn remedy_of(err: &anyhow::Error) -> Option<outreach_core::Remedy> {
-    err.chain().find_map(|cause| {
-        cause
-            .downcast_ref::<outreach_core::Error>()
-            .and_then(outreach_core::Error::remedy)
-            .or_else(|| match cause.downcast_ref::<outreach_scheduler::Error>() {
-                Some(outreach_scheduler::Error::Core(c)) => c.remedy(),
-                _ => None,
-            })
-            .or_else(|| match cause.downcast_ref::<outreach_letters::Error>() {
-                Some(outreach_letters::Error::Core(c)) => c.remedy(),
-                _ => None,
-            })
-    })
-}
-
 /// A remedy as the CLI says it: the command that shows what to choose from.
 fn remedy_text(r: outreach_core::Remedy) -> String {
     use outreach_core::Remedy as R;
@@ -148,39 +131,31 @@ fn remedy_text(r: outreach_core::Remedy) -> String {
     .to_owned()
 }
 
-/// The kind of a failed command's error and the field at fault, from the first library error in
-/// its chain; [`ErrorKind::Internal`] for anything else (an unreadable file, a bug).
-fn classify(err: &anyhow::Error) -> (ErrorKind, Option<String>) {
+/// The kind of a failed command's error, the field at fault and what to do about it, from the
+/// first library error in its chain; [`ErrorKind::Internal`] for anything else (an unreadable
+/// file, a bug).
+fn classify(err: &anyhow::Error) -> (ErrorKind, Option<String>, Option<outreach_core::Remedy>) {
     for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<outreach_core::Error>() {
-            return (e.kind(), e.field());
-        }
-        if let Some(e) = cause.downcast_ref::<outreach_scheduler::Error>() {
-            let field = match e {
-                outreach_scheduler::Error::Core(c) => c.field(),
-                _ => None,
-            };
-            return (e.kind(), field);
-        }
-        if let Some(e) = cause.downcast_ref::<outreach_letters::Error>() {
-            let field = match e {
-                outreach_letters::Error::Core(c) => c.field(),
-                _ => None,
-            };
-            return (e.kind(), field);
-        }
-        if let Some(e) = cause.downcast_ref::<outreach_mailer::Error>() {
-            let field = match e {
-                outreach_mailer::Error::Core(c) => c.field(),
-                _ => None,
-            };
-            return (e.kind(), field);
-        }
-        if let Some(e) = cause.downcast_ref::<sea_orm::DbErr>() {
-            return (ErrorKind::of_database(e), None);
-        }
+        let (kind, core) = if let Some(e) = cause.downcast_ref::<outreach_core::Error>() {
+            (e.kind(), Some(e))
+        } else if let Some(e) = cause.downcast_ref::<outreach_scheduler::Error>() {
+            (e.kind(), e.core())
+        } else if let Some(e) = cause.downcast_ref::<outreach_letters::Error>() {
+            (e.kind(), e.core())
+        } else if let Some(e) = cause.downcast_ref::<outreach_mailer::Error>() {
+            (e.kind(), e.core())
+        } else if let Some(e) = cause.downcast_ref::<sea_orm::DbErr>() {
+            (ErrorKind::of_database(e), None)
+        } else {
+            continue;
+        };
+        return (
+            kind,
+            core.and_then(outreach_core::Error::field),
+            core.and_then(outreach_core::Error::remedy),
+        );
     }
-    (ErrorKind::Internal, None)
+    (ErrorKind::Internal, None, None)
 }
 
 fn init_tracing() {

@@ -47,6 +47,14 @@ fn list(problems: &[Problem]) -> String {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The core error this one carries, if any: its field and remedy are the front ends'.
+    pub fn core(&self) -> Option<&outreach_core::Error> {
+        match self {
+            Self::Core(c) => Some(c),
+            _ => None,
+        }
+    }
+
     /// The kind of this error, for the front ends (see [`outreach_core::ErrorKind`]).
     pub fn kind(&self) -> outreach_core::ErrorKind {
         use outreach_core::ErrorKind as K;

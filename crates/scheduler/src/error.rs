@@ -28,6 +28,15 @@ impl From<sea_orm::sqlx::Error> for Error {
 }
 
 impl Error {
+    /// The core error this one carries, if any: its field and remedy are the front ends'.
+    pub fn core(&self) -> Option<&outreach_core::Error> {
+        match self {
+            Self::Core(c) => Some(c),
+            Self::Mailer(m) => m.core(),
+            _ => None,
+        }
+    }
+
     /// The kind of this error, for the front ends (see [`outreach_core::ErrorKind`]).
     pub fn kind(&self) -> outreach_core::ErrorKind {
         use outreach_core::ErrorKind as K;

@@ -316,23 +316,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Q<T> {
     }
 }
 
-/// A library error as the API answers it: one mapping for all ([`WebError::parts`]).
-fn core(e: outreach_core::Error) -> ApiError {
-    ApiError(WebError::Core(e))
-}
-
-fn sched(e: outreach_scheduler::Error) -> ApiError {
-    ApiError(WebError::Scheduler(e))
-}
-
-fn mailer(e: outreach_mailer::Error) -> ApiError {
-    ApiError(WebError::Mailer(e))
-}
-
-fn letters_err(e: outreach_letters::Error) -> ApiError {
-    ApiError(WebError::Letters(e))
-}
-
 fn created<T: serde::Serialize>(value: T) -> Response {
     (StatusCode::CREATED, Json(value)).into_response()
 }
@@ -368,7 +351,7 @@ fn limit(given: Option<&str>, default: u64) -> Result<u64, ApiError> {
 /// The ISO code of the state a listing is filtered by, if any.
 async fn state_filter(app: &AppState, given: Option<&str>) -> Result<Option<String>, ApiError> {
     match given.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Ok(Some(states::resolve(&app.db, s).await.map_err(core)?.iso3)),
+        Some(s) => Ok(Some(states::resolve(&app.db, s).await?.iso3)),
         None => Ok(None),
     }
 }
@@ -378,10 +361,7 @@ async fn treaty_code(app: &AppState, given: Option<&str>) -> Result<String, ApiE
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .unwrap_or(&app.treaty);
-    Ok(states::resolve_treaty(&app.db, given)
-        .await
-        .map_err(core)?
-        .code)
+    Ok(states::resolve_treaty(&app.db, given).await?.code)
 }
 
 #[utoipa::path(
@@ -515,7 +495,7 @@ async fn api_state(
     Path(state): Path<String>,
     Q(q): Q<StateQuery>,
 ) -> ApiResult<Response> {
-    let st = states::resolve(&app.db, &state).await.map_err(core)?;
+    let st = states::resolve(&app.db, &state).await?;
     let treaty = treaty_code(&app, q.treaty.as_deref()).await?;
     let at = match q.at.as_deref() {
         Some(d) => parse_date("at", d)?,
@@ -700,8 +680,7 @@ async fn log_engagement(
             restricted_kinds: Some(app.settings.engagements.restricted_kinds.clone()),
         },
     )
-    .await
-    .map_err(core)?;
+    .await?;
     Ok(created(view))
 }
 
@@ -761,8 +740,7 @@ async fn meeting_with_reminders(
 ) -> ApiResult<MeetingWithReminders> {
     let reminders =
         outreach_scheduler::ledger::for_subject(&app.db, "meeting", &meeting.id.to_string())
-            .await
-            .map_err(sched)?;
+            .await?;
     Ok(MeetingWithReminders {
         meeting,
         reminders,
@@ -817,8 +795,7 @@ async fn schedule_meeting(
             with: Names::into_vec(b.with),
         },
     )
-    .await
-    .map_err(sched)?;
+    .await?;
     Ok(created(
         meeting_with_reminders(&app, view, Some(plan)).await?,
     ))
@@ -835,9 +812,7 @@ async fn show_meeting(
     State(app): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let view = meetings::show(&app.db, user.zone, &id)
-        .await
-        .map_err(core)?;
+    let view = meetings::show(&app.db, user.zone, &id).await?;
     Ok(ok(meeting_with_reminders(&app, view, None).await?))
 }
 
@@ -872,8 +847,7 @@ async fn reschedule_meeting(
         &b.at,
         b.tz.as_deref(),
     )
-    .await
-    .map_err(sched)?;
+    .await?;
     Ok(ok(meeting_with_reminders(&app, view, Some(plan)).await?))
 }
 
@@ -888,9 +862,7 @@ async fn cancel_meeting(
     State(app): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let (view, plan) = planner::cancel_meeting(&app.db, &app.workflows, &user.actor, &id)
-        .await
-        .map_err(sched)?;
+    let (view, plan) = planner::cancel_meeting(&app.db, &app.workflows, &user.actor, &id).await?;
     Ok(ok(meeting_with_reminders(&app, view, Some(plan)).await?))
 }
 
@@ -938,8 +910,7 @@ async fn meeting_held(
             restricted_kinds: Some(app.settings.engagements.restricted_kinds.clone()),
         },
     )
-    .await
-    .map_err(core)?;
+    .await?;
     let mut v = meeting_with_reminders(&app, view, None).await?;
     v.engagement = Some(engagement);
     Ok(ok(v))
@@ -1001,8 +972,7 @@ async fn add_contact(
             notes: b.notes,
         },
     )
-    .await
-    .map_err(core)?;
+    .await?;
     Ok(created(ContactRecord::from(&c)))
 }
 
@@ -1048,8 +1018,7 @@ async fn add_organisation(
             notes: b.notes,
         },
     )
-    .await
-    .map_err(core)?;
+    .await?;
     Ok(created(OrganisationRecord::from(&o)))
 }
 
@@ -1119,12 +1088,12 @@ async fn add_grant(
     .await
     .map_err(|e| match e {
         outreach_core::Error::Invalid { field, message } if field == "report-due" => {
-            core(outreach_core::Error::Invalid {
+            outreach_core::Error::Invalid {
                 field: "reports_due".into(),
                 message,
-            })
+            }
         }
-        other => core(other),
+        other => other,
     })?;
     Ok(created(g))
 }
@@ -1224,8 +1193,7 @@ async fn add_follow_up(
             meeting: b.meeting,
         },
     )
-    .await
-    .map_err(core)?;
+    .await?;
     Ok(created(f))
 }
 
@@ -1240,9 +1208,7 @@ async fn follow_up_done(
     State(app): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    Ok(ok(followups::done(&app.db, &user.actor, &id)
-        .await
-        .map_err(core)?))
+    Ok(ok(followups::done(&app.db, &user.actor, &id).await?))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1268,9 +1234,7 @@ async fn list_letters(
     Q(q): Q<LettersQuery>,
 ) -> ApiResult<Response> {
     let status = q.status.filter(|s| !s.trim().is_empty());
-    Ok(ok(drafts::list(&app.db, status.as_deref())
-        .await
-        .map_err(letters_err)?))
+    Ok(ok(drafts::list(&app.db, status.as_deref()).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1309,8 +1273,7 @@ async fn draft_letter(
             lang: b.lang,
         },
     )
-    .await
-    .map_err(letters_err)?;
+    .await?;
     Ok(created(view))
 }
 
@@ -1325,7 +1288,7 @@ async fn show_letter(
     State(app): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    Ok(ok(drafts::show(&app.db, &id).await.map_err(letters_err)?))
+    Ok(ok(drafts::show(&app.db, &id).await?))
 }
 
 #[utoipa::path(
@@ -1339,9 +1302,7 @@ async fn submit_letter(
     State(app): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    Ok(ok(drafts::submit(&app.db, &user.actor, &id)
-        .await
-        .map_err(letters_err)?))
+    Ok(ok(drafts::submit(&app.db, &user.actor, &id).await?))
 }
 
 #[utoipa::path(
@@ -1362,8 +1323,7 @@ async fn approve_letter(
         &id,
         app.letters.settings.four_eyes,
     )
-    .await
-    .map_err(letters_err)?))
+    .await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1405,8 +1365,7 @@ async fn edit_letter(
         &b.body,
         note,
     )
-    .await
-    .map_err(letters_err)?))
+    .await?))
 }
 
 #[utoipa::path(
@@ -1420,9 +1379,7 @@ async fn letter_sent(
     State(app): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    Ok(ok(drafts::mark_sent(&app.db, &user.actor, &id)
-        .await
-        .map_err(letters_err)?))
+    Ok(ok(drafts::mark_sent(&app.db, &user.actor, &id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -1498,8 +1455,7 @@ async fn outbox(
         Some(status.as_deref().unwrap_or("all")),
         limit,
     )
-    .await
-    .map_err(mailer)?))
+    .await?))
 }
 
 /// Puts a failed message back in the queue (coordinators and admins).
@@ -1520,8 +1476,7 @@ async fn requeue(
         &user.actor.handle,
         &id,
     )
-    .await
-    .map_err(mailer)?))
+    .await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -1557,9 +1512,7 @@ async fn api_rules(
         )
         .into());
     }
-    let dry_run = planner::dry_run(&app.db, &app.workflows, rule, chrono::Utc::now())
-        .await
-        .map_err(sched)?;
+    let dry_run = planner::dry_run(&app.db, &app.workflows, rule, chrono::Utc::now()).await?;
     let mut v = crate::rules::describe_rules(&app.workflows, &user);
     v.dry_run = Some(dry_run);
     Ok(ok(v))

@@ -63,15 +63,22 @@ impl WebError {
         }
     }
 
+    /// The core error this one carries, if any.
+    fn core(&self) -> Option<&outreach_core::Error> {
+        match self {
+            Self::Core(e) => Some(e),
+            Self::Scheduler(e) => e.core(),
+            Self::Letters(e) => e.core(),
+            Self::Mailer(e) => e.core(),
+            _ => None,
+        }
+    }
+
     /// What the libraries say the user can do about it, if anything.
     pub fn remedy(&self) -> Option<outreach_core::Remedy> {
         match self {
-            Self::Core(e)
-            | Self::Scheduler(outreach_scheduler::Error::Core(e))
-            | Self::Letters(outreach_letters::Error::Core(e))
-            | Self::Mailer(outreach_mailer::Error::Core(e)) => e.remedy(),
             Self::Missing { remedy, .. } => *remedy,
-            _ => None,
+            _ => self.core().and_then(outreach_core::Error::remedy),
         }
     }
 
@@ -83,12 +90,8 @@ impl WebError {
             _ => kind.code(),
         };
         let field = match self {
-            Self::Core(e) => e.field(),
-            Self::Scheduler(outreach_scheduler::Error::Core(e))
-            | Self::Letters(outreach_letters::Error::Core(e))
-            | Self::Mailer(outreach_mailer::Error::Core(e)) => e.field(),
             Self::Invalid { field, .. } => Some(field.clone()),
-            _ => None,
+            _ => self.core().and_then(outreach_core::Error::field),
         };
         (status_of(kind), code, field)
     }
