@@ -347,14 +347,21 @@ pub async fn login(
     Ok(Some(token))
 }
 
-/// The live session the request's cookie names.
-pub async fn session(db: &DatabaseConnection, headers: &HeaderMap) -> Option<session::Model> {
-    let token = cookie(headers, SESSION_COOKIE)?;
+/// The live session the request's cookie names, if any.
+///
+/// # Errors
+/// Database errors: the request cannot be served, which is not the same as not being signed in.
+pub async fn session(
+    db: &DatabaseConnection,
+    headers: &HeaderMap,
+) -> Result<Option<session::Model>, sea_orm::DbErr> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
     let s = session::Entity::find_by_id(hash_token(&token))
         .one(db)
-        .await
-        .ok()??;
-    (s.expires_at > Utc::now()).then_some(s)
+        .await?;
+    Ok(s.filter(|s| s.expires_at > Utc::now()))
 }
 
 /// Ends the request's session.

@@ -137,12 +137,18 @@ fn user_from(u: user::Model, csrf: String) -> Option<User> {
     })
 }
 
-async fn from_session(app: &AppState, parts: &Parts) -> Option<User> {
-    let s = auth::session(&app.db, &parts.headers).await?;
-    let u = outreach_core::actor::user_by_id(&app.db, s.user_id)
-        .await
-        .ok()??;
-    user_from(u, s.csrf_token)
+/// The user the request's session cookie signs in, if any.
+///
+/// # Errors
+/// Database errors (answered 503 while the database is unreachable), never "not signed in".
+async fn from_session(app: &AppState, parts: &Parts) -> Result<Option<User>, WebError> {
+    let Some(s) = auth::session(&app.db, &parts.headers).await? else {
+        return Ok(None);
+    };
+    let Some(u) = outreach_core::actor::user_by_id(&app.db, s.user_id).await? else {
+        return Ok(None);
+    };
+    Ok(user_from(u, s.csrf_token))
 }
 
 /// The secret of an `Authorization: Bearer TOKEN` header, if the request has one.
@@ -155,9 +161,18 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
 }
 
 /// The user a token of `kind` acts for, marking the token used.
-pub async fn from_token(app: &AppState, kind: &str, secret: &str) -> Option<User> {
-    let u = auth::token_account(&app.db, kind, secret).await.ok()??;
-    user_from(u, String::new())
+///
+/// # Errors
+/// Database errors, never "unknown token".
+pub async fn from_token(
+    app: &AppState,
+    kind: &str,
+    secret: &str,
+) -> Result<Option<User>, WebError> {
+    let Some(u) = auth::token_account(&app.db, kind, secret).await? else {
+        return Ok(None);
+    };
+    Ok(user_from(u, String::new()))
 }
 
 impl FromRequestParts<Arc<AppState>> for User {
@@ -167,9 +182,11 @@ impl FromRequestParts<Arc<AppState>> for User {
         parts: &mut Parts,
         app: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        from_session(app, parts)
-            .await
-            .ok_or_else(|| Redirect::to("/login").into_response())
+        match from_session(app, parts).await {
+            Ok(Some(user)) => Ok(user),
+            Ok(None) => Err(Redirect::to("/login").into_response()),
+            Err(e) => Err(e.into_response()),
+        }
     }
 }
 
@@ -187,11 +204,15 @@ impl FromRequestParts<Arc<AppState>> for ApiUser {
     ) -> Result<Self, Self::Rejection> {
         if let Some(secret) = bearer(&parts.headers).map(str::to_owned) {
             return match from_token(app, "api", &secret).await {
-                Some(u) => Ok(Self(u)),
-                None => Err(unauthenticated("the API token is unknown or was revoked")),
+                Ok(Some(u)) => Ok(Self(u)),
+                Ok(None) => Err(unauthenticated("the API token is unknown or was revoked")),
+                Err(e) => Err(ApiError(e).into_response()),
             };
         }
-        let Some(u) = from_session(app, parts).await else {
+        let Some(u) = from_session(app, parts)
+            .await
+            .map_err(|e| ApiError(e).into_response())?
+        else {
             return Err(unauthenticated(
                 "sign in, or send an API token as `Authorization: Bearer TOKEN`",
             ));

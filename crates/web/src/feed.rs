@@ -39,8 +39,17 @@ async fn feed(State(app): State<Arc<AppState>>, Path(file): Path<String>) -> Res
     let Some(token) = file.strip_suffix(".ics").filter(|t| !t.is_empty()) else {
         return not_found();
     };
-    let Some(user) = crate::ctx::from_token(&app, "calendar", token).await else {
-        return not_found();
+    let user = match crate::ctx::from_token(&app, "calendar", token).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return not_found(),
+        // A calendar client retries later on 503; a 404 would make it drop the subscription.
+        Err(e) => {
+            return (
+                crate::error::status_of(e.kind()),
+                "The calendar cannot be read just now; try again later.",
+            )
+                .into_response();
+        }
     };
     match calendar(&app, &user).await {
         Ok(text) => (
@@ -67,7 +76,7 @@ async fn calendar(app: &AppState, user: &crate::User) -> Result<String, outreach
     let since = Utc::now() - Duration::days(DAYS_BACK);
     let rows = meetings::for_user(&app.db, user.id, since).await?;
     let views = meetings::views(&app.db, user.zone, rows).await?;
-    let domain = &app.settings.mail.message_id_domain;
+    let domain = &app.mail.message_id_domain;
     let mut cal = Calendar::new();
     cal.name(&format!("outreach: {}'s meetings", user.handle));
     for m in &views {
