@@ -30,18 +30,6 @@ pub fn routes() -> Routes {
     }
 }
 
-/// A letters-library error as the web app answers it: core errors keep their status, records
-/// missing for a template are a problem with the state chosen, anything else is internal.
-pub(crate) fn letters_error(e: outreach_letters::Error) -> WebError {
-    use outreach_letters::Error as L;
-    match e {
-        L::Core(c) => c.into(),
-        L::Database(d) => d.into(),
-        e @ L::MissingFields { .. } => WebError::invalid("state", e.to_string()),
-        other => WebError::Internal(other.to_string()),
-    }
-}
-
 /// The form field a drafting error belongs to, if it belongs to one.
 fn draft_field(e: &outreach_letters::Error) -> Option<&'static str> {
     use outreach_core::Error as C;
@@ -167,8 +155,7 @@ async fn list(
         Vec::new()
     } else {
         drafts::list(&app.db, status.map(LetterStatus::as_str))
-            .await
-            .map_err(letters_error)?
+            .await?
             .into_iter()
             .filter(|l| state.as_deref().is_none_or(|s| l.iso3 == s))
             .collect()
@@ -321,7 +308,7 @@ async fn create(
             Some(field) => {
                 form_page(&app, &user, &form, Some(field), Some(draft_message(&e))).await
             }
-            None => Err(letters_error(e)),
+            None => Err(e.into()),
         },
     }
 }
@@ -393,7 +380,7 @@ fn letter_page(
 }
 
 async fn show(State(app): State<Arc<AppState>>, user: User, Path(id): Path<String>) -> PageResult {
-    let l = drafts::show(&app.db, &id).await.map_err(letters_error)?;
+    let l = drafts::show(&app.db, &id).await?;
     Ok(letter_page(&app, &user, &l, None, None))
 }
 
@@ -422,7 +409,7 @@ async fn edit(
         Err(outreach_letters::Error::Core(outreach_core::Error::Invalid { field, .. }))
             if field == "body" =>
         {
-            let l = drafts::show(&app.db, &id).await.map_err(letters_error)?;
+            let l = drafts::show(&app.db, &id).await?;
             Ok(letter_page(
                 &app,
                 &user,
@@ -434,7 +421,7 @@ async fn edit(
                 ),
             ))
         }
-        Err(e) => Err(letters_error(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -445,9 +432,7 @@ async fn submit(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     user.check_csrf(&form.csrf)?;
-    let l = drafts::submit(&app.db, &user.actor, &id)
-        .await
-        .map_err(letters_error)?;
+    let l = drafts::submit(&app.db, &user.actor, &id).await?;
     Ok(Redirect::to(&format!("/letters/{}", l.id)).into_response())
 }
 
@@ -459,9 +444,7 @@ async fn approve(
 ) -> PageResult {
     user.check_csrf(&form.csrf)?;
     user.require(Role::Coordinator, "approve letters")?;
-    let l = drafts::approve(&app.db, &user.actor, &id, app.letters.settings.four_eyes)
-        .await
-        .map_err(letters_error)?;
+    let l = drafts::approve(&app.db, &user.actor, &id, app.letters.settings.four_eyes).await?;
     Ok(Redirect::to(&format!("/letters/{}", l.id)).into_response())
 }
 
@@ -472,9 +455,7 @@ async fn mark_sent(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     user.check_csrf(&form.csrf)?;
-    let l = drafts::mark_sent(&app.db, &user.actor, &id)
-        .await
-        .map_err(letters_error)?;
+    let l = drafts::mark_sent(&app.db, &user.actor, &id).await?;
     Ok(Redirect::to(&format!("/letters/{}", l.id)).into_response())
 }
 
@@ -527,11 +508,9 @@ pub(crate) async fn export_file(
         )
     })?;
     // Render first: an export that cannot be produced leaves the letter as it was.
-    let current = drafts::show(&app.db, id).await.map_err(letters_error)?;
-    let bytes = export::render(&current, &app.letters.settings, format).map_err(letters_error)?;
-    drafts::record_export(&app.db, actor, id, format.extension())
-        .await
-        .map_err(letters_error)?;
+    let current = drafts::show(&app.db, id).await?;
+    let bytes = export::render(&current, &app.letters.settings, format)?;
+    drafts::record_export(&app.db, actor, id, format.extension()).await?;
     let file = format!("letter-{}.{}", current.short_id, format.extension());
     Ok((
         [
