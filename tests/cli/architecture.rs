@@ -208,3 +208,58 @@ fn the_web_crate_reads_and_writes_the_database_only_through_the_libraries() {
         found.join("\n")
     );
 }
+
+#[test]
+fn each_crate_reads_its_own_settings_and_core_knows_none_of_smtp_cron_or_http() {
+    use outreach_core::config::{SECTIONS, Section, Settings};
+    // Every table core lets through is read by the crate that owns it, and no other.
+    let owned: BTreeSet<&str> = [
+        outreach_mailer::MailSettings::KEY,
+        outreach_scheduler::SchedulerSettings::KEY,
+        outreach_letters::LetterSettings::KEY,
+        outreach_web::WebSettings::KEY,
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(owned, SECTIONS.iter().copied().collect::<BTreeSet<_>>());
+
+    // The shipped defaults load, and each owner reads its table from them.
+    let settings = Settings::load_from(&workspace().join("config"), "none", false).unwrap();
+    let mail: outreach_mailer::MailSettings = settings.section().unwrap();
+    assert_eq!(mail.transport, "file");
+    let scheduler: outreach_scheduler::SchedulerSettings = settings.section().unwrap();
+    assert_eq!(scheduler.workflows_file, "config/workflows.toml");
+    // A mistake inside a table is named with its table, at load.
+    let wrong = settings.clone().with("mail.smtp_hots", "x").unwrap();
+    let err = wrong
+        .section::<outreach_mailer::MailSettings>()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("smtp_hots"), "{err}");
+    let err = settings
+        .with("web.public_url", "outreach.example.org")
+        .unwrap()
+        .section::<outreach_web::WebSettings>()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("web.public_url"), "{err}");
+
+    // Core's code (comments aside) has no word of SMTP, cron or HTTP servers.
+    let mut found = Vec::new();
+    for file in sources(&workspace().join("crates/core/src")) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("").to_ascii_lowercase();
+            for word in ["smtp", "cron", "axum", "hyper", "lettre", "statuscode"] {
+                if code.contains(word) && !line.contains("#[cfg(test)]") {
+                    found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "core speaks of SMTP, cron or HTTP:\n{}",
+        found.join("\n")
+    );
+}

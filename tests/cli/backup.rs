@@ -300,11 +300,12 @@ async fn a_backup_goes_sqlite_to_postgres_to_sqlite_with_every_row_equal_and_ser
 
     // Its queued reminders go out once: brought forward to now, run twice.
     let smtp = outreach_testkit::smtp::SmtpServer::start().await;
-    let mut settings = settings;
-    settings.mail.transport = "smtp".into();
-    settings.mail.smtp_host = "127.0.0.1".into();
-    settings.mail.smtp_port = smtp.port();
-    settings.mail.smtp_security = "none".into();
+    let settings = settings
+        .with("mail.transport", "smtp")
+        .and_then(|s| s.with("mail.smtp_host", "127.0.0.1"))
+        .and_then(|s| s.with("mail.smtp_port", smtp.port()))
+        .and_then(|s| s.with("mail.smtp_security", "none"))
+        .unwrap();
     conn.execute_unprepared(
         "UPDATE jobs SET run_at = now() WHERE status = 'queued' AND kind = 'meeting_reminder' \
          AND subject_id IN (SELECT id::text FROM meetings WHERE title LIKE 'Ministry meeting %')",

@@ -117,8 +117,7 @@ fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<()> {
 }
 
 fn letters(app: &App) -> Result<Letters> {
-    Letters::load(&app.settings.letters, &app.settings.treaty)
-        .context("Failed to load the letter templates")
+    Letters::load(&app.letters, &app.settings.treaty).context("Failed to load the letter templates")
 }
 
 fn summary(verb: &str, l: &LetterView) {
@@ -437,7 +436,7 @@ async fn transition(app: &App, json: bool, id: &str, step: Step) -> Result<()> {
         ),
         Step::Approve => (
             "Approved letter",
-            drafts::approve(&db, &app.actor, id, app.settings.letters.four_eyes).await?,
+            drafts::approve(&db, &app.actor, id, app.letters.four_eyes).await?,
         ),
         Step::Send => (
             "Marked sent:",

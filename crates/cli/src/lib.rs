@@ -230,6 +230,10 @@ async fn restore(app: &App, file: &std::path::Path, force: bool) -> Result<()> {
 /// What every command needs: the settings, who acts, and (opened on demand) the database.
 struct App {
     settings: Settings,
+    /// The other crates' tables, read and checked at start like core's keys.
+    mail: outreach_mailer::MailSettings,
+    scheduler: outreach_scheduler::SchedulerSettings,
+    letters: outreach_letters::LetterSettings,
     actor: Actor,
     out: Out,
 }
@@ -244,7 +248,12 @@ impl App {
             settings.user.clone_from(user);
         }
         let actor = Actor::new(&settings.actor(), settings.zone())?;
+        // The web app's table is read by `serve`; checked here so a mistake shows at once.
+        settings.section::<outreach_web::WebSettings>()?;
         Ok(Self {
+            mail: settings.section()?,
+            scheduler: settings.section()?,
+            letters: settings.section()?,
             settings,
             actor,
             out: Out::new(cli.json),
@@ -258,7 +267,7 @@ impl App {
     fn workflows(&self) -> Result<Workflows> {
         Ok(Workflows::from_settings(
             std::path::Path::new("."),
-            &self.settings.scheduler,
+            &self.scheduler,
         )?)
     }
 

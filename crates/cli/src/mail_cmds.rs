@@ -83,7 +83,7 @@ fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<()> {
 
 fn mailer(app: &App) -> Result<Mailer> {
     let base = std::env::current_dir().context("Failed to read the working folder")?;
-    Mailer::from_settings(&app.settings.mail, &base).context("Failed to set up the mailer")
+    Mailer::from_settings(&app.mail, &base).context("Failed to set up the mailer")
 }
 
 /// `outreach mail ...`
@@ -232,7 +232,7 @@ pub(crate) fn templates(app: &App, json: bool, command: TemplatesCommand) -> Res
             given.display()
         );
     }
-    let dir = dir.unwrap_or_else(|| Path::new(&app.settings.mail.templates_dir).to_path_buf());
+    let dir = dir.unwrap_or_else(|| Path::new(&app.mail.templates_dir).to_path_buf());
     let report = templates::check(&dir);
     if json {
         print_json(&report)?;

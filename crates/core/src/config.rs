@@ -8,15 +8,37 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::domain::IanaZone;
 use crate::error::{Error, Result};
 
 const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
 
-/// Settings every outreach process reads.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A top-level table of the settings read by the crate that owns it: the mailer `[mail]`, the
+/// scheduler `[scheduler]`, the letters crate `[letters]`, the web app `[web]`. Core layers the
+/// files and variables and knows each table's name, never its keys.
+pub trait Section: DeserializeOwned + Default {
+    /// The table's name in the files, and `OUTREACH_<KEY>__` in variables.
+    const KEY: &'static str;
+
+    /// Checks beyond the types (an address's form, say). The message starts with the key it is
+    /// about, without the table's name: `public_url: ...`.
+    ///
+    /// # Errors
+    /// The message naming the key and the fix.
+    fn check(&self) -> std::result::Result<(), String> {
+        Ok(())
+    }
+}
+
+/// The names of the tables other crates own (see [`Section`]); any other top-level table is an
+/// unknown key.
+pub const SECTIONS: &[&str] = &["mail", "scheduler", "letters", "web"];
+
+/// Settings every outreach process reads: core's own, and the layers the other crates read
+/// their tables from with [`Settings::section`].
+#[derive(Clone)]
 pub struct Settings {
     /// `sqlite://FILE` or `postgres://USER:PASSWORD@HOST/DB`.
     pub database_url: String,
@@ -26,21 +48,30 @@ pub struct Settings {
     pub time_zone: String,
     /// Default treaty code.
     pub treaty: String,
-    /// Email rendering and delivery (the mailer).
-    #[serde(default)]
-    pub mail: MailSettings,
-    /// The daemon: job claiming, leases, retries (the scheduler).
-    #[serde(default)]
-    pub scheduler: SchedulerSettings,
-    /// Letter drafts: the sender and the letterhead of exports (the letters crate).
-    #[serde(default)]
-    pub letters: LetterSettings,
     /// Engagements: which kinds are restricted when logged without a sensitivity.
-    #[serde(default)]
     pub engagements: EngagementSettings,
-    /// The web app: the address users reach it at.
+    layers: Figment,
+}
+
+/// Core's keys as the files spell them; the other crates' tables are only named here, so an
+/// unknown top-level key still fails at start-up.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CoreKeys {
+    database_url: String,
+    user: String,
+    time_zone: String,
+    treaty: String,
     #[serde(default)]
-    pub web: WebSettings,
+    engagements: EngagementSettings,
+    #[serde(default)]
+    mail: Option<IgnoredAny>,
+    #[serde(default)]
+    scheduler: Option<IgnoredAny>,
+    #[serde(default)]
+    letters: Option<IgnoredAny>,
+    #[serde(default)]
+    web: Option<IgnoredAny>,
 }
 
 /// Which engagement kinds are `restricted` unless the person logging them says otherwise.
@@ -61,197 +92,16 @@ impl Default for EngagementSettings {
     }
 }
 
-/// The web app's own settings.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct WebSettings {
-    /// The address users open, such as `https://outreach.example.org`; absolute links (the
-    /// calendar URL) are made from it, never from request headers, and an `https` address marks
-    /// cookies `Secure`. Empty: `http://127.0.0.1:PORT` of `outreach serve`.
-    pub public_url: String,
-}
-
-/// Who signs letters and the letterhead their exports carry.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LetterSettings {
-    /// The campaign letters are written on behalf of.
-    pub organisation: String,
-    /// Lines under the organisation's name at the top of every exported letter.
-    pub letterhead: Vec<String>,
-    /// The signatory; empty for the acting user's name.
-    pub sender_name: String,
-    pub sender_title: String,
-    /// Where letters are written from: "Geneva, 22 November 2026".
-    pub place: String,
-    pub email: String,
-    /// Letter templates are read from <templates_dir>/letters, or the built-in ones.
-    pub templates_dir: String,
-    /// Four eyes: nobody approves a version they wrote.
-    pub four_eyes: bool,
-}
-
-impl Default for LetterSettings {
-    fn default() -> Self {
-        Self {
-            organisation: "International Campaign to Ban Landmines (demo)".into(),
-            letterhead: vec![
-                "Rue de Lausanne 00, 1202 Geneva, Switzerland (demo)".into(),
-                "outreach@example.org".into(),
-            ],
-            sender_name: String::new(),
-            sender_title: "Universalization Officer".into(),
-            place: "Geneva".into(),
-            email: "outreach@example.org".into(),
-            templates_dir: "templates".into(),
-            four_eyes: true,
-        }
-    }
-}
-
-/// How email is delivered.
-#[derive(Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MailSettings {
-    /// `file` (write .eml files to `file_dir`; the default, no server needed) or `smtp`.
-    pub transport: String,
-    /// Folder for the file transport, relative to the working folder.
-    pub file_dir: String,
-    /// The From header, such as `Campaign <outreach@example.org>`.
-    pub from: String,
-    /// Domain part of generated Message-IDs.
-    pub message_id_domain: String,
-    pub smtp_host: String,
-    pub smtp_port: u16,
-    /// `none` (plain, for a relay on loopback), `starttls` or `tls` (implicit TLS).
-    pub smtp_security: String,
-    /// A PEM file of certificate authorities to trust besides the public ones (a relay whose
-    /// certificate comes from an organisation's own authority); empty for the public ones only.
-    pub smtp_ca_file: String,
-    pub smtp_username: String,
-    pub smtp_password: String,
-    /// Seconds before an SMTP conversation is abandoned.
-    pub smtp_timeout_secs: u64,
-    /// Connections kept open to the SMTP server.
-    pub smtp_pool_size: u32,
-    /// Messages per minute at most; 0 for no limit.
-    pub rate_per_minute: u32,
-    /// Attempts before a transient failure becomes a permanent one.
-    pub max_attempts: i32,
-    /// Folder of the email templates.
-    pub templates_dir: String,
-    /// Messages claimed per round trip of the delivery loop.
-    pub batch_size: u32,
-    /// Seconds a delivery loop holds a claimed message; after that another may take it over.
-    pub lease_secs: u64,
-    /// Seconds between polls of the delivery loop when nothing is due sooner.
-    pub poll_secs: u64,
-    /// Seconds before the first retry of a transient failure; doubled on each further attempt.
-    pub retry_base_secs: u64,
-    /// The longest wait between two attempts, in seconds.
-    pub retry_max_secs: u64,
-}
-
-impl Default for MailSettings {
-    fn default() -> Self {
-        Self {
-            transport: "file".into(),
-            file_dir: "outbox".into(),
-            from: "outreach <outreach@example.org>".into(),
-            message_id_domain: "outreach.invalid".into(),
-            smtp_host: "127.0.0.1".into(),
-            smtp_port: 25,
-            smtp_security: "none".into(),
-            smtp_ca_file: String::new(),
-            smtp_username: String::new(),
-            smtp_password: String::new(),
-            smtp_timeout_secs: 30,
-            smtp_pool_size: 4,
-            rate_per_minute: 0,
-            max_attempts: 8,
-            templates_dir: "templates".into(),
-            batch_size: 16,
-            lease_secs: 120,
-            poll_secs: 10,
-            retry_base_secs: 30,
-            retry_max_secs: 3600,
-        }
-    }
-}
-
-impl fmt::Debug for MailSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MailSettings")
-            .field("transport", &self.transport)
-            .field("file_dir", &self.file_dir)
-            .field("from", &self.from)
-            .field("smtp_host", &self.smtp_host)
-            .field("smtp_port", &self.smtp_port)
-            .field("smtp_security", &self.smtp_security)
-            .field("smtp_ca_file", &self.smtp_ca_file)
-            .field("smtp_username", &self.smtp_username)
-            .field(
-                "smtp_password",
-                &if self.smtp_password.is_empty() {
-                    ""
-                } else {
-                    "***"
-                },
-            )
-            .field("rate_per_minute", &self.rate_per_minute)
-            .field("max_attempts", &self.max_attempts)
-            .finish_non_exhaustive()
-    }
-}
-
-/// How the daemon claims and runs jobs.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SchedulerSettings {
-    /// Jobs claimed per round trip.
-    pub batch_size: u32,
-    /// Concurrent job runners in one daemon.
-    pub workers: u32,
-    /// Jobs run in one transaction and completed together (a job that fails is taken out and
-    /// the rest run again without it); 1 gives every job its own transaction.
-    pub jobs_per_transaction: u32,
-    /// Seconds a claim is held before another daemon may take the job over.
-    pub lease_secs: u64,
-    /// Attempts before a failing job is dead-lettered.
-    pub max_attempts: i32,
-    /// Seconds between safety-net polls when nothing wakes the daemon.
-    pub poll_secs: u64,
-    /// The reminder rules and digest schedules.
-    pub workflows_file: String,
-}
-
-impl Default for SchedulerSettings {
-    fn default() -> Self {
-        Self {
-            batch_size: 32,
-            workers: 4,
-            jobs_per_transaction: 16,
-            lease_secs: 60,
-            max_attempts: 5,
-            poll_secs: 30,
-            workflows_file: "config/workflows.toml".into(),
-        }
-    }
-}
-
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The layers are not shown: they hold the other crates' secrets (passwords).
         f.debug_struct("Settings")
             .field("database_url", &crate::db::redact(&self.database_url))
             .field("user", &self.user)
             .field("time_zone", &self.time_zone)
             .field("treaty", &self.treaty)
-            .field("mail", &self.mail)
-            .field("scheduler", &self.scheduler)
-            .field("letters", &self.letters)
             .field("engagements", &self.engagements)
-            .field("web", &self.web)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -301,23 +151,63 @@ impl Settings {
                     .split("__"),
             );
         }
-        let settings: Self = figment
-            .extract()
-            .map_err(|e| Error::Config(e.to_string()))?;
-        IanaZone::parse("time_zone", &settings.time_zone)
-            .map_err(|e| Error::Config(e.to_string()))?;
-        for kind in &settings.engagements.restricted_kinds {
+        Self::from_layers(figment)
+    }
+
+    fn from_layers(layers: Figment) -> Result<Self> {
+        let keys: CoreKeys = layers.extract().map_err(|e| Error::Config(e.to_string()))?;
+        // The other crates' tables are read by their owners (`section`); here they are only
+        // allowed names.
+        let _ = (&keys.mail, &keys.scheduler, &keys.letters, &keys.web);
+        IanaZone::parse("time_zone", &keys.time_zone).map_err(|e| Error::Config(e.to_string()))?;
+        for kind in &keys.engagements.restricted_kinds {
             crate::domain::EngagementKind::parse("engagements.restricted_kinds", kind)
                 .map_err(|e| Error::Config(e.to_string()))?;
         }
-        let url = settings.web.public_url.trim();
-        let http = url.starts_with("http://") || url.starts_with("https://");
-        if !url.is_empty() && (!http || url.contains(char::is_whitespace)) {
-            return Err(Error::Config(format!(
-                "web.public_url: '{url}' is not an http:// or https:// address such as https://outreach.example.org"
-            )));
-        }
-        Ok(settings)
+        Ok(Self {
+            database_url: keys.database_url,
+            user: keys.user,
+            time_zone: keys.time_zone,
+            treaty: keys.treaty,
+            engagements: keys.engagements,
+            layers,
+        })
+    }
+
+    /// The table `T::KEY`, read and checked by the type of the crate that owns it; its
+    /// defaults where no layer sets it.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the key (`mail.smtp_port`) and what is wrong with it.
+    pub fn section<T: Section>(&self) -> Result<T> {
+        let value = if self.layers.contains(T::KEY) {
+            self.layers
+                .extract_inner::<T>(T::KEY)
+                .map_err(|e| Error::Config(e.to_string()))?
+        } else {
+            T::default()
+        };
+        value
+            .check()
+            .map_err(|message| Error::Config(format!("{}.{message}", T::KEY)))?;
+        Ok(value)
+    }
+
+    /// These settings with `key` (a dotted path such as `mail.smtp_port`) set to `value`, as
+    /// one more layer on top: for tests and tools that start a process with one thing changed.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if the result is not valid settings.
+    pub fn with(self, key: &str, value: impl serde::Serialize) -> Result<Self> {
+        // Core's fields may have been changed in place (`--database`, `--as`): they go first.
+        let layers = self
+            .layers
+            .merge(("database_url", self.database_url))
+            .merge(("user", self.user))
+            .merge(("time_zone", self.time_zone))
+            .merge(("treaty", self.treaty))
+            .merge((key, value));
+        Self::from_layers(layers)
     }
 
     /// The acting user's handle: the configured one, else the login name, else "staff".
@@ -380,9 +270,11 @@ mod tests {
 
     #[test]
     fn debug_output_hides_the_database_password() {
-        let mut s = Settings::load_from(Path::new("/nonexistent"), "x", false).unwrap();
+        let mut s = Settings::load_from(Path::new("/nonexistent"), "x", false)
+            .unwrap()
+            .with("mail.any_secret", "swordfish")
+            .unwrap();
         s.database_url = "postgres://u:hunter2@db/outreach".into();
-        s.mail.smtp_password = "swordfish".into();
         let shown = format!("{s:?}");
         assert!(
             !shown.contains("hunter2") && !shown.contains("swordfish"),

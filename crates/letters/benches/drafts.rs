@@ -10,10 +10,10 @@
 use std::time::Instant;
 
 use chrono::Utc;
-use outreach_core::config::LetterSettings;
 use outreach_core::domain::IanaZone;
 use outreach_core::entities::{contact, organisation};
 use outreach_core::{Actor, db, demo};
+use outreach_letters::LetterSettings;
 use outreach_letters::LetterTemplates;
 use outreach_letters::batch::{self, Audience};
 use outreach_letters::context::Sender;

@@ -3,9 +3,9 @@
 //! approved (or exported) letter can be marked sent. Each command is one transaction with its
 //! audit record.
 
+use crate::settings::LetterSettings;
 use chrono::{DateTime, Utc};
 use outreach_core::actor::{Actor, ensure_user};
-use outreach_core::config::LetterSettings;
 use outreach_core::{audit, ids};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,

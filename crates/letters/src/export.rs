@@ -2,8 +2,8 @@
 //! letterhead from configuration. Letter bodies are a small Markdown subset (paragraphs whose
 //! lines are kept as written, `- ` lists, `**bold**`), so one reader serves all three formats.
 
+use crate::settings::LetterSettings;
 use docx_rs::{AlignmentType, BreakType, Docx, Paragraph, Run};
-use outreach_core::config::LetterSettings;
 
 use crate::drafts::LetterView;
 use crate::error::{Error, Result};

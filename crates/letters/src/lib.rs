@@ -16,8 +16,10 @@ pub mod error;
 pub mod export;
 pub mod forms;
 pub mod merge;
+pub mod settings;
 pub mod templates;
 
 pub use drafts::{DraftRequest, LetterStatus, LetterView, Letters};
 pub use error::{Error, Result};
+pub use settings::LetterSettings;
 pub use templates::LetterTemplates;

@@ -8,7 +8,6 @@
 use std::collections::BTreeSet;
 
 use outreach_core::Actor;
-use outreach_core::config::LetterSettings;
 use outreach_core::db;
 use outreach_core::demo;
 use outreach_core::domain::IanaZone;
@@ -16,6 +15,7 @@ use outreach_core::engagements::{self, EngagementInput};
 use outreach_core::signals::{self, SignalInput};
 use outreach_core::states;
 use outreach_core::status::StatusFilter;
+use outreach_letters::LetterSettings;
 use outreach_letters::batch::{self, Audience};
 use outreach_letters::drafts::{self, DraftRequest, Letters};
 use outreach_letters::entities::{letter, letter_version};

@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use outreach_core::config::MailSettings;
 use outreach_core::domain::EmailAddress;
+use outreach_mailer::MailSettings;
 use outreach_mailer::context::MeetingReminder;
 use outreach_mailer::entities::outbox;
 use outreach_mailer::outbox::{NewEmail, enqueue, status};

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use outreach_core::config::MailSettings;
+use outreach_mailer::MailSettings;
 use outreach_mailer::context::{
     FollowUpDue, GrantReportDue, MeetingCancelled, MeetingReminder, OutcomeMissing, TestMessage,
     WeeklyDigest,

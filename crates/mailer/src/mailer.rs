@@ -7,10 +7,10 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::entities::outbox;
+use crate::settings::MailSettings;
 use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
-use outreach_core::config::MailSettings;
 
 use crate::calendar::Organizer;
 use crate::error::{Error, Result};

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::settings::MailSettings;
 use lettre::transport::smtp;
-use outreach_core::config::MailSettings;
 
 use crate::error::{Error, Result};
 use crate::smtp::SmtpPool;

@@ -298,7 +298,7 @@ async fn bench(backend: Backend) {
     let one = throughput(&db.url, 1, 1, 1, n).await;
     let four = throughput(&db.url, 1, 4, 1, n).await;
     let four_daemons = throughput(&db.url, 4, 1, 1, n).await;
-    let shipped = outreach_core::config::SchedulerSettings::default().jobs_per_transaction;
+    let shipped = outreach_scheduler::SchedulerSettings::default().jobs_per_transaction;
     let one_grouped = throughput(&db.url, 1, 1, shipped, n).await;
     let four_grouped = throughput(&db.url, 1, 4, shipped, n).await;
     println!("{name}: raw single-row update commits/s {raw:>9.0}");

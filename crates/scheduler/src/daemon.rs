@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::entities::{cron_state, job};
+use crate::settings::SchedulerSettings;
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt as _;
-use outreach_core::config::SchedulerSettings;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,

@@ -15,7 +15,9 @@ pub mod logging;
 pub mod planner;
 pub mod rules;
 pub mod service;
+pub mod settings;
 
 pub use daemon::{Daemon, DaemonConfig};
 pub use error::{Error, Result};
 pub use rules::Workflows;
+pub use settings::SchedulerSettings;

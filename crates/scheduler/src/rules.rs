@@ -8,8 +8,8 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::settings::SchedulerSettings;
 use chrono::{DateTime, Utc};
-use outreach_core::config::SchedulerSettings;
 use outreach_core::domain::IanaZone;
 use serde::Deserialize;
 

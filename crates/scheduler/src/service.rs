@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use outreach_core::config::Settings;
-use outreach_mailer::Mailer;
+use outreach_mailer::{MailSettings, Mailer};
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use tokio::sync::watch;
@@ -14,6 +14,7 @@ use crate::daemon::{Daemon, DaemonConfig};
 use crate::error::Result;
 use crate::handlers::Registry;
 use crate::rules::Workflows;
+use crate::settings::SchedulerSettings;
 
 /// Builds the daemon and the mailer from settings, reading workflows and templates relative to
 /// `base`. Templates are checked here, so a broken template stops the start, not a send.
@@ -21,11 +22,12 @@ use crate::rules::Workflows;
 /// # Errors
 /// [`crate::Error::Workflows`] or [`crate::Error::Mailer`] naming what is wrong.
 pub fn build(db: DatabaseConnection, settings: &Settings, base: &Path) -> Result<(Daemon, Mailer)> {
-    let workflows = Workflows::from_settings(base, &settings.scheduler)?;
-    let mailer = Mailer::from_settings(&settings.mail, base)?;
+    let scheduler: SchedulerSettings = settings.section()?;
+    let workflows = Workflows::from_settings(base, &scheduler)?;
+    let mailer = Mailer::from_settings(&settings.section::<MailSettings>()?, base)?;
     let daemon = Daemon::new(
         db,
-        DaemonConfig::from_settings(&settings.scheduler),
+        DaemonConfig::from_settings(&scheduler),
         Registry::builtin(),
         workflows,
     );

@@ -735,7 +735,7 @@ db_test!(
 async fn a_meeting_rescheduled_twice_reaches_the_mail_server_once_per_reminder_as_version_3(
     db: &TestDb,
 ) {
-    use outreach_core::config::MailSettings;
+    use outreach_mailer::MailSettings;
     let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
     setup_people(&conn).await;
     let wf = workflows("2026-01-01T00:00:00Z");
@@ -910,7 +910,7 @@ db_test!(
 #[test]
 fn max_attempts_comes_from_the_settings_and_zero_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = outreach_core::config::SchedulerSettings {
+    let mut settings = outreach_scheduler::SchedulerSettings {
         max_attempts: 2,
         ..Default::default()
     };
@@ -927,7 +927,7 @@ fn max_attempts_comes_from_the_settings_and_zero_is_refused() {
 /// `outreach jobs` (the job list) shows that email's fate beside it: sent with the server's
 /// reply, or failed with the refusal.
 async fn the_job_list_shows_what_became_of_each_reminders_email(db: &TestDb) {
-    use outreach_core::config::MailSettings;
+    use outreach_mailer::MailSettings;
     use outreach_testkit::smtp::{Reply, SmtpServer};
     let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
     setup_people(&conn).await;

@@ -32,6 +32,7 @@ pub mod schema;
 pub mod settings;
 pub mod state;
 pub mod telemetry;
+pub mod web_settings;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -44,10 +45,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use handlebars::Handlebars;
 use outreach_core::config::Settings;
+use outreach_mailer::MailSettings;
+use outreach_scheduler::SchedulerSettings;
+
 use outreach_scheduler::Workflows;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use tokio::sync::watch;
+pub use web_settings::WebSettings;
 
 pub use auth::set_password;
 pub use ctx::{ApiUser, Role, User};
@@ -86,6 +91,12 @@ pub struct AppState {
     /// The default treaty (settings `treaty`).
     pub treaty: String,
     pub settings: Settings,
+    /// The `[web]` table.
+    pub web: WebSettings,
+    /// The `[mail]` table (the From address and Message-ID domain of calendar invitations).
+    pub mail: MailSettings,
+    /// The `[scheduler]` table (where the workflows file is).
+    pub scheduler: SchedulerSettings,
     /// The meeting and follow-up rules, as the scheduler reads them.
     pub workflows: Workflows,
     /// The folder `config/` and `templates/` are read from.
@@ -105,7 +116,7 @@ impl AppState {
     /// [`Error::Templates`] if a page template does not parse, [`Error::Scheduler`] for a broken
     /// workflows file.
     pub fn new(db: DatabaseConnection, settings: &Settings, base: &Path) -> Result<Self> {
-        let workflows = Workflows::from_settings(base, &settings.scheduler)?;
+        let workflows = Workflows::from_settings(base, &settings.section::<SchedulerSettings>()?)?;
         Self::with_workflows(db, settings, base, workflows)
     }
 
@@ -119,6 +130,10 @@ impl AppState {
         base: &Path,
         workflows: Workflows,
     ) -> Result<Self> {
+        let web: WebSettings = settings.section()?;
+        let mail: MailSettings = settings.section()?;
+        let scheduler: SchedulerSettings = settings.section()?;
+        let letter_settings: outreach_letters::LetterSettings = settings.section()?;
         let mut pages = Handlebars::new();
         pages.set_strict_mode(true);
         for (name, text) in compiled::TEMPLATES {
@@ -128,21 +143,23 @@ impl AppState {
         }
         let letters = outreach_letters::drafts::Letters {
             templates: outreach_letters::templates::LetterTemplates::load(
-                &base.join(&settings.letters.templates_dir),
+                &base.join(&letter_settings.templates_dir),
             )
             .map_err(|e| Error::Templates(e.to_string()))?,
-            settings: settings.letters.clone(),
+            settings: letter_settings,
             treaty: settings.treaty.clone(),
         };
-        let mail_templates =
-            outreach_mailer::Templates::load(&base.join(&settings.mail.templates_dir))
-                .map_err(|e| Error::Templates(e.to_string()))?;
+        let mail_templates = outreach_mailer::Templates::load(&base.join(&mail.templates_dir))
+            .map_err(|e| Error::Templates(e.to_string()))?;
         Ok(Self {
             db,
             letters,
             mail_templates,
             treaty: settings.treaty.clone(),
             settings: settings.clone(),
+            web,
+            mail,
+            scheduler,
             workflows,
             base: base.to_owned(),
             pages,
@@ -154,7 +171,7 @@ impl AppState {
     /// `scheme://host` of the app for absolute links (the calendar URL): `web.public_url`, else
     /// the address `serve` bound. Never taken from request headers, which a client chooses.
     pub fn origin(&self) -> String {
-        let configured = self.settings.web.public_url.trim().trim_end_matches('/');
+        let configured = self.web.public_url.trim().trim_end_matches('/');
         if configured.is_empty() {
             self.bound
                 .get()
@@ -167,7 +184,7 @@ impl AppState {
 
     /// Whether users reach the app over https (`web.public_url`): cookies are then `Secure`.
     pub fn https(&self) -> bool {
-        self.settings.web.public_url.trim().starts_with("https://")
+        self.web.public_url.trim().starts_with("https://")
     }
 
     /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, and Secure when the app is reached over

@@ -177,10 +177,10 @@ async fn preview(
             ),
         ));
     }
-    let organizer = organizer(&app.settings.mail.from);
+    let organizer = organizer(&app.mail.from);
     let renderer = Renderer {
         templates: &app.mail_templates,
-        domain: &app.settings.mail.message_id_domain,
+        domain: &app.mail.message_id_domain,
         organizer: &organizer,
     };
     let email = renderer.preview(name, &lang).map_err(mailer_error)?;

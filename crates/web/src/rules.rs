@@ -166,7 +166,7 @@ async fn rules_page(
     let mut data = serde_json::to_value(describe_rules(&app.workflows, &user))
         .map_err(|e| WebError::Internal(e.to_string()))?;
     let extra = json!({
-        "file": app.settings.scheduler.workflows_file,
+        "file": app.scheduler.workflows_file,
         "can_manage": user.role >= Role::Coordinator,
         "chosen": chosen,
         "rule_choices": names.iter().map(|n| json!({

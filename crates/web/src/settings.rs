@@ -42,7 +42,9 @@ struct TestMailForm {
 /// The settings as (group, [(name, value)]) rows; secrets are said to be set or not.
 fn rows(app: &AppState) -> Value {
     let s = &app.settings;
-    let m = &s.mail;
+    let m = &app.mail;
+    let sched = &app.scheduler;
+    let letters = &app.letters.settings;
     let set = |v: &str| {
         if v.is_empty() {
             "not set"
@@ -81,24 +83,24 @@ fn rows(app: &AppState) -> Value {
         group(
             "Scheduler",
             vec![
-                ("workers", s.scheduler.workers.to_string()),
-                ("batch_size", s.scheduler.batch_size.to_string()),
-                ("lease_secs", s.scheduler.lease_secs.to_string()),
-                ("max_attempts", s.scheduler.max_attempts.to_string()),
-                ("poll_secs", s.scheduler.poll_secs.to_string()),
-                ("workflows_file", s.scheduler.workflows_file.clone()),
+                ("workers", sched.workers.to_string()),
+                ("batch_size", sched.batch_size.to_string()),
+                ("lease_secs", sched.lease_secs.to_string()),
+                ("max_attempts", sched.max_attempts.to_string()),
+                ("poll_secs", sched.poll_secs.to_string()),
+                ("workflows_file", sched.workflows_file.clone()),
             ]
         ),
         group(
             "Letters",
             vec![
-                ("organisation", s.letters.organisation.clone()),
-                ("letterhead", s.letters.letterhead.join(" / ")),
-                ("sender_name", s.letters.sender_name.clone()),
-                ("sender_title", s.letters.sender_title.clone()),
-                ("place", s.letters.place.clone()),
-                ("email", s.letters.email.clone()),
-                ("templates_dir", s.letters.templates_dir.clone()),
+                ("organisation", letters.organisation.clone()),
+                ("letterhead", letters.letterhead.join(" / ")),
+                ("sender_name", letters.sender_name.clone()),
+                ("sender_title", letters.sender_title.clone()),
+                ("place", letters.place.clone()),
+                ("email", letters.email.clone()),
+                ("templates_dir", letters.templates_dir.clone()),
             ]
         ),
     ])

@@ -52,11 +52,12 @@ async fn scrape(base: &str) -> String {
 async fn metrics_show_jobs_outbox_lateness_smtp_and_routes(db: &TestDb) {
     let _turn = ONE_AT_A_TIME.lock().await;
     let smtp = outreach_testkit::smtp::SmtpServer::start().await;
-    let mut settings = common::settings();
-    settings.mail.transport = "smtp".into();
-    settings.mail.smtp_host = "127.0.0.1".into();
-    settings.mail.smtp_port = smtp.port();
-    settings.mail.smtp_security = "none".into();
+    let settings = common::settings()
+        .with("mail.transport", "smtp")
+        .and_then(|s| s.with("mail.smtp_host", "127.0.0.1"))
+        .and_then(|s| s.with("mail.smtp_port", smtp.port()))
+        .and_then(|s| s.with("mail.smtp_security", "none"))
+        .unwrap();
     let app = start_with(db, settings.clone()).await;
     let before = scrape(&app.base).await;
 

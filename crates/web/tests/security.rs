@@ -621,8 +621,9 @@ db_test!(
 );
 
 async fn behind_https_cookies_are_secure_and_links_never_come_from_request_headers(db: &TestDb) {
-    let mut settings = common::settings();
-    settings.web.public_url = "https://outreach.example.org/".into();
+    let settings = common::settings()
+        .with("web.public_url", "https://outreach.example.org/")
+        .unwrap();
     let app = common::start_with(db, settings).await;
     let c = client();
     let page = c.get(format!("{}/login", app.base)).send().await.unwrap();

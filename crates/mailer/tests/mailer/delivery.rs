@@ -503,7 +503,7 @@ async fn a_committed_row_wakes_the_idle_loop_well_before_the_poll_interval(db: &
     let settings = smtp_settings(smtp.port());
     assert_eq!(
         settings.poll_secs,
-        outreach_core::config::MailSettings::default().poll_secs
+        outreach_mailer::MailSettings::default().poll_secs
     );
     assert!(settings.poll_secs >= 10, "the test needs the default poll");
     let mailer = std::sync::Arc::new(mailer(&settings));

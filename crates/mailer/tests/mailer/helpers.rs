@@ -5,9 +5,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use outreach_core::Actor;
-use outreach_core::config::MailSettings;
 use outreach_core::domain::{EmailAddress, IanaZone};
 use outreach_core::meetings::{self, MeetingInput, MeetingView};
+use outreach_mailer::MailSettings;
 use outreach_mailer::context::{MeetingInfo, Recipient};
 use outreach_mailer::entities::outbox;
 use outreach_mailer::outbox::{Enqueued, NewEmail, enqueue};

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use outreach_core::config::MailSettings;
+use outreach_mailer::MailSettings;
 use outreach_mailer::outbox::status;
 use outreach_mailer::{Transport, deliver_now, deliver_once};
 use outreach_testkit::TestDb;
