@@ -15,6 +15,7 @@ pub mod logging;
 pub mod planner;
 pub mod rules;
 pub mod service;
+pub mod workdays;
 
 pub use daemon::{Daemon, DaemonConfig};
 pub use error::{Error, Result};
