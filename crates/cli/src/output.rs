@@ -895,6 +895,8 @@ impl Out {
             let v = serde_json::json!({
                 "meeting_reminders": wf.meeting_reminders.iter().map(|r| serde_json::json!({
                     "name": r.name, "before_minutes": r.before.as_secs() / 60,
+                    "working_days": r.working_days.map(|w| w.days),
+                    "calendar": r.working_days.map(|w| w.calendar),
                     "anchor": format!("{:?}", r.anchor).to_lowercase(),
                     "to": r.to.iter().map(|a| format!("{a:?}").to_lowercase()).collect::<Vec<_>>(),
                     "effective_from": r.effective_from,
@@ -911,7 +913,7 @@ impl Out {
             println!(
                 "  {:<16} {} before the {:?}, to {:?} (in effect from {})",
                 r.name,
-                outreach_scheduler::planner::describe(r.before),
+                r.describe_before(),
                 r.anchor,
                 r.to,
                 r.effective_from.format("%Y-%m-%d %H:%M UTC")

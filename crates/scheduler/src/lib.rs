@@ -16,6 +16,7 @@ pub mod planner;
 pub mod rules;
 pub mod service;
 pub mod settings;
+pub mod workdays;
 
 pub use daemon::{Daemon, DaemonConfig};
 pub use error::{Error, Result};

@@ -21,7 +21,8 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::jobs::{self, NewJob, status};
-use crate::rules::{Anchor, Audience, MeetingRule, Workflows};
+use crate::rules::{Anchor, Audience, CalendarOf, MeetingRule, Workflows};
+use crate::workdays::{Calendars, SkippedDay, StateCalendar};
 
 /// Job kind of a meeting reminder.
 pub const MEETING_REMINDER: &str = "meeting_reminder";
@@ -54,6 +55,9 @@ pub fn language_of(languages: &str) -> String {
 pub struct MeetingAudience {
     pub participants: Vec<Recipient>,
     pub owner: Option<Recipient>,
+    /// The state on record of each contact that has one, by email address in lower case: the
+    /// calendar of a working-day rule with `calendar = "recipient"`.
+    pub states: HashMap<String, String>,
 }
 
 /// Loads a meeting's recipients: invited contacts and staff with an email address, and its owner.
@@ -75,10 +79,14 @@ pub async fn audience<C: ConnectionTrait>(db: &C, m: &meeting::Model) -> Result<
     let contacts = outreach_core::directory::contacts_by_id(db, contact_ids).await?;
     let users = outreach_core::actor::users_by_id(db, user_ids).await?;
     let mut participants = Vec::new();
+    let mut states = HashMap::new();
     for p in &parts {
         if let Some(c) = p.contact_id.and_then(|id| contacts.get(&id))
             && let Some(email) = c.email.as_deref()
         {
+            if let Some(iso3) = &c.iso3 {
+                states.insert(email.to_lowercase(), iso3.clone());
+            }
             participants.push(Recipient {
                 name: match &c.title {
                     Some(t) => format!("{t} {}", c.name),
@@ -102,6 +110,7 @@ pub async fn audience<C: ConnectionTrait>(db: &C, m: &meeting::Model) -> Result<
     Ok(MeetingAudience {
         participants,
         owner,
+        states,
     })
 }
 
@@ -180,13 +189,74 @@ fn info_from(m: &meeting::Model, view: Option<&MeetingView>) -> MeetingInfo {
     }
 }
 
+/// One reminder a meeting's current version calls for.
+#[derive(Debug, Clone)]
+struct Wanted {
+    rule: MeetingRule,
+    recipient: Recipient,
+    fire_at: DateTime<Utc>,
+    key: String,
+    /// For a working-day rule: how the day was counted, for the dry run.
+    counted: Option<WorkingDayCount>,
+}
+
+/// How a working-day rule found its day.
+#[derive(Debug, Clone)]
+struct WorkingDayCount {
+    /// The state whose calendar was used, by name.
+    state: String,
+    /// Why that state's: empty for the meeting's, else a few words.
+    whose: String,
+    skipped: Vec<SkippedDay>,
+    beyond_data: bool,
+}
+
+/// The instant of a wall-clock time in `zone`; a time the clocks skip that day (a
+/// daylight-saving gap) moves to the first minute after the gap, one that happens twice takes
+/// its first occurrence. Computed times, unlike times people type, need an answer.
+fn instant_at(zone: IanaZone, local: chrono::NaiveDateTime) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let mut t = local;
+    for _ in 0..=(24 * 60) {
+        match zone.tz().from_local_datetime(&t) {
+            chrono::LocalResult::Single(x) | chrono::LocalResult::Ambiguous(x, _) => {
+                return x.with_timezone(&Utc);
+            }
+            chrono::LocalResult::None => t += chrono::Duration::minutes(1),
+        }
+    }
+    // No zone has a gap of a day; read the wall clock as UTC rather than fail.
+    local.and_utc()
+}
+
+/// The instant `rule` (in working days) fires for an anchor: the anchor's local day and time of
+/// day in `zone`, moved back over `days` working days of `iso3`'s calendar.
+fn working_day_fire_at(
+    calendars: &Calendars,
+    iso3: &str,
+    zone: IanaZone,
+    anchor: DateTime<Utc>,
+    days: u32,
+) -> (DateTime<Utc>, String, Vec<SkippedDay>, bool) {
+    let local = zone.local(anchor).naive_local();
+    // A state outside the reference data: Saturday and Sunday, no holidays, and said so.
+    let fallback;
+    let cal = match calendars.get(iso3) {
+        Some(c) => c,
+        None => {
+            fallback = StateCalendar::weekends_only(iso3);
+            &fallback
+        }
+    };
+    let counted = cal.working_days_before(local.date(), days);
+    let at = instant_at(zone, counted.date.and_time(local.time()));
+    let beyond_data = counted.beyond_data || calendars.get(iso3).is_none();
+    (at, cal.name.clone(), counted.skipped, beyond_data)
+}
+
 /// The reminder jobs a meeting's current version calls for, each with its key, whether or not
 /// its time has passed.
-fn wanted(
-    m: &meeting::Model,
-    rules: &[MeetingRule],
-    aud: &MeetingAudience,
-) -> Vec<(MeetingRule, Recipient, DateTime<Utc>, String)> {
+fn wanted(m: &meeting::Model, rules: &[MeetingRule], aud: &MeetingAudience) -> Result<Vec<Wanted>> {
     let mut out = Vec::new();
     for rule in rules {
         let anchor = match rule.anchor {
@@ -215,10 +285,50 @@ fn wanted(
         }
         for (email, r) in recipients {
             let key = format!("reminder:{}:{}:v{}:{email}", rule.name, m.id, m.version);
-            out.push((rule.clone(), r, fire_at, key));
+            let (fire_at, counted) = match rule.working_days {
+                None => (fire_at, None),
+                Some(w) => {
+                    let calendars = Calendars::builtin()?;
+                    let meeting_zone = IanaZone::parse("time_zone", &m.time_zone)?;
+                    let (iso3, zone, whose) = match w.calendar {
+                        CalendarOf::Meeting => (m.iso3.as_str(), meeting_zone, String::new()),
+                        CalendarOf::Recipient => {
+                            let zone =
+                                IanaZone::parse("time_zone", &r.time_zone).unwrap_or(meeting_zone);
+                            match aud.states.get(&email) {
+                                Some(iso3) => (iso3.as_str(), zone, "the recipient's".to_owned()),
+                                None => (
+                                    m.iso3.as_str(),
+                                    zone,
+                                    "the meeting's: no state on record for the recipient"
+                                        .to_owned(),
+                                ),
+                            }
+                        }
+                    };
+                    let (at, state, skipped, beyond_data) =
+                        working_day_fire_at(calendars, iso3, zone, anchor, w.days);
+                    (
+                        at,
+                        Some(WorkingDayCount {
+                            state,
+                            whose,
+                            skipped,
+                            beyond_data,
+                        }),
+                    )
+                }
+            };
+            out.push(Wanted {
+                rule: rule.clone(),
+                recipient: r,
+                fire_at,
+                key,
+                counted,
+            });
         }
     }
-    out
+    Ok(out)
 }
 
 /// What planning did.
@@ -252,8 +362,8 @@ pub async fn plan_meeting<C: ConnectionTrait>(
         return Ok(report);
     }
     let aud = audience(db, m).await?;
-    let wanted = wanted(m, &wf.meeting_reminders, &aud);
-    let keep: Vec<String> = wanted.iter().map(|w| w.3.clone()).collect();
+    let wanted = wanted(m, &wf.meeting_reminders, &aud)?;
+    let keep: Vec<String> = wanted.iter().map(|w| w.key.clone()).collect();
     report.superseded = jobs::retire_for_subject(
         db,
         MEETING_REMINDER,
@@ -265,7 +375,14 @@ pub async fn plan_meeting<C: ConnectionTrait>(
     .await?;
     // Planned together: two statements however many participants.
     let (mut planned, mut passed) = (Vec::new(), Vec::new());
-    for (rule, recipient, fire_at, key) in wanted {
+    for Wanted {
+        rule,
+        recipient,
+        fire_at,
+        key,
+        ..
+    } in wanted
+    {
         if fire_at < rule.effective_from {
             report.skipped_past += 1;
             continue;
@@ -274,7 +391,13 @@ pub async fn plan_meeting<C: ConnectionTrait>(
             meeting_id: m.id,
             version: m.version,
             rule: rule.name.clone(),
-            lead_minutes: i64::try_from(rule.before.as_secs() / 60).unwrap_or(i64::MAX),
+            // The real lead: for a working-day rule, what the calendar made of it.
+            lead_minutes: match rule.anchor {
+                Anchor::Start => (m.starts_at - fire_at).num_minutes(),
+                Anchor::End => {
+                    (m.starts_at - fire_at).num_minutes() + i64::from(m.duration_minutes)
+                }
+            },
             recipient: recipient.clone(),
         };
         let mut job = NewJob::serialised(MEETING_REMINDER, key, fire_at, &payload)?;
@@ -446,6 +569,8 @@ pub struct DryRunLine {
     pub time_zone: String,
     pub would_fire: bool,
     pub why: String,
+    /// For a rule in working days: the days passed over (weekends, holidays), latest first.
+    pub skipped: Vec<SkippedDay>,
 }
 
 /// What the rules would do, without writing anything: the meeting rules for every planned
@@ -474,7 +599,14 @@ pub async fn dry_run<C: ConnectionTrait>(
     let mut out = Vec::new();
     for m in planned {
         let aud = audience(db, &m).await?;
-        for (rule, recipient, fire_at, _) in wanted(&m, &rules, &aud) {
+        for Wanted {
+            rule,
+            recipient,
+            fire_at,
+            counted,
+            ..
+        } in wanted(&m, &rules, &aud)?
+        {
             let zone = IanaZone::parse("time_zone", &recipient.time_zone)
                 .unwrap_or(IanaZone::parse("time_zone", "UTC")?);
             let (would_fire, why) = if fire_at < rule.effective_from {
@@ -497,10 +629,47 @@ pub async fn dry_run<C: ConnectionTrait>(
                 } else {
                     "participant"
                 };
-                (
-                    true,
-                    format!("{} before the meeting starts; {who}", describe(rule.before)),
-                )
+                let lead = match &counted {
+                    None => describe(rule.before),
+                    Some(c) => rule.working_days.map_or_else(
+                        || describe(rule.before),
+                        |w| {
+                            format!(
+                                "{} working day{} in the calendar of {}{}",
+                                w.days,
+                                if w.days == 1 { "" } else { "s" },
+                                c.state,
+                                if c.whose.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(" ({})", c.whose)
+                                }
+                            )
+                        },
+                    ),
+                };
+                let end = match rule.anchor {
+                    Anchor::Start => "starts",
+                    Anchor::End => "ends",
+                };
+                (true, format!("{lead} before the meeting {end}; {who}"))
+            };
+            let why = match &counted {
+                None => why,
+                Some(c) => {
+                    let mut why = why;
+                    if !c.skipped.is_empty() {
+                        let days: Vec<String> = c.skipped.iter().map(ToString::to_string).collect();
+                        why.push_str(&format!("; skipped {}", days.join(", ")));
+                    }
+                    if c.beyond_data {
+                        why.push_str(
+                            "; holidays are not known here (the calendars cover the states \
+                             on record, 2020 to 2035): weekends only",
+                        );
+                    }
+                    why
+                }
             };
             out.push(DryRunLine {
                 rule: rule.name.clone(),
@@ -515,6 +684,7 @@ pub async fn dry_run<C: ConnectionTrait>(
                 time_zone: zone.name().to_owned(),
                 would_fire,
                 why,
+                skipped: counted.map(|c| c.skipped).unwrap_or_default(),
             });
         }
     }
@@ -547,6 +717,7 @@ pub async fn dry_run<C: ConnectionTrait>(
             time_zone: zone.name().to_owned(),
             would_fire,
             why,
+            skipped: Vec::new(),
         });
     }
     out.sort_by_key(|l| l.fires_at);

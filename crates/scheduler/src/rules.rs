@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::settings::SchedulerSettings;
 use chrono::{DateTime, Utc};
 use outreach_core::domain::IanaZone;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
@@ -36,6 +36,25 @@ pub enum Anchor {
     End,
 }
 
+/// Whose working days a "N working days" reminder counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalendarOf {
+    /// The weekend and holidays of the meeting's state, in the meeting's zone.
+    #[default]
+    Meeting,
+    /// The weekend and holidays of each recipient's state (a contact's state on record; the
+    /// meeting's state for staff and contacts without one), in the recipient's zone.
+    Recipient,
+}
+
+/// A lead counted in working days rather than hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkingDays {
+    pub days: u32,
+    pub calendar: CalendarOf,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawReminder {
@@ -43,6 +62,7 @@ struct RawReminder {
     before: String,
     #[serde(default)]
     anchor: Anchor,
+    calendar: Option<CalendarOf>,
     to: Vec<Audience>,
     effective_from: DateTime<Utc>,
 }
@@ -82,11 +102,33 @@ struct RawWorkflows {
 #[derive(Debug, Clone)]
 pub struct MeetingRule {
     pub name: String,
-    /// How long before the anchor the reminder fires.
+    /// How long before the anchor the reminder fires. For a rule in working days, the same
+    /// number of whole days: the least the lead can be (the planner counts the real day).
     pub before: Duration,
+    /// Set when the rule counts working days ("2 working days"): the day is found by passing
+    /// over the weekend and holidays of the calendar named, at the anchor's local time of day.
+    pub working_days: Option<WorkingDays>,
     pub anchor: Anchor,
     pub to: Vec<Audience>,
     pub effective_from: DateTime<Utc>,
+}
+
+impl MeetingRule {
+    /// "7 days", "2 hours", "2 working days (the meeting's state)".
+    pub fn describe_before(&self) -> String {
+        match self.working_days {
+            Some(w) => format!(
+                "{} working day{} ({})",
+                w.days,
+                if w.days == 1 { "" } else { "s" },
+                match w.calendar {
+                    CalendarOf::Meeting => "the meeting's state",
+                    CalendarOf::Recipient => "each recipient's state",
+                }
+            ),
+            None => crate::planner::describe(self.before),
+        }
+    }
 }
 
 /// A rule that fires a fixed time before (or after) a date: follow-ups, grant reports, outcome nudges.
@@ -130,11 +172,41 @@ pub struct Workflows {
 }
 
 fn duration(rule: &str, field: &str, given: &str) -> Result<Duration> {
+    if working_days(rule, field, given)?.is_some() {
+        return Err(Error::Workflows(format!(
+            "rule '{rule}': {field} = \"{given}\": working days are for meeting reminders only; \
+             write this rule's lead as 7d, 1d, 2h or 30m"
+        )));
+    }
     humantime::parse_duration(given).map_err(|_| {
         Error::Workflows(format!(
-            "rule '{rule}': {field} = \"{given}\" is not a duration; write it as 7d, 1d, 2h or 30m"
+            "rule '{rule}': {field} = \"{given}\" is not a duration; write it as 7d, 1d, 2h or 30m \
+             (or, for a meeting reminder, \"2 working days\")"
         ))
     })
+}
+
+/// The most working days a rule may count back: a year's worth.
+const MAX_WORKING_DAYS: u32 = 260;
+
+/// `Some(n)` when `given` reads "N working days" (or "1 working day"; "before" may follow).
+fn working_days(rule: &str, field: &str, given: &str) -> Result<Option<u32>> {
+    let lower = given.to_lowercase();
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    let words = match words.as_slice() {
+        [rest @ .., "before"] => rest,
+        all => all,
+    };
+    let [n, "working", "day" | "days"] = words else {
+        return Ok(None);
+    };
+    match n.parse::<u32>() {
+        Ok(n) if (1..=MAX_WORKING_DAYS).contains(&n) => Ok(Some(n)),
+        _ => Err(Error::Workflows(format!(
+            "rule '{rule}': {field} = \"{given}\": the number of working days must be a whole \
+             number from 1 to {MAX_WORKING_DAYS}, as in \"2 working days\""
+        ))),
+    }
 }
 
 fn lead(raw: Option<RawLead>) -> Result<Option<LeadRule>> {
@@ -213,8 +285,42 @@ impl Workflows {
                     r.name
                 )));
             }
+            let (before, working) = match working_days(&r.name, "before", &r.before)? {
+                Some(days) => (
+                    Duration::from_secs(u64::from(days) * 86_400),
+                    Some(WorkingDays {
+                        days,
+                        calendar: r.calendar.unwrap_or_default(),
+                    }),
+                ),
+                None => {
+                    if let Some(c) = r.calendar {
+                        let days = humantime::parse_duration(&r.before)
+                            .ok()
+                            .map(|d| d.as_secs() / 86_400)
+                            .filter(|d| *d > 0)
+                            .unwrap_or(2);
+                        return Err(Error::Workflows(format!(
+                            "rule '{}': calendar = \"{}\" applies to working days only; write \
+                             before = \"{days} working days\", or remove calendar",
+                            r.name,
+                            if c == CalendarOf::Meeting {
+                                "meeting"
+                            } else {
+                                "recipient"
+                            },
+                        )));
+                    }
+                    (duration(&r.name, "before", &r.before)?, None)
+                }
+            };
+            if working.is_some() {
+                // Checked now, so a broken calendar stops the scheduler at start, not a plan.
+                crate::workdays::Calendars::builtin()?;
+            }
             meeting_reminders.push(MeetingRule {
-                before: duration(&r.name, "before", &r.before)?,
+                before,
+                working_days: working,
                 name: r.name,
                 anchor: r.anchor,
                 to: r.to,
@@ -294,5 +400,81 @@ mod tests {
         let bad = "[[meeting_reminder]]\nname = \"x\"\nbefore = \"1d\"\nto = [\"owner\"]\n";
         let err = Workflows::parse(bad).unwrap_err().to_string();
         assert!(err.contains("effective_from"), "{err}");
+    }
+
+    fn reminder(before: &str, extra: &str) -> Result<Workflows> {
+        Workflows::parse(&format!(
+            "[[meeting_reminder]]\nname = \"w\"\nbefore = \"{before}\"\n{extra}to = [\"owner\"]\n\
+             effective_from = \"2026-01-01T00:00:00Z\"\n"
+        ))
+    }
+
+    #[test]
+    fn working_days_are_read_with_their_calendar() {
+        for (before, extra, days, calendar) in [
+            ("2 working days", "", 2, CalendarOf::Meeting),
+            ("1 working day", "", 1, CalendarOf::Meeting),
+            (
+                "3 Working Days before",
+                "calendar = \"recipient\"\n",
+                3,
+                CalendarOf::Recipient,
+            ),
+            (
+                "2 working days",
+                "calendar = \"meeting\"\n",
+                2,
+                CalendarOf::Meeting,
+            ),
+        ] {
+            let w = reminder(before, extra).unwrap();
+            let r = &w.meeting_reminders[0];
+            assert_eq!(
+                r.working_days,
+                Some(WorkingDays { days, calendar }),
+                "{before}"
+            );
+            assert_eq!(r.before, Duration::from_secs(u64::from(days) * 86_400));
+        }
+        let w = reminder("2 working days", "").unwrap();
+        assert_eq!(
+            w.meeting_reminders[0].describe_before(),
+            "2 working days (the meeting's state)"
+        );
+        let w = reminder("2d", "").unwrap();
+        assert_eq!(w.meeting_reminders[0].working_days, None);
+        assert_eq!(w.meeting_reminders[0].describe_before(), "2 days");
+    }
+
+    #[test]
+    fn working_day_mistakes_say_how_to_write_them() {
+        for (before, extra, expected) in [
+            (
+                "0 working days",
+                "",
+                "rule 'w': before = \"0 working days\": the number of working days must be a whole number from 1",
+            ),
+            (
+                "two working days",
+                "",
+                "must be a whole number from 1 to 260",
+            ),
+            ("soon", "", "or, for a meeting reminder, \"2 working days\""),
+            (
+                "2d",
+                "calendar = \"recipient\"\n",
+                "calendar = \"recipient\" applies to working days only; write before = \"2 working days\"",
+            ),
+            ("2 working days", "calendar = \"embassy\"\n", "calendar"),
+        ] {
+            let err = reminder(before, extra).unwrap_err().to_string();
+            assert!(err.contains(expected), "expected '{expected}' in: {err}");
+        }
+        let bad = "[follow_up_reminder]\nname = \"f\"\nbefore = \"2 working days\"\neffective_from = \"2026-01-01T00:00:00Z\"\n";
+        let err = Workflows::parse(bad).unwrap_err().to_string();
+        assert!(
+            err.contains("working days are for meeting reminders only"),
+            "{err}"
+        );
     }
 }

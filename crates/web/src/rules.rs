@@ -105,7 +105,7 @@ pub(crate) fn describe_rules(wf: &Workflows, user: &User) -> RulesView {
             .iter()
             .map(|r| MeetingRuleView {
                 name: r.name.clone(),
-                before: describe(r.before),
+                before: r.describe_before(),
                 anchor: lower(&r.anchor),
                 to: r.to.iter().map(lower).collect::<Vec<_>>().join(" and "),
                 effective_from: when(r.effective_from),
