@@ -106,7 +106,7 @@ pub async fn batch(
 ) -> Result<BatchReport> {
     let info = letters.templates.get(template)?.clone();
     if let Some(code) = lang {
-        merge::choose_language(Some(code), None)?;
+        merge::choose_language(Some(code), None, &[])?;
     }
     let tx = outreach_core::db::begin(db).await?;
     let today = actor.today();

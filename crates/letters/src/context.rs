@@ -20,6 +20,9 @@ pub struct Sender {
 #[derive(Debug, Clone, Serialize)]
 pub struct Recipient {
     pub name: String,
+    /// The name line of the address in the letter's language, with the title: "H.E. Jane Roe",
+    /// "Son Excellence Jane Roe", "Su Excelencia Jane Roe", "Madame Ingrid Demo".
+    pub addressee: String,
     /// Courtesy title or rank as recorded: "Ms", "Ambassador", "Colonel".
     pub title: Option<String>,
     /// Role or office: "Deputy Head of Mission".
@@ -35,8 +38,18 @@ pub struct Recipient {
 #[derive(Debug, Clone, Serialize)]
 pub struct StateInfo {
     pub iso3: String,
-    /// In the letter's language.
+    /// In the letter's language, without an article: "États-Unis", "Mexique", "Nepal".
     pub name: String,
+    /// With its article where the language puts one: "the United States", "la France",
+    /// "México".
+    pub the: String,
+    /// The same at the start of a sentence: "The United States", "La France".
+    #[serde(rename = "The")]
+    pub the_start: String,
+    /// After "of"/"de": "of the United States", "des États-Unis", "del Ecuador".
+    pub of: String,
+    /// After "to"/"à"/"a": "to the United States", "aux États-Unis", "al Ecuador".
+    pub to: String,
     pub capital: String,
     /// party, withdrawing, signatory, not_party.
     pub status: String,
@@ -207,6 +220,7 @@ fn common() -> Common {
         },
         recipient: Recipient {
             name: "Recipient".into(),
+            addressee: "H.E. Recipient".into(),
             title: Some("Ms".into()),
             position: Some("Ambassador".into()),
             organisation: Some("Embassy".into()),
@@ -217,6 +231,10 @@ fn common() -> Common {
         state: StateInfo {
             iso3: "NPL".into(),
             name: "Nepal".into(),
+            the: "Nepal".into(),
+            the_start: "Nepal".into(),
+            of: "of Nepal".into(),
+            to: "to Nepal".into(),
             capital: "Kathmandu".into(),
             status: "not_party".into(),
             status_label: "not party".into(),

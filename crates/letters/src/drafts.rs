@@ -169,7 +169,7 @@ pub(crate) async fn draft_in<C: ConnectionTrait>(
     batch_id: Option<Uuid>,
 ) -> Result<letter::Model> {
     let info = letters.templates.get(template)?;
-    let lang = merge::choose_language(lang, to)?;
+    let lang = merge::choose_language(lang, to, &records.names.languages(iso3))?;
     let mut ctx = merge::build(records, &info.name, iso3, to, lang, sender, &info.required)?;
     let (subject, body) = letters
         .templates

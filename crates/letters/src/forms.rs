@@ -19,6 +19,7 @@ const EXCELLENCY_WORDS: &[&str] = &[
     "high commissioner",
     "secretary of state",
     "son excellence",
+    "su excelencia",
     "ambassadeur",
     "ambassadrice",
     "ministre",
@@ -158,7 +159,37 @@ pub fn forms(lang: Lang, name: &str, title: Option<&str>, position: Option<&str>
     }
 }
 
-pub use outreach_mailer::locale::state_name;
+/// How a letter in `lang` writes "His or Her Excellency" before a name: never "H.E." inside
+/// French or Spanish text.
+pub fn excellency_title(lang: Lang) -> &'static str {
+    outreach_mailer::locale::excellency(lang)
+}
+
+/// The name line of an address in `lang`: the title in the letter's language, then the name
+/// ("H.E. Jane Roe", "Son Excellence Jane Roe", "Su Excelencia Jane Roe", "Madame Ingrid
+/// Demo", "Sra. Ingrid Demo"). A title the tables do not know ("Dr", "Colonel") is kept as
+/// recorded; an "H.E." written into the name itself is treated as the title.
+pub fn addressee(lang: Lang, name: &str, title: Option<&str>) -> String {
+    let (name, title) = match name.trim().strip_prefix("H.E. ") {
+        Some(rest) => (rest.trim(), Some("H.E.")),
+        None => (name.trim(), title.map(str::trim).filter(|t| !t.is_empty())),
+    };
+    let Some(t) = title else {
+        return name.to_owned();
+    };
+    let prefix = if is_excellency(Some(t), None) {
+        excellency_title(lang).to_owned()
+    } else {
+        match (lang, gender(Some(t))) {
+            (Lang::Fr, Gender::Female) => "Madame".to_owned(),
+            (Lang::Fr, Gender::Male) => "Monsieur".to_owned(),
+            (Lang::Es, Gender::Female) => "Sra.".to_owned(),
+            (Lang::Es, Gender::Male) => "Sr.".to_owned(),
+            _ => t.to_owned(),
+        }
+    };
+    format!("{prefix} {name}")
+}
 
 /// A treaty status in words: "a State Party", "not party".
 pub fn status_label(lang: Lang, status: Status) -> &'static str {
@@ -270,14 +301,30 @@ mod tests {
     }
 
     #[test]
-    fn state_names_follow_the_language_and_fall_back_to_english() {
-        assert_eq!(state_name(Lang::Fr, "NPL", "Nepal"), "Népal");
-        assert_eq!(state_name(Lang::Es, "NPL", "Nepal"), "Nepal");
-        assert_eq!(state_name(Lang::Fr, "IND", "India"), "Inde");
-        assert_eq!(state_name(Lang::Es, "IND", "India"), "India");
-        assert_eq!(state_name(Lang::Fr, "AZE", "Azerbaijan"), "Azerbaïdjan");
-        assert_eq!(state_name(Lang::Es, "AZE", "Azerbaijan"), "Azerbaiyán");
-        assert_eq!(state_name(Lang::Fr, "TUV", "Tuvalu"), "Tuvalu");
-        assert_eq!(state_name(Lang::En, "NPL", "Nepal"), "Nepal");
+    fn the_name_line_never_says_h_e_in_french_or_spanish() {
+        let a = addressee;
+        assert_eq!(a(Lang::En, "Test Amb", Some("H.E.")), "H.E. Test Amb");
+        assert_eq!(
+            a(Lang::Fr, "Test Amb", Some("H.E.")),
+            "Son Excellence Test Amb"
+        );
+        assert_eq!(
+            a(Lang::Es, "Test Amb", Some("H.E.")),
+            "Su Excelencia Test Amb"
+        );
+        assert_eq!(
+            a(Lang::Fr, "H.E. Test Amb", None),
+            "Son Excellence Test Amb"
+        );
+        assert_eq!(
+            a(Lang::Es, "Jane Roe", Some("Ambassador")),
+            "Su Excelencia Jane Roe"
+        );
+        assert_eq!(a(Lang::Fr, "Ingrid Demo", Some("Ms")), "Madame Ingrid Demo");
+        assert_eq!(a(Lang::Es, "Ingrid Demo", Some("Mr")), "Sr. Ingrid Demo");
+        assert_eq!(a(Lang::En, "Ingrid Demo", Some("Ms")), "Ms Ingrid Demo");
+        assert_eq!(a(Lang::Fr, "Ingrid Demo", Some("Dr")), "Dr Ingrid Demo");
+        assert_eq!(a(Lang::Fr, "Ingrid Demo", None), "Ingrid Demo");
+        assert!(forms(Lang::Es, "x", Some("Su Excelencia"), None).excellency);
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! - [`templates`]: the template files with their front matter, checked the mailer's way.
 //! - [`context`]: the typed merge context of each template; [`merge`] builds it from the
-//!   database; [`forms`] holds salutations, closings and state names per language.
+//!   database; [`forms`] holds salutations, closings and forms of address per language;
+//!   [`names`] the state names with their articles and each state's language of correspondence.
 //! - [`drafts`]: the lifecycle (draft, in review, approved, sent or exported) and versions;
 //!   [`batch`]: one letter per member of an audience; [`export`]: Markdown, HTML and `.docx`.
 
@@ -17,6 +18,7 @@ pub mod export;
 pub mod forms;
 pub mod merge;
 pub mod settings;
+pub mod names;
 pub mod templates;
 
 pub use drafts::{DraftRequest, LetterStatus, LetterView, Letters};

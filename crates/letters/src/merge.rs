@@ -20,6 +20,7 @@ use crate::context::{
 };
 use crate::error::{Error, Result};
 use crate::forms;
+use crate::names::{NameForms, StateNames};
 
 /// The Convention opened for signature in Ottawa on 3 December 1997; "years outside" counts
 /// from then.
@@ -58,6 +59,8 @@ pub struct Records {
     /// States with a condemnation on record today, by core's one rule (`signals::spoken_up`).
     spoken_up: std::collections::HashSet<String>,
     states_parties: usize,
+    /// State names in each language and each state's languages of correspondence.
+    pub names: &'static StateNames,
 }
 
 fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> String) -> HashMap<String, Vec<T>> {
@@ -103,7 +106,9 @@ impl Records {
             .chain(&spoken.others_with)
             .map(|r| r.iso3.clone())
             .collect();
+        let names = StateNames::embedded().map_err(outreach_core::Error::ReferenceData)?;
         Ok(Self {
+            names,
             spoken_up,
             states_parties,
             today,
@@ -233,6 +238,8 @@ pub struct To {
     pub organisation: Option<String>,
     /// The contact's preferred languages, best first.
     pub languages: Vec<String>,
+    /// The name line of the address when it is not the title and the name (an office).
+    pub addressee: Option<String>,
 }
 
 impl To {
@@ -250,33 +257,40 @@ impl To {
                 .map(|l| l.trim().to_lowercase())
                 .filter(|l| !l.is_empty())
                 .collect(),
+            addressee: None,
         }
     }
 
-    /// The Minister for Foreign Affairs of a state, addressed by office.
-    fn foreign_minister(lang: Lang, state_name: &str) -> Self {
-        let (name, org) = match lang {
+    /// The Minister for Foreign Affairs of a state, addressed by office in the letter's language
+    /// ("Ministry of Foreign Affairs of the United States", "Ministère des Affaires étrangères
+    /// de la France", "Ministerio de Relaciones Exteriores de México").
+    fn foreign_minister(lang: Lang, state: &NameForms) -> Self {
+        let (name, addressee, org) = match lang {
             Lang::En => (
-                "The Minister for Foreign Affairs".to_owned(),
-                format!("Ministry of Foreign Affairs of {state_name}"),
+                "The Minister for Foreign Affairs",
+                "His or Her Excellency the Minister for Foreign Affairs",
+                format!("Ministry of Foreign Affairs {}", state.of),
             ),
             Lang::Fr => (
-                "Monsieur le Ministre / Madame la Ministre des Affaires étrangères".to_owned(),
-                format!("Ministère des Affaires étrangères ({state_name})"),
+                "Monsieur le Ministre / Madame la Ministre des Affaires étrangères",
+                "Son Excellence Monsieur le Ministre / Madame la Ministre des Affaires étrangères",
+                format!("Ministère des Affaires étrangères {}", state.of),
             ),
             Lang::Es => (
-                "Ministro/a de Relaciones Exteriores".to_owned(),
-                format!("Ministerio de Relaciones Exteriores de {state_name}"),
+                "Ministro/a de Relaciones Exteriores",
+                "Su Excelencia el Ministro / la Ministra de Relaciones Exteriores",
+                format!("Ministerio de Relaciones Exteriores {}", state.of),
             ),
         };
         Self {
             contact_id: None,
-            name,
+            name: name.to_owned(),
             // Addressed as an Excellency; the office is already the name, so no position line.
-            title: Some("H.E.".to_owned()),
+            title: Some(forms::excellency_title(lang).to_owned()),
             position: None,
             organisation: Some(org),
-            languages: Vec::new(),
+            languages: vec![lang.code().to_owned()],
+            addressee: Some(addressee.to_owned()),
         }
     }
 }
@@ -296,11 +310,12 @@ pub fn default_recipient(records: &Records, template: &str, iso3: &str) -> Optio
 }
 
 /// The language of a letter: the one asked for, else the recipient's first language the
-/// templates exist in, else English.
+/// templates exist in, else English; a letter addressed by office (no recipient) is written in
+/// the state's first language of correspondence (`office`, from `state_names.csv`).
 ///
 /// # Errors
 /// [`outreach_core::Error::Invalid`] for a language letters are not written in.
-pub fn choose_language(asked: Option<&str>, to: Option<&To>) -> Result<Lang> {
+pub fn choose_language(asked: Option<&str>, to: Option<&To>, office: &[Lang]) -> Result<Lang> {
     if let Some(code) = asked {
         return Lang::parse(code).ok_or_else(|| {
             outreach_core::Error::invalid(
@@ -310,9 +325,11 @@ pub fn choose_language(asked: Option<&str>, to: Option<&To>) -> Result<Lang> {
             .into()
         });
     }
-    Ok(to
-        .and_then(|t| t.languages.iter().find_map(|l| Lang::parse(l)))
-        .unwrap_or(Lang::En))
+    Ok(match to {
+        Some(t) => t.languages.iter().find_map(|l| Lang::parse(l)),
+        None => office.first().copied(),
+    }
+    .unwrap_or(Lang::En))
 }
 
 /// How to supply a missing field, for the error message.
@@ -378,7 +395,8 @@ pub fn build(
             suggestions: Vec::new(),
         })?;
     let (status, party_since) = records.status_of(iso3);
-    let state_name = forms::state_name(lang, iso3, &st.name);
+    let names = records.names;
+    let state_name = names.forms(lang, iso3, &st.name);
     let office;
     let to = match to {
         Some(t) => Some(t),
@@ -391,6 +409,7 @@ pub fn build(
     let recipient = to.map_or_else(
         || Recipient {
             name: String::new(),
+            addressee: String::new(),
             title: None,
             position: None,
             organisation: None,
@@ -401,6 +420,10 @@ pub fn build(
         |t| {
             let f = forms::forms(lang, &t.name, t.title.as_deref(), t.position.as_deref());
             Recipient {
+                addressee: t
+                    .addressee
+                    .clone()
+                    .unwrap_or_else(|| forms::addressee(lang, &t.name, t.title.as_deref())),
                 name: t.name.clone(),
                 title: t.title.clone(),
                 position: t.position.clone(),
@@ -419,7 +442,11 @@ pub fn build(
         recipient,
         state: StateInfo {
             iso3: iso3.to_owned(),
-            name: state_name,
+            name: state_name.name,
+            the: state_name.the,
+            the_start: state_name.the_start,
+            of: state_name.of,
+            to: state_name.to,
             capital: st.capital.clone(),
             status: status.as_str().to_owned(),
             status_label: forms::status_label(lang, status).to_owned(),
@@ -503,12 +530,16 @@ pub fn build(
                             .states
                             .get(&s.iso3)
                             .map_or(s.iso3.as_str(), |x| x.name.as_str());
-                        let name = forms::state_name(lang, &s.iso3, name);
+                        let name = names.forms(lang, &s.iso3, name).name;
                         item(
                             lang,
                             s.observed_on,
                             &s.kind,
-                            &format!("{name}: {}", s.detail),
+                            // French puts a space before a colon.
+                            &match lang {
+                                Lang::Fr => format!("{name} : {}", s.detail),
+                                Lang::En | Lang::Es => format!("{name}: {}", s.detail),
+                            },
                             None,
                         )
                     })

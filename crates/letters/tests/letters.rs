@@ -348,7 +348,7 @@ async fn a_letter_is_sent_only_after_approval_and_every_version_is_kept_check(db
         .len();
     assert!(
         d.body
-            .contains(&format!("while {parties} states have joined it")),
+            .contains(&format!("{parties} states have joined it since")),
         "{}",
         d.body
     );
@@ -730,3 +730,237 @@ outreach_testkit::db_test!(
     no_letter_or_export_cites_internal_or_restricted_notes,
     no_letter_or_export_cites_internal_or_restricted_notes_check
 );
+
+/// Whether `text` says "H.E." anywhere: French and Spanish letters never do.
+fn says_h_e(text: &str) -> bool {
+    text.contains("H.E.")
+}
+
+async fn the_call_to_speak_out_batch_writes_to_each_minister_by_office_in_the_states_language_check(
+    db: &TestDb,
+) {
+    let conn = open_with_demo(db).await;
+    let a = actor("maria");
+    let report = batch::batch(
+        &conn,
+        &a,
+        &letters(),
+        "call_to_speak_out",
+        &Audience::StatesPartiesWithoutCondemnation,
+        None,
+        &mut |_, _| {},
+    )
+    .await
+    .unwrap();
+    let language_of = |iso3: &str| {
+        report
+            .drafted
+            .iter()
+            .find(|d| d.iso3 == iso3)
+            .unwrap_or_else(|| panic!("no letter to {iso3}: {:?}", report.skipped))
+            .clone()
+    };
+    // Addressed by office (the directory has no contact at these ministries), each letter is
+    // in the state's language of correspondence.
+    for (iso3, lang) in [
+        ("FRA", "fr"),
+        ("SEN", "fr"),
+        ("MEX", "es"),
+        ("ARG", "es"),
+        ("ESP", "es"),
+        ("NOR", "en"),
+    ] {
+        assert_eq!(language_of(iso3).language, lang, "{iso3}");
+    }
+    let show = |iso3: &str| {
+        let id = language_of(iso3).id.to_string();
+        let conn = conn.clone();
+        async move { drafts::show(&conn, &id).await.unwrap() }
+    };
+    let france = show("FRA").await;
+    for expected in [
+        "Son Excellence Monsieur le Ministre / Madame la Ministre des Affaires étrangères",
+        "Ministère des Affaires étrangères de la France",
+        "Excellence,",
+        "au Gouvernement de la France",
+        "de la part de la France",
+        "qui lie la France",
+        "notre appui à la France",
+        "Votre Excellence",
+    ] {
+        assert!(
+            france.body.contains(expected),
+            "missing {expected:?} in:\n{}",
+            france.body
+        );
+    }
+    assert!(
+        france.subject.contains("de la part de la France"),
+        "{}",
+        france.subject
+    );
+    assert!(!says_h_e(&france.body), "{}", france.body);
+    let mexico = show("MEX").await;
+    for expected in [
+        "Su Excelencia el Ministro / la Ministra de Relaciones Exteriores",
+        "Ministerio de Relaciones Exteriores de México",
+        "al Gobierno de México",
+        "Vuestra Excelencia",
+    ] {
+        assert!(
+            mexico.body.contains(expected),
+            "missing {expected:?} in:\n{}",
+            mexico.body
+        );
+    }
+    assert!(!says_h_e(&mexico.body), "{}", mexico.body);
+    // Spanish contracts "de el" and "a el".
+    let ecuador = show("ECU").await;
+    assert_eq!(ecuador.language, "es");
+    assert!(
+        ecuador.body.contains("al Gobierno del Ecuador"),
+        "{}",
+        ecuador.body
+    );
+    assert!(
+        ecuador.body.contains("obliga al Ecuador"),
+        "{}",
+        ecuador.body
+    );
+    // English names carry their article; "H.E." stays English.
+    let uk = show("GBR").await;
+    assert_eq!(uk.language, "en");
+    assert!(
+        uk.body
+            .contains("Ministry of Foreign Affairs of the United Kingdom"),
+        "{}",
+        uk.body
+    );
+    assert!(
+        uk.body.contains("statement by the United Kingdom"),
+        "{}",
+        uk.body
+    );
+}
+outreach_testkit::db_test!(
+    the_call_to_speak_out_batch_writes_to_each_minister_by_office_in_the_states_language,
+    the_call_to_speak_out_batch_writes_to_each_minister_by_office_in_the_states_language_check
+);
+
+async fn state_names_take_their_article_and_contraction_in_each_language_check(db: &TestDb) {
+    let conn = open_with_demo(db).await;
+    let l = letters();
+    let draft = |lang: Option<&'static str>| {
+        let conn = conn.clone();
+        let l = &l;
+        async move {
+            drafts::draft(
+                &conn,
+                &actor("maria"),
+                l,
+                &draft_request("call_to_join", "USA", lang),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let en = draft(None).await;
+    assert_eq!(
+        en.language, "en",
+        "the United States are written to in English"
+    );
+    assert_eq!(
+        en.subject,
+        "Accession of the United States to the Mine Ban Treaty"
+    );
+    for expected in [
+        "His or Her Excellency the Minister for Foreign Affairs",
+        "Ministry of Foreign Affairs of the United States",
+        "invite the United States to accede",
+        "Your Excellency,",
+    ] {
+        assert!(
+            en.body.contains(expected),
+            "missing {expected:?} in:\n{}",
+            en.body
+        );
+    }
+    // The language asked for wins over the state's; the names follow it.
+    let fr = draft(Some("fr")).await;
+    assert_eq!(
+        fr.subject,
+        "Adhésion des États-Unis à la Convention sur l'interdiction des mines antipersonnel"
+    );
+    for expected in [
+        "Ministère des Affaires étrangères des États-Unis",
+        "d'inviter les États-Unis à adhérer",
+        "l'adhésion des États-Unis",
+        "notre appui aux États-Unis",
+        "Son Excellence",
+    ] {
+        assert!(
+            fr.body.contains(expected),
+            "missing {expected:?} in:\n{}",
+            fr.body
+        );
+    }
+    assert!(!says_h_e(&fr.body), "{}", fr.body);
+    let es = draft(Some("es")).await;
+    for expected in [
+        "Ministerio de Relaciones Exteriores de los Estados Unidos",
+        "invitar a los Estados Unidos a adherirse",
+        "la adhesión de los Estados Unidos",
+        "colaborar con los Estados Unidos",
+        "Su Excelencia",
+    ] {
+        assert!(
+            es.body.contains(expected),
+            "missing {expected:?} in:\n{}",
+            es.body
+        );
+    }
+    assert!(!says_h_e(&es.body), "{}", es.body);
+}
+outreach_testkit::db_test!(
+    state_names_take_their_article_and_contraction_in_each_language,
+    state_names_take_their_article_and_contraction_in_each_language_check
+);
+
+#[test]
+fn the_state_names_validator_refuses_a_row_whose_contraction_is_wrong() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let script = root.join("data/reference/check_state_names.py");
+    let shipped = std::fs::read_to_string(root.join("data/reference/state_names.csv")).unwrap();
+    let python = std::env::var("OUTREACH_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let run = |text: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("state_names.csv");
+        std::fs::write(&file, text).unwrap();
+        std::process::Command::new(&python)
+            .arg(&script)
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let ok = run(&shipped);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let bad = shipped.replace("des États-Unis,", "de les États-Unis,");
+    assert_ne!(bad, shipped);
+    let out = run(&bad);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("(USA): fr_de"), "{said}");
+    assert!(said.contains("'des États-Unis'"), "{said}");
+    let missing: String = shipped
+        .lines()
+        .filter(|l| !l.starts_with("MEX,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let out = run(&missing);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("MEX: a state of states.csv has no row"));
+}

@@ -258,6 +258,39 @@ pub fn state_name(lang: Lang, iso3: &str, english: &str) -> String {
     }
 }
 
+/// How a message in `lang` writes "His or Her Excellency" before a name. "H.E." is English
+/// only: French text says "Son Excellence", Spanish "Su Excelencia".
+pub fn excellency(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "H.E.",
+        Lang::Fr => "Son Excellence",
+        Lang::Es => "Su Excelencia",
+    }
+}
+
+/// A contact's name after their recorded title, as a message in `lang` writes it: an
+/// Excellency's title ("H.E.", "His Excellency", "S.E.") in the message's language, any other
+/// title as recorded ("Dr Asha Demo"), or the name alone.
+pub fn titled_name(lang: Lang, title: Option<&str>, name: &str) -> String {
+    const EXCELLENCIES: &[&str] = &[
+        "h.e.",
+        "he",
+        "his excellency",
+        "her excellency",
+        "excellency",
+        "s.e.",
+        "son excellence",
+        "su excelencia",
+    ];
+    match title.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) if EXCELLENCIES.contains(&t.to_lowercase().as_str()) => {
+            format!("{} {name}", excellency(lang))
+        }
+        Some(t) => format!("{t} {name}"),
+        None => name.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -300,6 +333,27 @@ mod tests {
         assert_eq!(Lang::Fr.duration(1440), "1 jour");
         assert_eq!(Lang::Es.duration(2 * 1440 + 120), "2 días 2 horas");
         assert_eq!(Lang::En.duration(0), "0 minutes");
+    }
+
+    #[test]
+    fn an_excellency_is_never_h_e_in_french_or_spanish() {
+        assert_eq!(
+            titled_name(Lang::En, Some("H.E."), "Test Amb"),
+            "H.E. Test Amb"
+        );
+        assert_eq!(
+            titled_name(Lang::Fr, Some("H.E."), "Test Amb"),
+            "Son Excellence Test Amb"
+        );
+        assert_eq!(
+            titled_name(Lang::Es, Some("His Excellency"), "Test Amb"),
+            "Su Excelencia Test Amb"
+        );
+        assert_eq!(
+            titled_name(Lang::Fr, Some("Dr"), "Asha Demo"),
+            "Dr Asha Demo"
+        );
+        assert_eq!(titled_name(Lang::Fr, None, "Asha Demo"), "Asha Demo");
     }
 
     #[test]

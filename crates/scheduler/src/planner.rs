@@ -87,14 +87,15 @@ pub async fn audience<C: ConnectionTrait>(db: &C, m: &meeting::Model) -> Result<
             if let Some(iso3) = &c.iso3 {
                 states.insert(email.to_lowercase(), iso3.clone());
             }
+            let language = language_of(&c.languages);
+            let lang = outreach_mailer::locale::Lang::parse(&language)
+                .unwrap_or(outreach_mailer::locale::Lang::En);
             participants.push(Recipient {
-                name: match &c.title {
-                    Some(t) => format!("{t} {}", c.name),
-                    None => c.name.clone(),
-                },
+                // "Bonjour Son Excellence ...", never "Bonjour H.E. ...".
+                name: outreach_mailer::locale::titled_name(lang, c.title.as_deref(), &c.name),
                 email: email.to_owned(),
                 time_zone: c.time_zone.clone().unwrap_or_else(|| m.time_zone.clone()),
-                language: language_of(&c.languages),
+                language,
             });
         }
         if let Some(u) = p.user_id.and_then(|id| users.get(&id))
