@@ -17,8 +17,8 @@ pub mod error;
 pub mod export;
 pub mod forms;
 pub mod merge;
-pub mod settings;
 pub mod names;
+pub mod settings;
 pub mod templates;
 
 pub use drafts::{DraftRequest, LetterStatus, LetterView, Letters};
