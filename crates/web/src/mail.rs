@@ -191,12 +191,12 @@ async fn templates(State(app): State<Arc<AppState>>, user: User) -> PageResult {
         templates: known_templates()
             .iter()
             .map(|(name, context, _)| TemplateLine {
-                name: *name,
-                context: *context,
+                name,
+                context,
                 languages: LANGUAGES
                     .iter()
                     .map(|l| LanguageLink {
-                        code: *l,
+                        code: l,
                         current: false,
                         href: format!("/mail/templates/{name}?lang={l}"),
                     })
@@ -306,12 +306,12 @@ async fn preview(
     };
     let email = renderer.preview(name, &lang).map_err(mailer_error)?;
     let page = MailTemplatePage {
-        name: *name,
-        context: *context,
+        name,
+        context,
         languages: LANGUAGES
             .iter()
             .map(|l| LanguageLink {
-                code: *l,
+                code: l,
                 current: *l == lang,
                 href: format!("/mail/templates/{name}?lang={l}"),
             })

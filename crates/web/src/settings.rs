@@ -126,7 +126,7 @@ fn page(
         languages: LANGUAGES
             .iter()
             .map(|l| LanguageChoice {
-                code: *l,
+                code: l,
                 selected: *l == lang,
             })
             .collect(),
