@@ -167,3 +167,48 @@ db_test!(
     templates_check,
     templates_check_names_template_language_part_field_and_line
 );
+
+async fn templates_check_also_checks_the_page_templates(db: &TestDb) {
+    let out = ok(db, &["templates", "check"]);
+    assert!(
+        out.contains("Page templates (built-in page templates): 20 pages and 2 partials checked, no problems."),
+        "{out}"
+    );
+    let report = json(db, &["templates", "check"]);
+    assert_eq!(
+        report["files"], 63,
+        "the email report keeps its shape: {report}"
+    );
+    assert_eq!(
+        report["pages"]["problems"],
+        serde_json::json!([]),
+        "{report}"
+    );
+    assert_eq!(report["pages"]["pages"].as_array().map(Vec::len), Some(20));
+
+    // A copy of the templates with a page that names a field its context lacks.
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../templates");
+    let dir = db.dir.path().join("custom");
+    copy_dir(&shipped.join("email"), &dir.join("email"));
+    copy_dir(&shipped.join("web"), &dir.join("web"));
+    let file = dir.join("web/letters.hbs");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("{{recipient}}"));
+    std::fs::write(&file, text.replace("{{recipient}}", "{{addressee}}")).unwrap();
+    let o = outreach(db, &["templates", "check", "--dir", dir.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("1 problem(s) in the page templates"), "{err}");
+    assert!(
+        err.contains("template letters, line") && err.contains("field `rows[].addressee`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("not a field of the LettersPage context"),
+        "{err}"
+    );
+}
+db_test!(
+    templates_check_pages,
+    templates_check_also_checks_the_page_templates
+);

@@ -56,13 +56,16 @@ pub enum OutboxCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TemplatesCommand {
-    /// Check every email template against its context type and across languages.
+    /// Check every email template against its context type and across languages, and every
+    /// page template of the web app against its page's context.
     #[command(
         after_help = "Exits with status 1 and lists each problem with its template, language, part, \
-        field and line.\n\nExamples:\n  outreach templates check\n  outreach templates check --dir ./my-templates"
+        field and line. Page templates: the built-in ones, or DIR/web/ when --dir names a folder \
+        that has one.\n\nExamples:\n  outreach templates check\n  outreach templates check --dir ./my-templates"
     )]
     Check {
-        /// The templates folder (holding email/); default: mail.templates_dir.
+        /// The templates folder (holding email/, and web/ for page templates); default:
+        /// mail.templates_dir.
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
@@ -221,7 +224,8 @@ pub(crate) async fn outbox(app: &App, json: bool, args: OutboxArgs) -> Result<()
     }
 }
 
-/// `outreach templates check`
+/// `outreach templates check`: the email templates and the web app's page templates (the
+/// built-in ones, or `<dir>/web/` when `--dir` names a folder that has one).
 pub(crate) fn templates(app: &App, json: bool, command: TemplatesCommand) -> Result<()> {
     let TemplatesCommand::Check { dir } = command;
     if let Some(given) = &dir
@@ -232,26 +236,63 @@ pub(crate) fn templates(app: &App, json: bool, command: TemplatesCommand) -> Res
             given.display()
         );
     }
+    let pages = match &dir {
+        Some(given) => outreach_web::pages::check_dir(given),
+        None => Some(outreach_web::pages::check()),
+    };
     let dir = dir.unwrap_or_else(|| Path::new(&app.mail.templates_dir).to_path_buf());
     let report = templates::check(&dir);
     if json {
-        print_json(&report)?;
-    } else if report.problems.is_empty() {
-        println!(
-            "Email templates in {}: {} files of {} templates checked, no problems.",
-            report.origin,
-            report.files,
-            report.templates.len()
-        );
+        /// The email report as before, with the pages' beside it (null when none were checked).
+        #[derive(serde::Serialize)]
+        struct Checked<'a> {
+            #[serde(flatten)]
+            email: &'a templates::CheckReport,
+            pages: Option<&'a outreach_web::pages::CheckReport>,
+        }
+        print_json(&Checked {
+            email: &report,
+            pages: pages.as_ref(),
+        })?;
+    } else {
+        if report.problems.is_empty() {
+            println!(
+                "Email templates in {}: {} files of {} templates checked, no problems.",
+                report.origin,
+                report.files,
+                report.templates.len()
+            );
+        }
+        if let Some(pages) = pages.as_ref().filter(|p| p.problems.is_empty()) {
+            println!(
+                "Page templates ({}): {} pages and {} partials checked, no problems.",
+                pages.origin,
+                pages.pages.len(),
+                pages.partials.len()
+            );
+        }
     }
-    if report.problems.is_empty() {
+    let mut failures = Vec::new();
+    if !report.problems.is_empty() {
+        let list: Vec<String> = report.problems.iter().map(|p| format!("  {p}")).collect();
+        failures.push(format!(
+            "{} problem(s) in the email templates in {}:\n{}",
+            report.problems.len(),
+            report.origin,
+            list.join("\n")
+        ));
+    }
+    if let Some(pages) = pages.as_ref().filter(|p| !p.problems.is_empty()) {
+        let list: Vec<String> = pages.problems.iter().map(|p| format!("  {p}")).collect();
+        failures.push(format!(
+            "{} problem(s) in the page templates ({}):\n{}",
+            pages.problems.len(),
+            pages.origin,
+            list.join("\n")
+        ));
+    }
+    if failures.is_empty() {
         return Ok(());
     }
-    let list: Vec<String> = report.problems.iter().map(|p| format!("  {p}")).collect();
-    bail!(
-        "{} problem(s) in the email templates in {}:\n{}",
-        report.problems.len(),
-        report.origin,
-        list.join("\n")
-    )
+    bail!("{}", failures.join("\n"))
 }

@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use handlebars::template::{BlockParam, HelperTemplate, Parameter, Template, TemplateElement};
+use handlebars::template::{
+    BlockParam, DecoratorTemplate, HelperTemplate, Parameter, Template, TemplateElement,
+};
 use serde_json::Value;
 
 /// Helpers a template may call: handlebars' built-ins and the mailer's own.
@@ -71,6 +73,9 @@ impl fmt::Display for Problem {
     }
 }
 
+/// What a literal value passed to a partial (`page_title="Users"`) stands for in the walk.
+static LITERAL: Value = Value::String(String::new());
+
 /// A variable a template uses, resolved to a path in its context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Use {
@@ -94,6 +99,14 @@ struct Frame<'a> {
 struct Walker<'a> {
     context_type: &'a str,
     frames: Vec<Frame<'a>>,
+    /// Templates that may be called as partials (pages); `None` for email and letters, where a
+    /// partial is an error.
+    partials: Option<&'a BTreeMap<String, Template>>,
+    /// The partials being walked, innermost last: a partial that calls itself is an error.
+    inside: Vec<&'a str>,
+    /// The blocks of the partial blocks being walked (`{{#> layout}}BLOCK{{/layout}}`), which
+    /// `{{> @partial-block}}` shows.
+    blocks: Vec<&'a Template>,
     uses: Vec<Use>,
     errors: Vec<(usize, usize, Option<String>, String)>,
 }
@@ -130,6 +143,10 @@ fn nearest<'v>(value: &'v Value, seg: &str) -> Option<&'v str> {
 
 impl<'a> Walker<'a> {
     fn error(&mut self, pos: (usize, usize), field: Option<String>, message: String) {
+        let message = match self.inside.last() {
+            Some(partial) => format!("in the partial {partial}: {message}"),
+            None => message,
+        };
         self.errors.push((pos.0, pos.1, field, message));
     }
 
@@ -236,7 +253,7 @@ impl<'a> Walker<'a> {
         Some((value, field))
     }
 
-    fn param(&mut self, p: &Parameter, pos: (usize, usize)) -> Option<(&'a Value, String)> {
+    fn param(&mut self, p: &'a Parameter, pos: (usize, usize)) -> Option<(&'a Value, String)> {
         match p {
             Parameter::Path(_) | Parameter::Name(_) => self.use_path(p.as_name()?, pos),
             Parameter::Subexpression(sub) => {
@@ -250,7 +267,7 @@ impl<'a> Walker<'a> {
 
     fn helper_args(
         &mut self,
-        h: &HelperTemplate,
+        h: &'a HelperTemplate,
         pos: (usize, usize),
     ) -> Vec<Option<(&'a Value, String)>> {
         let mut values = Vec::new();
@@ -265,7 +282,7 @@ impl<'a> Walker<'a> {
         values
     }
 
-    fn expression(&mut self, h: &HelperTemplate, pos: (usize, usize)) {
+    fn expression(&mut self, h: &'a HelperTemplate, pos: (usize, usize)) {
         let name = h.name.as_name().unwrap_or_default().to_owned();
         let is_call = !h.params.is_empty() || !h.hash.is_empty();
         if is_call || HELPERS.contains(&name.as_str()) {
@@ -282,7 +299,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn block(&mut self, h: &HelperTemplate, pos: (usize, usize)) {
+    fn block(&mut self, h: &'a HelperTemplate, pos: (usize, usize)) {
         let name = h.name.as_name().unwrap_or_default().to_owned();
         if !HELPERS.contains(&name.as_str()) {
             self.error(
@@ -340,12 +357,17 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn element(&mut self, e: &TemplateElement, pos: (usize, usize)) {
+    fn element(&mut self, e: &'a TemplateElement, pos: (usize, usize)) {
         match e {
             TemplateElement::Expression(h) | TemplateElement::HtmlExpression(h) => {
                 self.expression(h, pos);
             }
             TemplateElement::HelperBlock(h) => self.block(h, pos),
+            TemplateElement::PartialExpression(d) | TemplateElement::PartialBlock(d)
+                if self.partials.is_some() =>
+            {
+                self.partial(d, pos);
+            }
             TemplateElement::DecoratorExpression(_)
             | TemplateElement::DecoratorBlock(_)
             | TemplateElement::PartialExpression(_)
@@ -359,7 +381,93 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn template(&mut self, t: &Template) {
+    /// A partial (`{{> name}}`) or partial block (`{{#> name key=value}}...{{/name}}`), as
+    /// handlebars renders it: the partial sees the caller's context with the hash's keys added,
+    /// and `{{> @partial-block}}` in it shows the block in that context.
+    fn partial(&mut self, d: &'a DecoratorTemplate, pos: (usize, usize)) {
+        let Some(name) = d.name.as_name() else {
+            self.error(pos, None, "a partial's name must be written out".to_owned());
+            return;
+        };
+        if name == "@partial-block" {
+            match self.blocks.pop() {
+                Some(block) => {
+                    // The block is the caller's own text: problems in it are the caller's.
+                    let inside = std::mem::take(&mut self.inside);
+                    self.template(block);
+                    self.inside = inside;
+                    self.blocks.push(block);
+                }
+                None => self.error(
+                    pos,
+                    None,
+                    "`{{> @partial-block}}` is only shown by a partial called as a block \
+                     (`{{#> name}}...{{/name}}`)"
+                        .to_owned(),
+                ),
+            }
+            return;
+        }
+        let Some(partial) = self.partials.and_then(|p| p.get(name)) else {
+            let known: Vec<&str> = self
+                .partials
+                .map(|p| p.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            self.error(
+                pos,
+                None,
+                format!(
+                    "`{name}` is not a template that can be called as a partial; they are {}",
+                    known.join(", ")
+                ),
+            );
+            return;
+        };
+        if self.inside.contains(&name) {
+            self.error(pos, None, format!("the partial `{name}` calls itself"));
+            return;
+        }
+        if !d.params.is_empty() {
+            self.error(
+                pos,
+                None,
+                format!("give `{name}` its values as key=value, not as a new context"),
+            );
+            return;
+        }
+        let mut params = HashMap::new();
+        let mut hash: Vec<_> = d.hash.iter().collect();
+        hash.sort_by_key(|(k, _)| k.as_str());
+        for (key, p) in hash {
+            let value = match p {
+                Parameter::Literal(_) => Some((&LITERAL, key.clone())),
+                other => self.param(other, pos),
+            };
+            if let Some(v) = value {
+                params.insert(key.clone(), v);
+            }
+        }
+        let top = &self.frames[self.frames.len() - 1];
+        let frame = Frame {
+            value: top.value,
+            prefix: top.prefix.clone(),
+            each: top.each,
+            params,
+        };
+        if let Some(block) = &d.template {
+            self.blocks.push(block);
+        }
+        self.frames.push(frame);
+        self.inside.push(name);
+        self.template(partial);
+        self.inside.pop();
+        self.frames.pop();
+        if d.template.is_some() {
+            self.blocks.pop();
+        }
+    }
+
+    fn template(&mut self, t: &'a Template) {
         for (i, e) in t.elements.iter().enumerate() {
             let pos = t.mapping.get(i).map_or((0, 0), |m| (m.0, m.1));
             self.element(e, pos);
@@ -378,20 +486,8 @@ pub fn check_part(
     parsed: &Template,
     sample: &Value,
 ) -> (Vec<Use>, Vec<Problem>) {
-    let mut walker = Walker {
-        context_type,
-        frames: vec![Frame {
-            value: sample,
-            prefix: String::new(),
-            each: false,
-            params: HashMap::new(),
-        }],
-        uses: Vec::new(),
-        errors: Vec::new(),
-    };
-    walker.template(parsed);
-    let problems = walker
-        .errors
+    let (uses, errors) = walk(context_type, parsed, sample, None);
+    let problems = errors
         .into_iter()
         .map(|(line, column, field, message)| Problem {
             line: Some(line),
@@ -400,7 +496,97 @@ pub fn check_part(
             ..Problem::new(template, message).at(language, part)
         })
         .collect();
-    (walker.uses, problems)
+    (uses, problems)
+}
+
+type Found = (Vec<Use>, Vec<(usize, usize, Option<String>, String)>);
+
+fn walk<'a>(
+    context_type: &'a str,
+    parsed: &'a Template,
+    sample: &'a Value,
+    partials: Option<&'a BTreeMap<String, Template>>,
+) -> Found {
+    let mut walker = Walker {
+        context_type,
+        frames: vec![Frame {
+            value: sample,
+            prefix: String::new(),
+            each: false,
+            params: HashMap::new(),
+        }],
+        partials,
+        inside: Vec::new(),
+        blocks: Vec::new(),
+        uses: Vec::new(),
+        errors: Vec::new(),
+    };
+    walker.template(parsed);
+    (walker.uses, walker.errors)
+}
+
+/// Parses template sources by name, for [`check_source`]'s partials. A source that does not
+/// parse is left out and reported.
+pub fn parse_all<'s>(
+    sources: impl IntoIterator<Item = (&'s str, &'s str)>,
+) -> (BTreeMap<String, Template>, Vec<Problem>) {
+    let mut parsed = BTreeMap::new();
+    let mut problems = Vec::new();
+    for (name, source) in sources {
+        match Template::compile_with_name(source, name.to_owned()) {
+            Ok(t) => {
+                parsed.insert(name.to_owned(), t);
+            }
+            Err(e) => {
+                let (line, column) = e.pos().unzip();
+                problems.push(Problem {
+                    line,
+                    column,
+                    ..Problem::new(name, format!("not valid handlebars: {}", e.reason()))
+                });
+            }
+        }
+    }
+    (parsed, problems)
+}
+
+/// Checks one template source against the JSON sample of its context (`context_type` names
+/// it in the messages): every variable it uses, inside blocks too, must be a field of the
+/// sample. The template may call the `partials` (`{{> name}}`, `{{#> layout title="..."}}`),
+/// which are checked as handlebars renders them, against the caller's context with the
+/// partial's key=value pairs added. The web app's pages are checked with it (their layout
+/// included); email templates, which call no partials, go through [`check_part`].
+///
+/// Returns the problems found, each naming `template`, the line and the field; none when the
+/// template fits its context.
+pub fn check_source(
+    template: &str,
+    context_type: &str,
+    source: &str,
+    sample: &Value,
+    partials: &BTreeMap<String, Template>,
+) -> Vec<Problem> {
+    let parsed = match Template::compile_with_name(source, template.to_owned()) {
+        Ok(t) => t,
+        Err(e) => {
+            let (line, column) = e.pos().unzip();
+            return vec![Problem {
+                line,
+                column,
+                ..Problem::new(template, format!("not valid handlebars: {}", e.reason()))
+            }];
+        }
+    };
+    let (_, errors) = walk(context_type, &parsed, sample, Some(partials));
+    errors
+        .into_iter()
+        .map(|(line, column, field, message)| Problem {
+            line: Some(line),
+            column: Some(column),
+            field,
+            ..Problem::new(template, message)
+        })
+        .collect()
 }
 
 /// Compares the variables each language of one part uses: every language must use the same set.
@@ -433,4 +619,72 @@ pub fn compare_languages(
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{check_source, parse_all};
+
+    const LAYOUT: &str = "<title>{{page_title}}</title>{{#if me}}{{me.handle}}{{/if}}\
+        <main>{{> @partial-block}}</main>";
+
+    fn check(page: &str, sample: &serde_json::Value) -> Vec<super::Problem> {
+        let (partials, problems) = parse_all([("layout", LAYOUT)]);
+        assert!(problems.is_empty(), "{problems:?}");
+        check_source("page", "Page", page, sample, &partials)
+    }
+
+    #[test]
+    fn a_page_in_its_layout_fits_a_context_with_every_field() {
+        let sample =
+            serde_json::json!({ "me": { "handle": "sam" }, "rows": [{ "name": "Nepal" }] });
+        let page = "{{#> layout page_title=\"States\"}}{{#each rows}}{{name}}{{/each}}{{/layout}}";
+        assert_eq!(check(page, &sample), Vec::new());
+    }
+
+    #[test]
+    fn a_field_missing_in_the_block_is_named_at_its_line() {
+        let sample =
+            serde_json::json!({ "me": { "handle": "sam" }, "rows": [{ "name": "Nepal" }] });
+        let page =
+            "{{#> layout page_title=\"States\"}}\n{{#each rows}}{{iso3}}{{/each}}{{/layout}}";
+        let problems = check(page, &sample);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].field.as_deref(), Some("rows[].iso3"));
+        assert_eq!(problems[0].line, Some(2));
+        assert_eq!(problems[0].template, "page");
+    }
+
+    #[test]
+    fn the_layout_is_checked_against_the_page_context() {
+        let sample = serde_json::json!({ "rows": [] });
+        let problems = check("{{#> layout page_title=\"States\"}}x{{/layout}}", &sample);
+        // `{{#if me}}` and `{{me.handle}}`, at their places in the layout.
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        for p in &problems {
+            assert_eq!(p.field.as_deref(), Some("me"), "{p}");
+            assert!(p.message.starts_with("in the partial layout"), "{p}");
+        }
+    }
+
+    #[test]
+    fn a_value_given_to_the_layout_may_come_from_the_context() {
+        let sample = serde_json::json!({ "me": { "handle": "sam" }, "m": { "subject": "Visit" } });
+        assert_eq!(
+            check("{{#> layout page_title=m.subject}}x{{/layout}}", &sample),
+            Vec::new()
+        );
+        let problems = check("{{#> layout page_title=m.title}}x{{/layout}}", &sample);
+        assert_eq!(problems[0].field.as_deref(), Some("m.title"));
+    }
+
+    #[test]
+    fn an_unknown_partial_is_a_problem() {
+        let problems = check("{{> sidebar}}", &serde_json::json!({}));
+        assert!(
+            problems[0].message.contains("`sidebar` is not a template"),
+            "{}",
+            problems[0]
+        );
+    }
 }

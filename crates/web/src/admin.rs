@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use outreach_core::actor::{self, UserInput};
 use outreach_core::{Error as CoreError, audit};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::dashboard::{enc, message_of};
+use crate::pages::{Choice, FieldErrors, Page};
 use crate::routing::Routes;
 use crate::{AppState, PageResult, Role, User};
 
@@ -75,18 +75,74 @@ async fn audit_page(
         parts.push(format!("page={p}"));
         format!("/audit?{}", parts.join("&"))
     };
-    let data = json!({
-        "actor": actor_f, "action": action_f,
-        "page": page, "pages": pages, "total": total,
-        "prev": (page > 1).then(|| link(page - 1)),
-        "next": (page < pages).then(|| link(page + 1)),
-        "rows": rows.iter().map(|r| json!({
-            "at": r.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-            "actor": r.actor, "action": r.action, "entity": r.entity,
-            "entity_id": r.entity_id, "detail": r.detail,
-        })).collect::<Vec<_>>(),
-    });
-    Ok(app.render(&user, "audit", data))
+    let page = AuditPage {
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+        actor: actor_f.clone(),
+        action: action_f.clone(),
+        page,
+        pages,
+        total,
+        rows: rows
+            .into_iter()
+            .map(|r| AuditLine {
+                at: r.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                actor: r.actor,
+                action: r.action,
+                entity: r.entity,
+                entity_id: r.entity_id,
+                detail: r.detail,
+            })
+            .collect(),
+    };
+    Ok(app.render_page(&user, &page))
+}
+
+/// A page of the audit log, newest first, filtered by actor and action.
+#[derive(Debug, Serialize)]
+pub struct AuditPage {
+    pub actor: String,
+    pub action: String,
+    pub page: u64,
+    pub pages: u64,
+    pub total: u64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub rows: Vec<AuditLine>,
+}
+
+/// An audit record (`audit::AuditEntry`) with its instant written out in UTC.
+#[derive(Debug, Serialize)]
+pub struct AuditLine {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub detail: String,
+}
+
+impl Page for AuditPage {
+    const TEMPLATE: &'static str = "audit";
+    fn sample() -> Self {
+        Self {
+            actor: "sam".into(),
+            action: "engagement.log".into(),
+            page: 2,
+            pages: 3,
+            total: 250,
+            prev: Some("/audit?page=1".into()),
+            next: Some("/audit?page=3".into()),
+            rows: vec![AuditLine {
+                at: "2026-12-07 10:00:00 UTC".into(),
+                actor: "sam".into(),
+                action: "engagement.log".into(),
+                entity: "engagement".into(),
+                entity_id: uuid::Uuid::nil().to_string(),
+                detail: "{}".into(),
+            }],
+        }
+    }
 }
 
 /// The add-or-change form, as typed.
@@ -122,40 +178,123 @@ struct UsersQuery {
     enabled: Option<String>,
 }
 
-struct UsersPage {
+struct UsersForms {
     user_form: UserForm,
     password_form: PasswordForm,
-    errors: serde_json::Value,
+    errors: FieldErrors,
     notice: Option<String>,
 }
 
-async fn render_users(app: &AppState, user: &User, p: UsersPage) -> PageResult<Response> {
+async fn render_users(app: &AppState, user: &User, p: UsersForms) -> PageResult<Response> {
     let accounts = actor::users(&app.db).await?;
-    let data = json!({
-        "user_form": p.user_form,
-        "password_form": p.password_form,
-        "errors": p.errors,
-        "notice": p.notice,
-        "roles": ["staff", "coordinator", "admin"],
-        "accounts": accounts.iter().map(|u| json!({
-            "handle": u.handle, "name": u.name, "email": u.email, "role": u.role,
-            "time_zone": u.time_zone, "has_password": u.password_hash.is_some(),
-            "cleared": u.cleared, "disabled": u.disabled_at.is_some(),
-            "disabled_on": u.disabled_at.map(|d| d.format("%Y-%m-%d").to_string()),
-            "is_me": u.handle == user.handle,
-            "roles": ROLES.iter().map(|r| json!({
-                "value": r, "selected": *r == u.role,
-            })).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    });
-    Ok(app.render(user, "users", data))
+    let page = UsersPage {
+        user_form: p.user_form,
+        password_form: p.password_form,
+        errors: p.errors,
+        notice: p.notice,
+        roles: ROLES,
+        accounts: accounts
+            .into_iter()
+            .map(|u| AccountLine {
+                has_password: u.password_hash.is_some(),
+                disabled: u.disabled_at.is_some(),
+                disabled_on: u.disabled_at.map(|d| d.format("%Y-%m-%d").to_string()),
+                is_me: u.handle == user.handle,
+                roles: ROLES
+                    .iter()
+                    .map(|r| Choice::plain(r, *r == u.role))
+                    .collect(),
+                handle: u.handle,
+                name: u.name,
+                email: u.email,
+                role: u.role,
+                time_zone: u.time_zone,
+                cleared: u.cleared,
+            })
+            .collect(),
+    };
+    Ok(app.render_page(user, &page))
 }
 
-fn no_errors() -> serde_json::Value {
-    json!({
-        "handle": null, "name": null, "email": null, "role": null, "time_zone": null,
-        "password_handle": null, "password": null, "general": null,
-    })
+/// The users page: every account, the form to add or change one and the form to set a
+/// password (with what was typed when refused).
+#[derive(Debug, Serialize)]
+pub struct UsersPage {
+    user_form: UserForm,
+    password_form: PasswordForm,
+    errors: FieldErrors,
+    notice: Option<String>,
+    roles: [&'static str; 3],
+    accounts: Vec<AccountLine>,
+}
+
+/// An account as the users page lists it: no password hash, only whether one is set.
+#[derive(Debug, Serialize)]
+pub struct AccountLine {
+    pub handle: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub role: String,
+    pub time_zone: String,
+    pub has_password: bool,
+    pub cleared: bool,
+    pub disabled: bool,
+    pub disabled_on: Option<String>,
+    pub is_me: bool,
+    pub roles: Vec<Choice>,
+}
+
+impl Page for UsersPage {
+    const TEMPLATE: &'static str = "users";
+    fn sample() -> Self {
+        Self {
+            user_form: UserForm {
+                handle: "kim".into(),
+                name: "Kim Lee".into(),
+                email: "kim@example.org".into(),
+                role: "staff".into(),
+                time_zone: "Europe/Geneva".into(),
+                cleared: "yes".into(),
+                ..UserForm::default()
+            },
+            password_form: PasswordForm {
+                handle: "kim".into(),
+                ..PasswordForm::default()
+            },
+            errors: FieldErrors::sample(USER_FIELDS),
+            notice: Some("Saved kim.".into()),
+            roles: ROLES,
+            accounts: vec![AccountLine {
+                handle: "kim".into(),
+                name: "Kim Lee".into(),
+                email: Some("kim@example.org".into()),
+                role: "staff".into(),
+                time_zone: "Europe/Geneva".into(),
+                has_password: true,
+                cleared: true,
+                disabled: true,
+                disabled_on: Some("2026-12-01".into()),
+                is_me: false,
+                roles: vec![Choice::sample()],
+            }],
+        }
+    }
+}
+
+/// The fields of the users page's two forms that a message can stand beside.
+const USER_FIELDS: &[&str] = &[
+    "handle",
+    "name",
+    "email",
+    "role",
+    "time_zone",
+    "password_handle",
+    "password",
+    "general",
+];
+
+fn no_errors() -> FieldErrors {
+    FieldErrors::new(USER_FIELDS)
 }
 
 async fn users_page(
@@ -180,7 +319,7 @@ async fn users_page(
     render_users(
         &app,
         &user,
-        UsersPage {
+        UsersForms {
             user_form: UserForm {
                 role: "staff".into(),
                 ..Default::default()
@@ -231,11 +370,11 @@ async fn save_user(
         Err(CoreError::Database(e)) => Err(e.into()),
         Err(e) => {
             let mut errors = no_errors();
-            errors[user_field(&e)] = json!(message_of(&e));
+            errors.set(user_field(&e), message_of(&e));
             let mut res = render_users(
                 &app,
                 &user,
-                UsersPage {
+                UsersForms {
                     user_form: form,
                     password_form: PasswordForm::default(),
                     errors,
@@ -270,11 +409,11 @@ async fn save_password(
                 CoreError::Invalid { .. } => format!("The password {}", message_of(&e)),
                 other => other.to_string(),
             };
-            errors[field] = json!(message);
+            errors.set(field, message);
             let mut res = render_users(
                 &app,
                 &user,
-                UsersPage {
+                UsersForms {
                     user_form: UserForm {
                         role: "staff".into(),
                         ..Default::default()
@@ -345,19 +484,63 @@ async fn tokens_view(
     let fmt =
         |t: chrono::DateTime<chrono::Utc>| user.zone.local(t).format("%Y-%m-%d %H:%M").to_string();
     let tokens = crate::auth::all_tokens_of(&app.db, u.id).await?;
-    let data = json!({
-        "title": format!("Tokens of {}", u.handle),
-        "handle": u.handle,
-        "notice": notice,
-        "tokens": tokens.iter().map(|t| json!({
-            "kind": if t.kind == "calendar" { "calendar URL" } else { "API token" },
-            "name": t.name,
-            "prefix": t.token_hash.get(..8).unwrap_or_default(),
-            "created": fmt(t.created_at),
-            "last_used": t.last_used_at.map(fmt),
-        })).collect::<Vec<_>>(),
-    });
-    Ok(app.render(user, "user_tokens", data))
+    let page = UserTokensPage {
+        title: format!("Tokens of {}", u.handle),
+        handle: u.handle,
+        notice,
+        tokens: tokens
+            .iter()
+            .map(|t| TokenLine {
+                kind: if t.kind == "calendar" {
+                    "calendar URL"
+                } else {
+                    "API token"
+                },
+                name: t.name.clone(),
+                prefix: t.token_hash.get(..8).unwrap_or_default().to_owned(),
+                created: fmt(t.created_at),
+                last_used: t.last_used_at.map(fmt),
+            })
+            .collect(),
+    };
+    Ok(app.render_page(user, &page))
+}
+
+/// Another user's API tokens and calendar URL, for an admin to revoke.
+#[derive(Debug, Serialize)]
+pub struct UserTokensPage {
+    pub title: String,
+    pub handle: String,
+    pub notice: Option<String>,
+    pub tokens: Vec<TokenLine>,
+}
+
+/// A token as its lists show it: never the secret, the first 8 digits of its hash to name it.
+#[derive(Debug, Serialize)]
+pub struct TokenLine {
+    pub kind: &'static str,
+    pub name: String,
+    pub prefix: String,
+    pub created: String,
+    pub last_used: Option<String>,
+}
+
+impl Page for UserTokensPage {
+    const TEMPLATE: &'static str = "user_tokens";
+    fn sample() -> Self {
+        Self {
+            title: "Tokens of kim".into(),
+            handle: "kim".into(),
+            notice: Some("Revoked 1 token(s) of kim.".into()),
+            tokens: vec![TokenLine {
+                kind: "API token",
+                name: "reports".into(),
+                prefix: "0123abcd".into(),
+                created: "2026-12-01 10:00".into(),
+                last_used: Some("2026-12-07 10:00".into()),
+            }],
+        }
+    }
 }
 
 /// `GET /users/{handle}/tokens`: an account's API tokens and calendar URL, for admins.

@@ -96,19 +96,6 @@ impl User {
     pub fn today(&self) -> chrono::NaiveDate {
         self.zone.local(Utc::now()).date_naive()
     }
-
-    /// What every page template gets under `me`.
-    pub fn page_data(&self) -> serde_json::Value {
-        serde_json::json!({
-            "handle": self.handle,
-            "role": self.role.as_str(),
-            "csrf": self.csrf,
-            "zone": self.zone.name(),
-            "is_coordinator": self.role >= Role::Coordinator,
-            "is_admin": self.role >= Role::Admin,
-            "cleared": self.reader.cleared,
-        })
-    }
 }
 
 fn zone_of(u: &user::Model) -> IanaZone {

@@ -8,11 +8,11 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use outreach_core::domain::parse_date;
 use outreach_core::status::Status;
-use outreach_core::views::AttentionRow;
+use outreach_core::views::{AttentionRow, NextMeeting};
 use outreach_core::{signals, states, views};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
+use crate::pages::{Choice, Page};
 use crate::routing::Routes;
 use crate::{AppState, PageResult, User};
 
@@ -99,7 +99,7 @@ async fn dashboard(
     Query(query): Query<DashboardQuery>,
 ) -> PageResult<Response> {
     let today = user.today();
-    let mut errors = json!({ "at": null, "treaty": null, "status": null });
+    let mut errors = Errors::default();
 
     let at_given = query.at.clone().unwrap_or_default();
     let at = match at_given.trim() {
@@ -107,7 +107,7 @@ async fn dashboard(
         d => match parse_date("at", d) {
             Ok(d) => d,
             Err(e) => {
-                errors["at"] = json!(message_of(&e));
+                errors.at = Some(message_of(&e));
                 today
             }
         },
@@ -120,7 +120,7 @@ async fn dashboard(
         t => match states::resolve_treaty(&app.db, t).await {
             Ok(t) => t.code,
             Err(e) => {
-                errors["treaty"] = json!(message_of(&e));
+                errors.treaty = Some(message_of(&e));
                 app.treaty.clone()
             }
         },
@@ -128,7 +128,7 @@ async fn dashboard(
 
     let status_given = query.status.clone().unwrap_or_default();
     let status = status_filter(&status_given).unwrap_or_else(|m| {
-        errors["status"] = json!(m);
+        errors.status = Some(m);
         None
     });
     let sort = match query.sort.as_deref().map(str::trim) {
@@ -163,54 +163,212 @@ async fn dashboard(
         }
         format!("/?{}", parts.join("&"))
     };
-    let columns: Vec<_> = SORTS
-        .iter()
-        .map(|(key, label)| json!({ "key": key, "label": label, "href": keep(key), "active": *key == sort }))
-        .collect();
-    let column = |k: &str| columns.iter().find(|c| c["key"] == k).cloned();
-
-    let data = json!({
-        "today": today.to_string(),
-        "at": at.to_string(),
-        "at_value": if errors["at"].is_null() { at.to_string() } else { at_given.clone() },
-        "treaty": treaty,
-        "treaties": treaties.iter().map(|t| json!({
-            "code": t.code, "name": t.short_name, "selected": t.code == treaty,
-        })).collect::<Vec<_>>(),
-        "q": text,
-        "status_options": [
-            { "value": "", "label": "any", "selected": status.is_none() },
-            { "value": "signatory", "label": "signatory", "selected": status == Some(Status::Signatory) },
-            { "value": "not_party", "label": "not party", "selected": status == Some(Status::NotParty) },
-            { "value": "withdrawn", "label": "withdrawn", "selected": status == Some(Status::Withdrawn) },
-        ],
-        "sort": sort,
-        "col_name": column("name"), "col_status": column("status"),
-        "col_days": column("days"), "col_next": column("next"),
-        "errors": errors,
-        "count": rows.len(),
-        "total": total,
-        "filtered": rows.len() != total,
-        "rows": rows.iter().map(|r| {
-            let g = glance.get(&r.iso3);
-            json!({
-                "iso3": r.iso3, "name": r.name, "status": r.status.label(),
-                "status_key": r.status.as_str(),
-                "last_engagement": r.last_engagement.map(|d| d.to_string()),
-                "last_kind": r.last_engagement_kind.as_ref().map(|k| k.replace('_', " ")),
-                "days": r.days_since_last_engagement.map(|d| d.to_string()),
-                "next_meeting": r.next_meeting.as_ref().map(|m| json!({
-                    "id": m.id, "title": m.title, "local_start": m.local_start, "time_zone": m.time_zone,
-                })),
-                "grantees": r.grantees.join(", "),
-                "open_follow_ups": r.open_follow_ups,
-                "overdue_follow_ups": r.overdue_follow_ups,
-                "signals": g.map_or(0, |g| g.count),
-                "latest_signal": g.map(|g| json!({ "kind": g.latest_kind.replace('_', " "), "date": g.latest_date.to_string() })),
+    let column = |k: &str| {
+        let label = SORTS
+            .iter()
+            .find(|(key, _)| *key == k)
+            .map_or(k, |(_, l)| *l);
+        Column {
+            key: k.to_owned(),
+            label: label.to_owned(),
+            href: keep(k),
+            active: k == sort,
+        }
+    };
+    let choice =
+        |value: &str, label: &str, s: Option<Status>| Choice::new(value, label, status == s);
+    let page = DashboardPage {
+        today: today.to_string(),
+        at: at.to_string(),
+        at_value: if errors.at.is_none() {
+            at.to_string()
+        } else {
+            at_given.clone()
+        },
+        treaties: treaties
+            .iter()
+            .map(|t| TreatyChoice {
+                code: t.code.clone(),
+                name: t.short_name.clone(),
+                selected: t.code == treaty,
             })
-        }).collect::<Vec<_>>(),
-    });
-    Ok(app.render(&user, "dashboard", data))
+            .collect(),
+        treaty,
+        q: text.clone(),
+        status_options: vec![
+            choice("", "any", None),
+            choice("signatory", "signatory", Some(Status::Signatory)),
+            choice("not_party", "not party", Some(Status::NotParty)),
+            choice("withdrawn", "withdrawn", Some(Status::Withdrawn)),
+        ],
+        col_name: column("name"),
+        col_status: column("status"),
+        col_days: column("days"),
+        col_next: column("next"),
+        sort: sort.clone(),
+        errors,
+        count: rows.len(),
+        total,
+        filtered: rows.len() != total,
+        rows: rows
+            .into_iter()
+            .map(|r| {
+                let g = glance.get(&r.iso3);
+                DashboardRow {
+                    status: r.status.label().to_owned(),
+                    status_key: r.status.as_str().to_owned(),
+                    last_engagement: r.last_engagement.map(|d| d.to_string()),
+                    last_kind: r.last_engagement_kind.as_ref().map(|k| k.replace('_', " ")),
+                    days: r.days_since_last_engagement.map(|d| d.to_string()),
+                    grantees: r.grantees.join(", "),
+                    open_follow_ups: r.open_follow_ups,
+                    overdue_follow_ups: r.overdue_follow_ups,
+                    signals: g.map_or(0, |g| g.count),
+                    latest_signal: g.map(|g| LatestSignal {
+                        kind: g.latest_kind.replace('_', " "),
+                        date: g.latest_date.to_string(),
+                    }),
+                    next_meeting: r.next_meeting,
+                    iso3: r.iso3,
+                    name: r.name,
+                }
+            })
+            .collect(),
+    };
+    Ok(app.render_page(&user, &page))
+}
+
+/// The dashboard: the states not party under a treaty on a date, filtered and sorted.
+#[derive(Debug, Serialize)]
+pub struct DashboardPage {
+    pub today: String,
+    pub at: String,
+    /// What the date field shows: the date used, or what was typed when it was refused.
+    pub at_value: String,
+    pub treaty: String,
+    pub treaties: Vec<TreatyChoice>,
+    pub q: String,
+    pub status_options: Vec<Choice>,
+    pub sort: String,
+    pub col_name: Column,
+    pub col_status: Column,
+    pub col_days: Column,
+    pub col_next: Column,
+    pub errors: Errors,
+    pub count: usize,
+    pub total: usize,
+    pub filtered: bool,
+    pub rows: Vec<DashboardRow>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Errors {
+    pub at: Option<String>,
+    pub treaty: Option<String>,
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TreatyChoice {
+    pub code: String,
+    pub name: String,
+    pub selected: bool,
+}
+
+/// A column heading that sorts the table, keeping the filters.
+#[derive(Debug, Serialize)]
+pub struct Column {
+    pub key: String,
+    pub label: String,
+    pub href: String,
+    pub active: bool,
+}
+
+/// A row of the attention list (`views::AttentionRow`) as the dashboard shows it: status and
+/// kinds in words, the signals at a glance beside it. The next meeting is the view's own.
+#[derive(Debug, Serialize)]
+pub struct DashboardRow {
+    pub iso3: String,
+    pub name: String,
+    pub status: String,
+    pub status_key: String,
+    pub last_engagement: Option<String>,
+    pub last_kind: Option<String>,
+    pub days: Option<String>,
+    pub next_meeting: Option<NextMeeting>,
+    pub grantees: String,
+    pub open_follow_ups: usize,
+    pub overdue_follow_ups: usize,
+    pub signals: usize,
+    pub latest_signal: Option<LatestSignal>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LatestSignal {
+    pub kind: String,
+    pub date: String,
+}
+
+impl Page for DashboardPage {
+    const TEMPLATE: &'static str = "dashboard";
+    fn sample() -> Self {
+        let column = |key: &str| Column {
+            key: key.into(),
+            label: "State".into(),
+            href: "/?sort=name".into(),
+            active: true,
+        };
+        Self {
+            today: "2026-12-07".into(),
+            at: "2026-12-07".into(),
+            at_value: "2026-12-07".into(),
+            treaty: "APMBC".into(),
+            treaties: vec![TreatyChoice {
+                code: "APMBC".into(),
+                name: "Mine Ban Treaty".into(),
+                selected: true,
+            }],
+            q: "nep".into(),
+            status_options: vec![Choice::sample()],
+            sort: "name".into(),
+            col_name: column("name"),
+            col_status: column("status"),
+            col_days: column("days"),
+            col_next: column("next"),
+            errors: Errors {
+                at: Some("not a date".into()),
+                treaty: Some("no such treaty".into()),
+                status: Some("not a status".into()),
+            },
+            count: 1,
+            total: 2,
+            filtered: true,
+            rows: vec![DashboardRow {
+                iso3: "NPL".into(),
+                name: "Nepal".into(),
+                status: "not party".into(),
+                status_key: "not_party".into(),
+                last_engagement: Some("2026-11-02".into()),
+                last_kind: Some("embassy visit".into()),
+                days: Some("35".into()),
+                next_meeting: Some(NextMeeting {
+                    id: uuid::Uuid::nil(),
+                    title: "Meeting with the Foreign Ministry".into(),
+                    starts_at: chrono::DateTime::UNIX_EPOCH,
+                    time_zone: "Asia/Kathmandu".into(),
+                    local_start: "2026-12-10 10:00".into(),
+                }),
+                grantees: "Nepal Campaign to Ban Landmines".into(),
+                open_follow_ups: 2,
+                overdue_follow_ups: 1,
+                signals: 3,
+                latest_signal: Some(LatestSignal {
+                    kind: "unga vote".into(),
+                    date: "2026-11-05".into(),
+                }),
+            }],
+        }
+    }
 }
 
 /// The message of a core error without the field name the page already shows beside it.

@@ -13,9 +13,9 @@ use outreach_core::domain::{EngagementKind, Sensitivity, Stance, parse_date};
 use outreach_core::engagements::{self, EngagementInput, FollowUpDraft, LogStep};
 use outreach_core::{Error as CoreError, actor, directory, states};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::dashboard::{enc, message_of};
+use crate::pages::{Choice, FieldErrors, Page};
 use crate::routing::Routes;
 use crate::{ApiResult, ApiUser, AppState, PageResult, User, WebError};
 
@@ -69,40 +69,99 @@ fn label(s: &str) -> String {
         .unwrap_or_default()
 }
 
-type Errors = serde_json::Map<String, serde_json::Value>;
+/// Messages by field, `_general` for one no field owns.
+type Errors = std::collections::BTreeMap<String, String>;
 
 fn render_form(app: &AppState, user: &User, form: &EngagementForm, errors: &Errors) -> Response {
-    let mut errs = serde_json::Map::new();
-    for f in FIELDS {
-        errs.insert(
-            (*f).to_owned(),
-            errors.get(*f).cloned().unwrap_or(serde_json::Value::Null),
-        );
+    let mut errs = FieldErrors::new(FIELDS);
+    for (field, message) in errors {
+        if FIELDS.contains(&field.as_str()) {
+            errs.set(field, message.clone());
+        }
     }
     let kind = EngagementKind::parse("kind", &form.kind).ok();
     let stance = Stance::parse("stance", &form.stance).ok();
-    let data = json!({
-        "form": form,
-        "errors": errs,
-        "has_errors": !errors.is_empty(),
-        "general": errors.get("_general").cloned().unwrap_or(serde_json::Value::Null),
-        "today": user.today().to_string(),
-        "kinds": EngagementKind::ALL.iter().map(|k| json!({
-            "value": k.as_str(), "label": label(k.as_str()), "selected": Some(*k) == kind,
-        })).collect::<Vec<_>>(),
-        "stances": Stance::ALL.iter().map(|s| json!({
-            "value": s.as_str(), "label": label(s.as_str()), "selected": Some(*s) == stance,
-        })).collect::<Vec<_>>(),
-        "no_stance": stance.is_none(),
-        "sensitivities": Sensitivity::ALL.iter().map(|s| json!({
-            "value": s.as_str(), "label": label(s.as_str()),
-            "selected": Sensitivity::parse("sensitivity", &form.sensitivity).ok() == Some(*s),
-        })).collect::<Vec<_>>(),
-        "default_sensitivity": form.sensitivity.trim().is_empty(),
-        "restricted_kinds": app.settings.engagements.restricted_kinds.iter()
-            .map(|k| label(k)).collect::<Vec<_>>().join(", "),
-    });
-    app.render(user, "engagement_form", data)
+    let sensitivity = Sensitivity::parse("sensitivity", &form.sensitivity).ok();
+    let page = EngagementFormPage {
+        form: form.clone(),
+        errors: errs,
+        has_errors: !errors.is_empty(),
+        general: errors.get("_general").cloned(),
+        today: user.today().to_string(),
+        kinds: EngagementKind::ALL
+            .iter()
+            .map(|k| Choice::new(k.as_str(), label(k.as_str()), Some(*k) == kind))
+            .collect(),
+        stances: Stance::ALL
+            .iter()
+            .map(|s| Choice::new(s.as_str(), label(s.as_str()), Some(*s) == stance))
+            .collect(),
+        no_stance: stance.is_none(),
+        sensitivities: Sensitivity::ALL
+            .iter()
+            .map(|s| Choice::new(s.as_str(), label(s.as_str()), Some(*s) == sensitivity))
+            .collect(),
+        default_sensitivity: form.sensitivity.trim().is_empty(),
+        restricted_kinds: app
+            .settings
+            .engagements
+            .restricted_kinds
+            .iter()
+            .map(|k| label(k))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    app.render_page(user, &page)
+}
+
+/// The form to log an engagement: what was typed, and the message beside each field refused.
+#[derive(Debug, Serialize)]
+pub struct EngagementFormPage {
+    form: EngagementForm,
+    errors: FieldErrors,
+    has_errors: bool,
+    /// A refusal no field owns.
+    general: Option<String>,
+    today: String,
+    kinds: Vec<Choice>,
+    stances: Vec<Choice>,
+    no_stance: bool,
+    sensitivities: Vec<Choice>,
+    default_sensitivity: bool,
+    /// The kinds that are restricted unless said otherwise, in words.
+    restricted_kinds: String,
+}
+
+impl Page for EngagementFormPage {
+    const TEMPLATE: &'static str = "engagement_form";
+    fn sample() -> Self {
+        Self {
+            form: EngagementForm {
+                state: "NPL".into(),
+                kind: "embassy_visit".into(),
+                date: "2026-12-07".into(),
+                participants: "Anita Sharma, sam".into(),
+                summary: "Discussed accession".into(),
+                outcome: "interested".into(),
+                stance: "positive".into(),
+                sensitivity: "internal".into(),
+                follow_up: "Send the briefing".into(),
+                follow_up_due: "2026-12-14".into(),
+                follow_up_owner: "sam".into(),
+                ..EngagementForm::default()
+            },
+            errors: FieldErrors::sample(FIELDS),
+            has_errors: true,
+            general: Some("Something went wrong".into()),
+            today: "2026-12-07".into(),
+            kinds: vec![Choice::sample()],
+            stances: vec![Choice::sample()],
+            no_stance: true,
+            sensitivities: vec![Choice::sample()],
+            default_sensitivity: true,
+            restricted_kinds: "Military dialogue".into(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -126,7 +185,7 @@ async fn new_form(
             Ok(st) => form.state = st.iso3,
             Err(e) => {
                 form.state = given.to_owned();
-                errors.insert("state".into(), json!(message_of(&e)));
+                errors.insert("state".into(), message_of(&e));
             }
         }
     }
@@ -171,7 +230,7 @@ fn split_participants(s: &str) -> Vec<String> {
 async fn precheck(app: &AppState, form: &EngagementForm) -> Result<Errors, WebError> {
     let mut errors = Errors::new();
     let mut put = |f: &str, m: String| {
-        errors.entry(f.to_owned()).or_insert(json!(m));
+        errors.entry(f.to_owned()).or_insert(m);
     };
     if form.state.trim().is_empty() {
         put(
@@ -301,7 +360,7 @@ fn core_failure(
         _ => e.to_string(),
     };
     let mut errors = Errors::new();
-    errors.insert(field.to_owned(), json!(message));
+    errors.insert(field.to_owned(), message);
     Ok(unprocessable(&errors))
 }
 

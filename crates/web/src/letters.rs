@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use outreach_core::status::StatusFilter;
 use outreach_letters::drafts::{self, DraftRequest, LetterStatus, LetterView};
 use outreach_letters::export::{self, Format};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
+use crate::pages::{Choice, FieldErrors, Page};
 use crate::routing::Routes;
 use crate::{AppState, CsrfForm, PageResult, Role, User, WebError};
 
@@ -126,14 +126,14 @@ async fn list(
     user: User,
     Query(q): Query<ListQuery>,
 ) -> PageResult {
-    let mut errors = json!({ "status": null, "state": null });
+    let mut errors = ListErrors::default();
     let status = if q.status.trim().is_empty() || q.status.trim() == "all" {
         None
     } else {
         match LetterStatus::parse("status", &q.status) {
             Ok(s) => Some(s),
             Err(e) => {
-                errors["status"] = json!(invalid_message(&e));
+                errors.status = Some(invalid_message(&e));
                 None
             }
         }
@@ -144,13 +144,13 @@ async fn list(
         match outreach_core::states::resolve(&app.db, &q.state).await {
             Ok(s) => Some(s.iso3),
             Err(e @ outreach_core::Error::UnknownState { .. }) => {
-                errors["state"] = json!(e.to_string());
+                errors.state = Some(e.to_string());
                 None
             }
             Err(e) => return Err(e.into()),
         }
     };
-    let failed = !errors["status"].is_null() || !errors["state"].is_null();
+    let failed = errors.status.is_some() || errors.state.is_some();
     let rows = if failed {
         Vec::new()
     } else {
@@ -161,21 +161,96 @@ async fn list(
             .collect()
     };
     let chosen = status.map_or("", LetterStatus::as_str);
-    let data = json!({
-        "count": rows.len(),
-        "filter_status": q.status, "filter_state": q.state, "errors": errors,
-        "statuses": STATUSES.iter().map(|s| json!({ "value": s, "selected": *s == chosen })).collect::<Vec<_>>(),
-        "rows": rows.iter().map(|l| json!({
-            "id": l.id.to_string(), "short_id": l.short_id, "status": l.status,
-            "template": l.template, "language": l.language, "iso3": l.iso3, "state": l.state,
-            "recipient": l.recipient, "version": l.version, "updated": when(&user, l.updated_at),
-        })).collect::<Vec<_>>(),
-    });
-    let mut res = app.render(&user, "letters", data);
+    let page = LettersPage {
+        count: rows.len(),
+        filter_status: q.status,
+        filter_state: q.state,
+        errors,
+        statuses: STATUSES
+            .iter()
+            .map(|s| Choice::plain(s, *s == chosen))
+            .collect(),
+        rows: rows
+            .iter()
+            .map(|l| LetterLine {
+                id: l.id.to_string(),
+                short_id: l.short_id.clone(),
+                status: l.status.clone(),
+                template: l.template.clone(),
+                language: l.language.clone(),
+                iso3: l.iso3.clone(),
+                state: l.state.clone(),
+                recipient: l.recipient.clone(),
+                version: l.version,
+                updated: when(&user, l.updated_at),
+            })
+            .collect(),
+    };
+    let mut res = app.render_page(&user, &page);
     if failed {
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(res)
+}
+
+/// The letters page: every letter (`drafts::LetterView`) as a line, with when it last changed
+/// in the reader's zone.
+#[derive(Debug, Serialize)]
+pub struct LettersPage {
+    pub count: usize,
+    pub filter_status: String,
+    pub filter_state: String,
+    pub errors: ListErrors,
+    pub statuses: Vec<Choice>,
+    pub rows: Vec<LetterLine>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ListErrors {
+    pub status: Option<String>,
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LetterLine {
+    pub id: String,
+    pub short_id: String,
+    pub status: String,
+    pub template: String,
+    pub language: String,
+    pub iso3: String,
+    pub state: String,
+    pub recipient: String,
+    pub version: i32,
+    pub updated: String,
+}
+
+impl Page for LettersPage {
+    const TEMPLATE: &'static str = "letters";
+    fn sample() -> Self {
+        Self {
+            count: 1,
+            filter_status: "draft".into(),
+            filter_state: "NPL".into(),
+            errors: ListErrors {
+                status: Some("not a status".into()),
+                state: Some("no such state".into()),
+            },
+            statuses: vec![Choice::sample()],
+            rows: vec![LetterLine {
+                id: uuid::Uuid::nil().to_string(),
+                short_id: "0000".into(),
+                status: "draft".into(),
+                template: "joint_approach".into(),
+                language: "en".into(),
+                iso3: "NPL".into(),
+                state: "Nepal".into(),
+                recipient: "Anita Sharma".into(),
+                version: 1,
+                updated: "2026-12-07 10:00".into(),
+            }],
+        }
+    }
 }
 
 fn invalid_message(e: &outreach_core::Error) -> String {
@@ -244,34 +319,118 @@ async fn form_page(
     let states =
         outreach_core::states::by_status(&app.db, &app.treaty, StatusFilter::All, user.today())
             .await?;
-    let mut errors =
-        json!({ "template": null, "state": null, "to": null, "lang": null, "form": null });
+    let mut errors = FieldErrors::new(&["template", "state", "to", "lang", "form"]);
     if let Some(m) = message {
-        errors[field.unwrap_or("form")] = json!(m);
+        errors.set(field.unwrap_or("form"), m);
     }
-    let data = json!({
-        "errors": errors,
-        "templates": templates.iter().map(|t| json!({
-            "value": template_value(&t.name), "title": t.title, "description": t.description,
-            "audience": t.audience, "languages": t.languages.join(", "),
-            "selected": chosen.is_some_and(|c| c.name == t.name),
-        })).collect::<Vec<_>>(),
-        "languages": languages.iter().map(|l| json!({ "value": l, "selected": *l == lang })).collect::<Vec<_>>(),
-        "state": form.state, "to": form.to,
-        "states": states.iter().map(|s| json!({ "iso3": s.iso3, "name": s.name })).collect::<Vec<_>>(),
-        "contacts": contacts.iter().map(|c| json!({
-            "value": c.email.clone().unwrap_or_else(|| c.name.clone()),
-            "label": match (&c.title, &c.role) {
-                (Some(t), _) | (None, Some(t)) => format!("{} ({t})", c.name),
-                (None, None) => c.name.clone(),
-            },
-        })).collect::<Vec<_>>(),
-    });
-    let mut res = app.render(user, "letter_new", data);
-    if field.is_some() || !errors["form"].is_null() {
+    let page = LetterNewPage {
+        templates: templates
+            .iter()
+            .map(|t| TemplateChoice {
+                value: template_value(&t.name),
+                title: t.title.clone(),
+                description: t.description.clone(),
+                audience: t.audience.clone(),
+                languages: t.languages.join(", "),
+                selected: chosen.is_some_and(|c| c.name == t.name),
+            })
+            .collect(),
+        languages: languages
+            .iter()
+            .map(|l| Choice::plain(l, *l == lang))
+            .collect(),
+        state: form.state.clone(),
+        to: form.to.clone(),
+        states: states
+            .iter()
+            .map(|s| StateChoice {
+                iso3: s.iso3.clone(),
+                name: s.name.clone(),
+            })
+            .collect(),
+        contacts: contacts
+            .iter()
+            .map(|c| ContactChoice {
+                value: c.email.clone().unwrap_or_else(|| c.name.clone()),
+                label: match (&c.title, &c.role) {
+                    (Some(t), _) | (None, Some(t)) => format!("{} ({t})", c.name),
+                    (None, None) => c.name.clone(),
+                },
+            })
+            .collect(),
+        errors,
+    };
+    let form_error = page.errors.get("form").is_some();
+    let mut res = app.render_page(user, &page);
+    if field.is_some() || form_error {
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(res)
+}
+
+/// The form to draft a letter: the templates with their titles, the state's contacts to write
+/// to, and the message beside the field refused.
+#[derive(Debug, Serialize)]
+pub struct LetterNewPage {
+    pub errors: FieldErrors,
+    pub templates: Vec<TemplateChoice>,
+    pub languages: Vec<Choice>,
+    pub state: String,
+    pub to: String,
+    pub states: Vec<StateChoice>,
+    pub contacts: Vec<ContactChoice>,
+}
+
+/// A letter template (`templates::TemplateInfo`) as an option: its value as the form sends it,
+/// its languages in one line.
+#[derive(Debug, Serialize)]
+pub struct TemplateChoice {
+    pub value: String,
+    pub title: String,
+    pub description: String,
+    pub audience: String,
+    pub languages: String,
+    pub selected: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StateChoice {
+    pub iso3: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContactChoice {
+    pub value: String,
+    pub label: String,
+}
+
+impl Page for LetterNewPage {
+    const TEMPLATE: &'static str = "letter_new";
+    fn sample() -> Self {
+        Self {
+            errors: FieldErrors::sample(&["template", "state", "to", "lang", "form"]),
+            templates: vec![TemplateChoice {
+                value: "joint-approach".into(),
+                title: "Joint approach".into(),
+                description: "With the local campaign".into(),
+                audience: "embassies".into(),
+                languages: "en, fr, es".into(),
+                selected: true,
+            }],
+            languages: vec![Choice::sample()],
+            state: "NPL".into(),
+            to: "anita@example.org".into(),
+            states: vec![StateChoice {
+                iso3: "NPL".into(),
+                name: "Nepal".into(),
+            }],
+            contacts: vec![ContactChoice {
+                value: "anita@example.org".into(),
+                label: "Anita Sharma (Ambassador)".into(),
+            }],
+        }
+    }
 }
 
 async fn create(
@@ -342,41 +501,182 @@ fn letter_page(
             .find(|v| v.version == l.version)
             .is_some_and(|v| v.author == user.handle);
     let in_review = status == Some(LetterStatus::InReview);
-    let data = json!({
-        "id": l.id.to_string(), "short_id": l.short_id, "template": l.template,
-        "language": l.language, "iso3": l.iso3, "state": l.state, "recipient": l.recipient,
-        "organisation": l.recipient_organisation, "status": l.status, "version": l.version,
-        "subject": l.subject, "body": l.body, "created_by": l.created_by,
-        "created": when(user, l.created_at), "updated": when(user, l.updated_at),
-        "approved": l.approved_by.as_ref().map(|by| json!({
-            "by": by,
-            "at": l.approved_at.map(|a| when(user, a)).unwrap_or_default(),
-            "version": l.approved_version,
-        })),
-        "sent": l.sent_at.map(|a| when(user, a)),
-        "exported": l.exported_at.map(|a| when(user, a)),
-        "can_edit": editable,
-        "can_submit": status == Some(LetterStatus::Draft),
-        "can_approve": in_review && user.role >= Role::Coordinator && !wrote_it,
-        "awaits_approval": in_review && (user.role < Role::Coordinator || wrote_it),
-        "can_send": matches!(status, Some(LetterStatus::Approved | LetterStatus::Exported)),
-        "edit": {
-            "subject": edit.map_or(l.subject.as_str(), |e| e.subject.as_str()),
-            "body": edit.map_or(l.body.as_str(), |e| e.body.as_str()),
-            "note": edit.map_or("", |e| e.note.as_str()),
+    let page = LetterPage {
+        id: l.id.to_string(),
+        short_id: l.short_id.clone(),
+        template: l.template.clone(),
+        language: l.language.clone(),
+        iso3: l.iso3.clone(),
+        state: l.state.clone(),
+        recipient: l.recipient.clone(),
+        organisation: l.recipient_organisation.clone(),
+        status: l.status.clone(),
+        version: l.version,
+        subject: l.subject.clone(),
+        body: l.body.clone(),
+        created_by: l.created_by.clone(),
+        created: when(user, l.created_at),
+        updated: when(user, l.updated_at),
+        approved: l.approved_by.as_ref().map(|by| Approval {
+            by: by.clone(),
+            at: l.approved_at.map(|a| when(user, a)).unwrap_or_default(),
+            version: l.approved_version,
+        }),
+        sent: l.sent_at.map(|a| when(user, a)),
+        exported: l.exported_at.map(|a| when(user, a)),
+        can_edit: editable,
+        can_submit: status == Some(LetterStatus::Draft),
+        can_approve: in_review && user.role >= Role::Coordinator && !wrote_it,
+        awaits_approval: in_review && (user.role < Role::Coordinator || wrote_it),
+        can_send: matches!(
+            status,
+            Some(LetterStatus::Approved | LetterStatus::Exported)
+        ),
+        edit: EditValues {
+            subject: edit
+                .map_or(l.subject.as_str(), |e| e.subject.as_str())
+                .to_owned(),
+            body: edit.map_or(l.body.as_str(), |e| e.body.as_str()).to_owned(),
+            note: edit.map_or("", |e| e.note.as_str()).to_owned(),
         },
-        "errors": { "body": body_error },
-        "versions": l.versions.iter().rev().map(|v| json!({
-            "version": v.version, "author": v.author, "note": v.note,
-            "when": when(user, v.created_at), "subject": v.subject, "body": v.body,
-            "current": v.version == l.version,
-        })).collect::<Vec<_>>(),
-    });
-    let mut res = app.render(user, "letter", data);
+        errors: BodyError {
+            body: body_error.clone(),
+        },
+        versions: l
+            .versions
+            .iter()
+            .rev()
+            .map(|v| VersionLine {
+                version: v.version,
+                author: v.author.clone(),
+                note: v.note.clone(),
+                when: when(user, v.created_at),
+                subject: v.subject.clone(),
+                body: v.body.clone(),
+                current: v.version == l.version,
+            })
+            .collect(),
+    };
+    let mut res = app.render_page(user, &page);
     if body_error.is_some() {
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     res
+}
+
+/// A letter's page: the letter (`drafts::LetterView`) with its times in the reader's zone,
+/// what the reader may do with it, the edit form and every version.
+#[derive(Debug, Serialize)]
+pub struct LetterPage {
+    pub id: String,
+    pub short_id: String,
+    pub template: String,
+    pub language: String,
+    pub iso3: String,
+    pub state: String,
+    pub recipient: String,
+    pub organisation: Option<String>,
+    pub status: String,
+    pub version: i32,
+    pub subject: String,
+    pub body: String,
+    pub created_by: String,
+    pub created: String,
+    pub updated: String,
+    pub approved: Option<Approval>,
+    pub sent: Option<String>,
+    pub exported: Option<String>,
+    pub can_edit: bool,
+    pub can_submit: bool,
+    pub can_approve: bool,
+    pub awaits_approval: bool,
+    pub can_send: bool,
+    pub edit: EditValues,
+    pub errors: BodyError,
+    pub versions: Vec<VersionLine>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Approval {
+    pub by: String,
+    pub at: String,
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EditValues {
+    pub subject: String,
+    pub body: String,
+    pub note: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BodyError {
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VersionLine {
+    pub version: i32,
+    pub author: String,
+    pub note: String,
+    pub when: String,
+    pub subject: String,
+    pub body: String,
+    pub current: bool,
+}
+
+impl Page for LetterPage {
+    const TEMPLATE: &'static str = "letter";
+    fn sample() -> Self {
+        let some = |s: &str| Some(s.to_owned());
+        Self {
+            id: uuid::Uuid::nil().to_string(),
+            short_id: "0000".into(),
+            template: "joint_approach".into(),
+            language: "en".into(),
+            iso3: "NPL".into(),
+            state: "Nepal".into(),
+            recipient: "Anita Sharma".into(),
+            organisation: some("Embassy of Nepal"),
+            status: "approved".into(),
+            version: 2,
+            subject: "Joining the Mine Ban Treaty".into(),
+            body: "Excellency, ...".into(),
+            created_by: "sam".into(),
+            created: "2026-12-01 10:00".into(),
+            updated: "2026-12-02 10:00".into(),
+            approved: Some(Approval {
+                by: "kim".into(),
+                at: "2026-12-03 10:00".into(),
+                version: Some(2),
+            }),
+            sent: some("2026-12-04 10:00"),
+            exported: some("2026-12-04 09:00"),
+            can_edit: true,
+            can_submit: true,
+            can_approve: true,
+            awaits_approval: true,
+            can_send: true,
+            edit: EditValues {
+                subject: "Joining the Mine Ban Treaty".into(),
+                body: "Excellency, ...".into(),
+                note: "shorter".into(),
+            },
+            errors: BodyError {
+                body: some("The text is empty"),
+            },
+            versions: vec![VersionLine {
+                version: 2,
+                author: "sam".into(),
+                note: "shorter".into(),
+                when: "2026-12-02 10:00".into(),
+                subject: "Joining the Mine Ban Treaty".into(),
+                body: "Excellency, ...".into(),
+                current: true,
+            }],
+        }
+    }
 }
 
 async fn show(State(app): State<Arc<AppState>>, user: User, Path(id): Path<String>) -> PageResult {

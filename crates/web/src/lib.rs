@@ -8,7 +8,7 @@
 //!
 //! Each part of the app is a module with its own `routes()`: [`dashboard`], [`state`],
 //! [`engagements`], [`meetings`], [`feed`], [`letters`], [`mail`], [`rules`], [`admin`],
-//! [`settings`], [`account`], [`api`].
+//! [`settings`], [`account`], [`api`]. [`pages`] has the typed page contexts and their check.
 
 #![recursion_limit = "256"]
 
@@ -26,6 +26,7 @@ pub mod input;
 pub mod letters;
 pub mod mail;
 pub mod meetings;
+pub mod pages;
 pub mod routing;
 pub mod rules;
 pub mod schema;
@@ -50,7 +51,7 @@ use outreach_scheduler::SchedulerSettings;
 
 use outreach_scheduler::Workflows;
 use sea_orm::DatabaseConnection;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 pub use web_settings::WebSettings;
 
@@ -60,7 +61,7 @@ pub use error::{ApiError, ApiResult, PageResult, WebError};
 
 use auth::{LOGIN_COOKIE, SESSION_COOKIE};
 
-mod compiled {
+pub(crate) mod compiled {
     include!(concat!(env!("OUT_DIR"), "/web_templates.rs"));
 }
 
@@ -134,13 +135,7 @@ impl AppState {
         let mail: MailSettings = settings.section()?;
         let scheduler: SchedulerSettings = settings.section()?;
         let letter_settings: outreach_letters::LetterSettings = settings.section()?;
-        let mut pages = Handlebars::new();
-        pages.set_strict_mode(true);
-        for (name, text) in compiled::TEMPLATES {
-            pages
-                .register_template_string(name, *text)
-                .map_err(|e| Error::Templates(format!("templates/web/{name}.hbs: {e}")))?;
-        }
+        let pages = page_registry()?;
         let letters = outreach_letters::drafts::Letters {
             templates: outreach_letters::templates::LetterTemplates::load(
                 &base.join(&letter_settings.templates_dir),
@@ -197,18 +192,24 @@ impl AppState {
         .unwrap_or_else(|_| HeaderValue::from_static(""))
     }
 
-    /// Renders page `name` with `data` (an object), adding `me` (the user: handle, role, csrf,
-    /// zone, is_coordinator, is_admin) and `treaty` for the layout.
-    pub fn render(&self, user: &User, name: &str, mut data: serde_json::Value) -> Response {
-        if let Some(obj) = data.as_object_mut() {
-            obj.insert("me".into(), user.page_data());
-            obj.entry("treaty")
-                .or_insert_with(|| serde_json::Value::String(self.treaty.clone()));
-        }
-        self.page(name, &data)
+    /// Renders `page` with its template, adding `me` (the user) for the layout.
+    pub fn render_page<P: pages::Page>(&self, user: &User, page: &P) -> Response {
+        let me = pages::Me::of(user);
+        self.page(
+            P::TEMPLATE,
+            &pages::Framed {
+                me: Some(&me),
+                page,
+            },
+        )
     }
 
-    fn page(&self, name: &str, data: &serde_json::Value) -> Response {
+    /// Renders `page` for nobody signed in (`me` is null): the sign-in page.
+    fn render_public<P: pages::Page>(&self, page: &P) -> Response {
+        self.page(P::TEMPLATE, &pages::Framed { me: None, page })
+    }
+
+    fn page<T: serde::Serialize>(&self, name: &str, data: &T) -> Response {
         match self.pages.render(name, data) {
             Ok(html) => Html(html).into_response(),
             Err(e) => {
@@ -221,6 +222,22 @@ impl AppState {
             }
         }
     }
+}
+
+/// The page templates compiled in, registered in a strict registry that escapes HTML: each
+/// `NAME.hbs` as template (and partial) `NAME`.
+///
+/// # Errors
+/// [`Error::Templates`] if a page template does not parse.
+pub fn page_registry() -> Result<Handlebars<'static>> {
+    let mut pages = Handlebars::new();
+    pages.set_strict_mode(true);
+    for (name, text) in compiled::TEMPLATES {
+        pages
+            .register_template_string(name, *text)
+            .map_err(|e| Error::Templates(format!("templates/web/{name}.hbs: {e}")))?;
+    }
+    Ok(pages)
 }
 
 /// Every route of the app (pages and API) and the API's OpenAPI document, built from the same
@@ -380,13 +397,33 @@ async fn login_page(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Res
     let token = auth::cookie(&headers, LOGIN_COOKIE)
         .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
         .unwrap_or_else(auth::random_token);
-    let mut res = app.page(
-        "login",
-        &serde_json::json!({ "csrf": token, "handle": "", "error": null, "me": null }),
-    );
+    let mut res = app.render_public(&LoginPage {
+        csrf: token.clone(),
+        handle: String::new(),
+        error: None,
+    });
     res.headers_mut()
         .append(header::SET_COOKIE, app.cookie(LOGIN_COOKIE, &token, 3600));
     res
+}
+
+/// The sign-in page: the form's token, the handle typed and why signing in failed.
+#[derive(Debug, Serialize)]
+pub struct LoginPage {
+    pub csrf: String,
+    pub handle: String,
+    pub error: Option<String>,
+}
+
+impl pages::Page for LoginPage {
+    const TEMPLATE: &'static str = "login";
+    fn sample() -> Self {
+        Self {
+            csrf: "0123abcd".into(),
+            handle: "sam".into(),
+            error: Some("The handle or the password is not right.".into()),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -457,13 +494,11 @@ async fn login(
     }
     if handle.chars().any(char::is_control) || form.password.contains('\0') {
         app.limiter.failed(&handle, &client);
-        let mut res = app.page(
-            "login",
-            &serde_json::json!({
-                "csrf": form.csrf, "handle": "", "me": null,
-                "error": "The handle holds a control character; type it again.",
-            }),
-        );
+        let mut res = app.render_public(&LoginPage {
+            csrf: form.csrf,
+            handle: String::new(),
+            error: Some("The handle holds a control character; type it again.".into()),
+        });
         *res.status_mut() = StatusCode::UNAUTHORIZED;
         return res;
     }
@@ -481,13 +516,11 @@ async fn login(
         }
         Ok(None) => {
             app.limiter.failed(&handle, &client);
-            let mut res = app.page(
-                "login",
-                &serde_json::json!({
-                    "csrf": form.csrf, "handle": handle, "me": null,
-                    "error": "The handle or the password is not right.",
-                }),
-            );
+            let mut res = app.render_public(&LoginPage {
+                csrf: form.csrf,
+                handle,
+                error: Some("The handle or the password is not right.".into()),
+            });
             *res.status_mut() = StatusCode::UNAUTHORIZED;
             res
         }

@@ -12,10 +12,10 @@ use outreach_core::ids::short;
 use outreach_mailer::calendar::Organizer;
 use outreach_mailer::ledger;
 use outreach_mailer::locale::LANGUAGES;
-use outreach_mailer::render::{Renderer, known_templates};
-use serde::Deserialize;
-use serde_json::json;
+use outreach_mailer::render::{RenderedEmail, Renderer, known_templates};
+use serde::{Deserialize, Serialize};
 
+use crate::pages::{Choice, Page};
 use crate::routing::Routes;
 use crate::{AppState, CsrfForm, PageResult, Role, User, WebError};
 
@@ -78,27 +78,97 @@ async fn outbox(
     let at =
         |t: chrono::DateTime<chrono::Utc>| user.zone.local(t).format("%Y-%m-%d %H:%M").to_string();
     let requeued = q.requeued.trim();
-    let data = json!({
-        "count": rows.len(), "limit": OUTBOX_LIMIT,
-        "error": error,
-        "notice": (!requeued.is_empty()).then(|| format!("Message {requeued} is queued again; it is due now.")),
-        "statuses": STATUSES.iter().map(|s| json!({ "value": s, "selected": filter == Some(*s) })).collect::<Vec<_>>(),
-        "rows": rows.iter().map(|r| json!({
-            "id": r.id.to_string(), "short_id": short(r.id), "status": r.status,
-            "recipient": r.recipient, "template": r.template, "language": r.language,
-            "attempts": r.attempts,
-            "created": at(r.created_at),
-            "next_attempt": at(r.next_attempt_at),
-            "sent": r.sent_at.map(at),
-            "reason": r.reason, "reply": r.reply,
-            "failed": r.status == outreach_mailer::outbox::status::FAILED,
-        })).collect::<Vec<_>>(),
-    });
-    let mut res = app.render(&user, "outbox", data);
+    let page = OutboxPage {
+        count: rows.len(),
+        limit: OUTBOX_LIMIT,
+        error: error.clone(),
+        notice: (!requeued.is_empty())
+            .then(|| format!("Message {requeued} is queued again; it is due now.")),
+        statuses: STATUSES
+            .iter()
+            .map(|s| Choice::plain(s, filter == Some(*s)))
+            .collect(),
+        rows: rows
+            .iter()
+            .map(|r| OutboxLine {
+                id: r.id.to_string(),
+                short_id: short(r.id),
+                status: r.status.clone(),
+                recipient: r.recipient.clone(),
+                template: r.template.clone(),
+                language: r.language.clone(),
+                attempts: r.attempts,
+                created: at(r.created_at),
+                next_attempt: at(r.next_attempt_at),
+                sent: r.sent_at.map(at),
+                reason: r.reason.clone(),
+                reply: r.reply.clone(),
+                failed: r.status == outreach_mailer::outbox::status::FAILED,
+            })
+            .collect(),
+    };
+    let mut res = app.render_page(&user, &page);
     if error.is_some() {
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(res)
+}
+
+/// The outbox: the newest messages (`ledger::OutboxEntry`) with their times in the reader's
+/// zone.
+#[derive(Debug, Serialize)]
+pub struct OutboxPage {
+    pub count: usize,
+    pub limit: u64,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+    pub statuses: Vec<Choice>,
+    pub rows: Vec<OutboxLine>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OutboxLine {
+    pub id: String,
+    pub short_id: String,
+    pub status: String,
+    pub recipient: String,
+    pub template: String,
+    pub language: String,
+    pub attempts: i32,
+    pub created: String,
+    pub next_attempt: String,
+    pub sent: Option<String>,
+    pub reason: Option<String>,
+    pub reply: Option<String>,
+    pub failed: bool,
+}
+
+impl Page for OutboxPage {
+    const TEMPLATE: &'static str = "outbox";
+    fn sample() -> Self {
+        Self {
+            count: 1,
+            limit: OUTBOX_LIMIT,
+            error: Some("not a message status".into()),
+            notice: Some("Message 0000 is queued again; it is due now.".into()),
+            statuses: vec![Choice::sample()],
+            rows: vec![OutboxLine {
+                id: uuid::Uuid::nil().to_string(),
+                short_id: "0000".into(),
+                status: "failed".into(),
+                recipient: "sam@example.org".into(),
+                template: "meeting_reminder".into(),
+                language: "en".into(),
+                attempts: 3,
+                created: "2026-12-07 10:00".into(),
+                next_attempt: "2026-12-07 10:05".into(),
+                sent: Some("2026-12-07 10:01".into()),
+                reason: Some("550 no such user".into()),
+                reply: Some("250 OK".into()),
+                failed: true,
+            }],
+        }
+    }
 }
 
 async fn requeue(
@@ -116,14 +186,65 @@ async fn requeue(
 }
 
 async fn templates(State(app): State<Arc<AppState>>, user: User) -> PageResult {
-    let data = json!({
-        "origin": app.mail_templates.origin(),
-        "templates": known_templates().iter().map(|(name, context, _)| json!({
-            "name": name, "context": context,
-            "languages": LANGUAGES.iter().map(|l| json!({ "code": l, "href": format!("/mail/templates/{name}?lang={l}") })).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    });
-    Ok(app.render(&user, "mail_templates", data))
+    let page = MailTemplatesPage {
+        origin: app.mail_templates.origin().to_owned(),
+        templates: known_templates()
+            .iter()
+            .map(|(name, context, _)| TemplateLine {
+                name,
+                context,
+                languages: LANGUAGES
+                    .iter()
+                    .map(|l| LanguageLink {
+                        code: l,
+                        current: false,
+                        href: format!("/mail/templates/{name}?lang={l}"),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    Ok(app.render_page(&user, &page))
+}
+
+/// The email templates, each with a preview link per language.
+#[derive(Debug, Serialize)]
+pub struct MailTemplatesPage {
+    pub origin: String,
+    pub templates: Vec<TemplateLine>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TemplateLine {
+    pub name: &'static str,
+    /// The context type's name.
+    pub context: &'static str,
+    pub languages: Vec<LanguageLink>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LanguageLink {
+    pub code: &'static str,
+    pub current: bool,
+    pub href: String,
+}
+
+impl Page for MailTemplatesPage {
+    const TEMPLATE: &'static str = "mail_templates";
+    fn sample() -> Self {
+        Self {
+            origin: "built-in templates".into(),
+            templates: vec![TemplateLine {
+                name: "meeting_reminder",
+                context: "MeetingReminder",
+                languages: vec![LanguageLink {
+                    code: "en",
+                    current: true,
+                    href: "/mail/templates/meeting_reminder?lang=en".into(),
+                }],
+            }],
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -184,13 +305,56 @@ async fn preview(
         organizer: &organizer,
     };
     let email = renderer.preview(name, &lang).map_err(mailer_error)?;
-    let data = json!({
-        "name": name, "context": context, "lang": lang,
-        "languages": LANGUAGES.iter().map(|l| json!({ "code": l, "current": *l == lang, "href": format!("/mail/templates/{name}?lang={l}") })).collect::<Vec<_>>(),
-        "subject": email.subject, "text": email.text, "html": email.html,
-        "ics": email.ics, "ics_method": email.ics_method,
-    });
-    Ok(app.render(&user, "mail_template", data))
+    let page = MailTemplatePage {
+        name,
+        context,
+        languages: LANGUAGES
+            .iter()
+            .map(|l| LanguageLink {
+                code: l,
+                current: *l == lang,
+                href: format!("/mail/templates/{name}?lang={l}"),
+            })
+            .collect(),
+        lang,
+        email,
+    };
+    Ok(app.render_page(&user, &page))
+}
+
+/// An email template rendered with its context's sample (`render::RenderedEmail`, the mailer's
+/// own), in one language.
+#[derive(Debug, Serialize)]
+pub struct MailTemplatePage {
+    pub name: &'static str,
+    pub context: &'static str,
+    pub lang: String,
+    pub languages: Vec<LanguageLink>,
+    #[serde(flatten)]
+    pub email: RenderedEmail,
+}
+
+impl Page for MailTemplatePage {
+    const TEMPLATE: &'static str = "mail_template";
+    fn sample() -> Self {
+        Self {
+            name: "meeting_invitation",
+            context: "MeetingInvitation",
+            lang: "en".into(),
+            languages: vec![LanguageLink {
+                code: "en",
+                current: true,
+                href: "/mail/templates/meeting_invitation?lang=en".into(),
+            }],
+            email: RenderedEmail {
+                subject: "Invitation".into(),
+                text: "You are invited".into(),
+                html: "<p>You are invited</p>".into(),
+                ics: Some("BEGIN:VCALENDAR".into()),
+                ics_method: Some("REQUEST"),
+            },
+        }
+    }
 }
 
 #[cfg(test)]

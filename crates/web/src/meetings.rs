@@ -17,8 +17,8 @@ use outreach_core::entities::state;
 use outreach_core::meetings::{self, MeetingInput, MeetingView};
 use outreach_scheduler::{ledger, planner};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
+use crate::pages::{Choice, FieldErrors, Page};
 use crate::routing::Routes;
 use crate::{AppState, PageResult, User, WebError};
 
@@ -99,15 +99,12 @@ fn field_error(e: &WebError) -> Option<(String, String)> {
 
 /// `{field: null}` for each field, with the given errors filled in (strict templates need every
 /// key present).
-fn errors_for(fields: &[&str], errors: &[(String, String)]) -> Value {
-    let mut map = serde_json::Map::new();
-    for f in fields {
-        map.insert((*f).to_owned(), Value::Null);
-    }
+fn errors_for(fields: &[&str], errors: &[(String, String)]) -> FieldErrors {
+    let mut map = FieldErrors::new(fields);
     for (f, m) in errors {
-        map.insert(f.clone(), Value::String(m.clone()));
+        map.set(f, m.clone());
     }
-    Value::Object(map)
+    map
 }
 
 fn zone_of(name: &str) -> IanaZone {
@@ -119,33 +116,89 @@ fn fmt_in(zone: IanaZone, at: DateTime<Utc>) -> String {
 }
 
 /// A meeting as the pages show it.
-fn meeting_data(m: &MeetingView, user: &User) -> Value {
+fn meeting_data(m: &MeetingView, user: &User) -> MeetingDetail {
     let zone = zone_of(&m.time_zone);
     let end = m.starts_at + Duration::minutes(i64::from(m.duration_minutes));
     let other_zone = m.time_zone != user.zone.name();
-    json!({
-        "id": m.id.to_string(),
-        "short_id": outreach_core::ids::short(m.id),
-        "iso3": m.iso3,
-        "state": m.state,
-        "subject": m.title,
-        "status": m.status,
-        "is_planned": m.status == MeetingStatus::Planned.as_str(),
-        "version": m.version,
-        "time_zone": m.time_zone,
-        "local_start": m.local_start,
-        "local_end": fmt_in(zone, end),
-        "start_input": zone.local(m.starts_at).format("%Y-%m-%dT%H:%M").to_string(),
-        "user_start": if other_zone { Some(m.reader_start.clone()) } else { None },
-        "user_end": if other_zone { Some(fmt_in(user.zone, end)) } else { None },
-        "user_zone": user.zone.name(),
-        "user_date": user.zone.local(m.starts_at).date_naive().to_string(),
-        "utc_start": m.starts_at.format("%Y-%m-%d %H:%M").to_string(),
-        "duration_minutes": m.duration_minutes,
-        "place": m.place,
-        "owner": m.owner,
-        "participants": m.participants.join(", "),
-    })
+    MeetingDetail {
+        id: m.id.to_string(),
+        short_id: outreach_core::ids::short(m.id),
+        iso3: m.iso3.clone(),
+        state: m.state.clone(),
+        subject: m.title.clone(),
+        status: m.status.clone(),
+        is_planned: m.status == MeetingStatus::Planned.as_str(),
+        version: m.version,
+        time_zone: m.time_zone.clone(),
+        local_start: m.local_start.clone(),
+        local_end: fmt_in(zone, end),
+        start_input: zone.local(m.starts_at).format("%Y-%m-%dT%H:%M").to_string(),
+        user_start: other_zone.then(|| m.reader_start.clone()),
+        user_end: other_zone.then(|| fmt_in(user.zone, end)),
+        user_zone: user.zone.name().to_owned(),
+        user_date: user.zone.local(m.starts_at).date_naive().to_string(),
+        utc_start: m.starts_at.format("%Y-%m-%d %H:%M").to_string(),
+        duration_minutes: m.duration_minutes,
+        place: m.place.clone(),
+        owner: m.owner.clone(),
+        participants: m.participants.join(", "),
+    }
+}
+
+/// A meeting (`meetings::MeetingView`) as its pages show it: the title as `subject`, its end,
+/// its times in the reader's zone (only when that differs from the meeting's), in UTC and as
+/// the value of a date-time field.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeetingDetail {
+    pub id: String,
+    pub short_id: String,
+    pub iso3: String,
+    pub state: String,
+    pub subject: String,
+    pub status: String,
+    pub is_planned: bool,
+    pub version: i32,
+    pub time_zone: String,
+    pub local_start: String,
+    pub local_end: String,
+    pub start_input: String,
+    pub user_start: Option<String>,
+    pub user_end: Option<String>,
+    pub user_zone: String,
+    pub user_date: String,
+    pub utc_start: String,
+    pub duration_minutes: i32,
+    pub place: Option<String>,
+    pub owner: String,
+    pub participants: String,
+}
+
+impl MeetingDetail {
+    fn sample() -> Self {
+        Self {
+            id: uuid::Uuid::nil().to_string(),
+            short_id: "0000".into(),
+            iso3: "NPL".into(),
+            state: "Nepal".into(),
+            subject: "Meeting with the Foreign Ministry".into(),
+            status: "planned".into(),
+            is_planned: true,
+            version: 2,
+            time_zone: "Asia/Kathmandu".into(),
+            local_start: "2026-12-10 10:00".into(),
+            local_end: "2026-12-10 11:00".into(),
+            start_input: "2026-12-10T10:00".into(),
+            user_start: Some("2026-12-10 05:15".into()),
+            user_end: Some("2026-12-10 06:15".into()),
+            user_zone: "Europe/Geneva".into(),
+            user_date: "2026-12-10".into(),
+            utc_start: "2026-12-10 04:15".into(),
+            duration_minutes: 60,
+            place: Some("Singha Durbar".into()),
+            owner: "sam".into(),
+            participants: "Anita Sharma, sam".into(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -187,33 +240,57 @@ async fn list(
         .iter()
         .filter(|m| status.is_none_or(|s| m.status == s))
         .collect();
-    let upcoming: Vec<Value> = rows
+    let upcoming: Vec<MeetingDetail> = rows
         .iter()
         .filter(|m| m.starts_at >= now)
         .map(|m| meeting_data(m, &user))
         .collect();
-    let recent: Vec<Value> = rows
+    let recent: Vec<MeetingDetail> = rows
         .iter()
         .rev()
         .filter(|m| m.starts_at < now && m.starts_at >= recent_from)
         .map(|m| meeting_data(m, &user))
         .collect();
-    let statuses: Vec<Value> = MeetingStatus::ALL
+    let statuses: Vec<Choice> = MeetingStatus::ALL
         .iter()
-        .map(|s| json!({ "value": s.as_str(), "selected": Some(s.as_str()) == status }))
+        .map(|s| Choice::plain(s.as_str(), Some(s.as_str()) == status))
         .collect();
-    Ok(app.render(
+    Ok(app.render_page(
         &user,
-        "meetings",
-        json!({
-            "upcoming": upcoming,
-            "recent": recent,
-            "filter_state": st.as_ref().map(|s| s.iso3.clone()).unwrap_or_default(),
-            "filter_state_name": st.as_ref().map(|s| s.name.clone()),
-            "statuses": statuses,
-            "filtered": st.is_some() || status.is_some(),
-        }),
+        &MeetingsPage {
+            upcoming,
+            recent,
+            filter_state: st.as_ref().map(|s| s.iso3.clone()).unwrap_or_default(),
+            filter_state_name: st.as_ref().map(|s| s.name.clone()),
+            statuses,
+            filtered: st.is_some() || status.is_some(),
+        },
     ))
+}
+
+/// The meetings page: upcoming meetings and those of the last 90 days.
+#[derive(Debug, Serialize)]
+pub struct MeetingsPage {
+    pub upcoming: Vec<MeetingDetail>,
+    pub recent: Vec<MeetingDetail>,
+    pub filter_state: String,
+    pub filter_state_name: Option<String>,
+    pub statuses: Vec<Choice>,
+    pub filtered: bool,
+}
+
+impl Page for MeetingsPage {
+    const TEMPLATE: &'static str = "meetings";
+    fn sample() -> Self {
+        Self {
+            upcoming: vec![MeetingDetail::sample()],
+            recent: vec![MeetingDetail::sample()],
+            filter_state: "NPL".into(),
+            filter_state_name: Some("Nepal".into()),
+            statuses: vec![Choice::sample()],
+            filtered: true,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -236,46 +313,92 @@ async fn week(
     let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
     let sunday = monday + Duration::days(6);
     let rows = meetings::list(&app.db, user.zone, false, None).await?;
-    let mut by_day: BTreeMap<NaiveDate, Vec<Value>> = BTreeMap::new();
+    let mut by_day: BTreeMap<NaiveDate, Vec<WeekMeeting>> = BTreeMap::new();
     for m in &rows {
         let local = user.zone.local(m.starts_at);
         let d = local.date_naive();
         if d >= monday && d <= sunday {
-            let mut v = meeting_data(m, &user);
-            if let Some(obj) = v.as_object_mut() {
-                obj.insert("time".into(), json!(local.format("%H:%M").to_string()));
-            }
-            by_day.entry(d).or_default().push(v);
+            by_day.entry(d).or_default().push(WeekMeeting {
+                meeting: meeting_data(m, &user),
+                time: local.format("%H:%M").to_string(),
+            });
         }
     }
     let today = user.today();
-    let days: Vec<Value> = (0..7)
+    let days: Vec<WeekDay> = (0..7)
         .map(|i| {
             let d = monday + Duration::days(i);
-            json!({
-                "date": d.to_string(),
-                "label": d.format("%a %-d %b").to_string(),
-                "is_today": d == today,
-                "meetings": by_day.remove(&d).unwrap_or_default(),
-            })
+            WeekDay {
+                date: d.to_string(),
+                label: d.format("%a %-d %b").to_string(),
+                is_today: d == today,
+                meetings: by_day.remove(&d).unwrap_or_default(),
+            }
         })
         .collect();
-    Ok(app.render(
+    Ok(app.render_page(
         &user,
-        "meetings_week",
-        json!({
-            "monday": monday.to_string(),
-            "sunday": sunday.to_string(),
-            "prev": (monday - Duration::days(7)).to_string(),
-            "next": (monday + Duration::days(7)).to_string(),
-            "this_week": today.to_string(),
-            "days": days,
-        }),
+        &WeekPage {
+            monday: monday.to_string(),
+            sunday: sunday.to_string(),
+            prev: (monday - Duration::days(7)).to_string(),
+            next: (monday + Duration::days(7)).to_string(),
+            this_week: today.to_string(),
+            days,
+        },
     ))
 }
 
-/// What the scheduling form carries; every value is kept when the form comes back with an error.
-#[derive(Debug, Default, Deserialize, Serialize)]
+/// A week's meetings, day by day in the reader's zone.
+#[derive(Debug, Serialize)]
+pub struct WeekPage {
+    pub monday: String,
+    pub sunday: String,
+    pub prev: String,
+    pub next: String,
+    pub this_week: String,
+    pub days: Vec<WeekDay>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WeekDay {
+    pub date: String,
+    pub label: String,
+    pub is_today: bool,
+    pub meetings: Vec<WeekMeeting>,
+}
+
+/// A meeting on the week page, with its start in the reader's zone.
+#[derive(Debug, Serialize)]
+pub struct WeekMeeting {
+    #[serde(flatten)]
+    pub meeting: MeetingDetail,
+    pub time: String,
+}
+
+impl Page for WeekPage {
+    const TEMPLATE: &'static str = "meetings_week";
+    fn sample() -> Self {
+        Self {
+            monday: "2026-12-07".into(),
+            sunday: "2026-12-13".into(),
+            prev: "2026-11-30".into(),
+            next: "2026-12-14".into(),
+            this_week: "2026-12-07".into(),
+            days: vec![WeekDay {
+                date: "2026-12-10".into(),
+                label: "Thu 10 Dec".into(),
+                is_today: true,
+                meetings: vec![WeekMeeting {
+                    meeting: MeetingDetail::sample(),
+                    time: "05:15".into(),
+                }],
+            }],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 struct MeetingForm {
     #[serde(default, skip_serializing)]
     csrf: String,
@@ -322,23 +445,88 @@ async fn meeting_form(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let mut res = app.render(
+    let mut res = app.render_page(
         user,
-        "meeting_new",
-        json!({
-            "form": form,
-            "errors": errors_for(MEETING_FIELDS, errors),
-            "states": states.iter().map(|s| json!({
-                "iso3": s.iso3, "name": s.name, "zone": s.capital_tz, "capital": s.capital,
-            })).collect::<Vec<_>>(),
-            "default_zone": chosen.map(|s| json!({
-                "zone": s.capital_tz, "capital": s.capital, "state": s.name,
-            })),
-            "zones": COMMON_ZONES,
-        }),
+        &MeetingNewPage {
+            form: form.clone(),
+            errors: errors_for(MEETING_FIELDS, errors),
+            states: states
+                .iter()
+                .map(|s| StateZone {
+                    iso3: s.iso3.clone(),
+                    name: s.name.clone(),
+                    zone: s.capital_tz.clone(),
+                    capital: s.capital.clone(),
+                })
+                .collect(),
+            default_zone: chosen.map(|s| DefaultZone {
+                zone: s.capital_tz.clone(),
+                capital: s.capital.clone(),
+                state: s.name.clone(),
+            }),
+            zones: COMMON_ZONES,
+        },
     );
     *res.status_mut() = status;
     Ok(res)
+}
+
+/// The form to schedule a meeting: what was typed, the states with their capitals' zones
+/// (the script proposes the zone of the state chosen) and the message beside each field refused.
+#[derive(Debug, Serialize)]
+pub struct MeetingNewPage {
+    form: MeetingForm,
+    errors: FieldErrors,
+    states: Vec<StateZone>,
+    default_zone: Option<DefaultZone>,
+    zones: &'static [&'static str],
+}
+
+#[derive(Debug, Serialize)]
+pub struct StateZone {
+    pub iso3: String,
+    pub name: String,
+    pub zone: String,
+    pub capital: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DefaultZone {
+    pub zone: String,
+    pub capital: String,
+    pub state: String,
+}
+
+impl Page for MeetingNewPage {
+    const TEMPLATE: &'static str = "meeting_new";
+    fn sample() -> Self {
+        Self {
+            form: MeetingForm {
+                state: "NPL".into(),
+                title: "Meeting with the Foreign Ministry".into(),
+                start: "2026-12-10T10:00".into(),
+                time_zone: "Asia/Kathmandu".into(),
+                duration: "1h".into(),
+                location: "Singha Durbar".into(),
+                participants: "Anita Sharma".into(),
+                owner: "sam".into(),
+                ..MeetingForm::default()
+            },
+            errors: FieldErrors::sample(MEETING_FIELDS),
+            states: vec![StateZone {
+                iso3: "NPL".into(),
+                name: "Nepal".into(),
+                zone: "Asia/Kathmandu".into(),
+                capital: "Kathmandu".into(),
+            }],
+            default_zone: Some(DefaultZone {
+                zone: "Asia/Kathmandu".into(),
+                capital: "Kathmandu".into(),
+                state: "Nepal".into(),
+            }),
+            zones: COMMON_ZONES,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -473,55 +661,64 @@ async fn meeting_page(
     let lines = ledger::for_subject(&app.db, "meeting", &m.id.to_string())
         .await
         .map_err(from_scheduler)?;
-    let reminders: Vec<Value> = lines
+    let reminders: Vec<ReminderRow> = lines
         .iter()
         .map(|l| {
             let rz = l.time_zone.as_deref().map_or(zone, zone_of);
-            json!({
-                "rule": l.rule.clone().unwrap_or_else(|| l.kind.replace('_', " ")),
-                "recipient": l.recipient,
-                "due_local": fmt_in(rz, l.run_at),
-                "due_zone": rz.name(),
-                "due_utc": l.run_at.format("%Y-%m-%d %H:%M").to_string(),
-                "state": l.state,
-                "reason": l.reason,
-                "attempts": l.attempts,
-            })
+            ReminderRow {
+                rule: l.rule.clone().unwrap_or_else(|| l.kind.replace('_', " ")),
+                recipient: l.recipient.clone(),
+                due_local: fmt_in(rz, l.run_at),
+                due_zone: rz.name().to_owned(),
+                due_utc: l.run_at.format("%Y-%m-%d %H:%M").to_string(),
+                state: l.state.clone(),
+                reason: l.reason.clone(),
+                attempts: l.attempts,
+            }
         })
         .collect();
     let form = match typed {
-        Some(f) => json!({
-            "start": f.start, "time_zone": f.time_zone, "kind": f.kind,
-            "outcome": f.outcome, "stance": f.stance,
-        }),
-        None => json!({
-            "start": data["start_input"], "time_zone": m.time_zone,
-            "kind": EngagementKind::CapitalMeeting.as_str(), "outcome": "", "stance": "",
-        }),
+        Some(f) => ActionValues {
+            start: f.start.clone(),
+            time_zone: f.time_zone.clone(),
+            kind: f.kind.clone(),
+            outcome: f.outcome.clone(),
+            stance: f.stance.clone(),
+        },
+        None => ActionValues {
+            start: data.start_input.clone(),
+            time_zone: m.time_zone.clone(),
+            kind: EngagementKind::CapitalMeeting.as_str().to_owned(),
+            outcome: String::new(),
+            stance: String::new(),
+        },
     };
-    let kind_sel = form["kind"]
-        .as_str()
-        .and_then(|k| EngagementKind::parse("kind", k).ok());
-    let stance_sel = form["stance"]
-        .as_str()
-        .and_then(|k| Stance::parse("stance", k).ok());
-    let mut res = app.render(
+    let kind_sel = EngagementKind::parse("kind", &form.kind).ok();
+    let stance_sel = Stance::parse("stance", &form.stance).ok();
+    let mut res = app.render_page(
         user,
-        "meeting",
-        json!({
-            "m": data,
-            "reminders": reminders,
-            "form": form,
-            "errors": errors_for(ACTION_FIELDS, errors),
-            "zones": COMMON_ZONES,
-            "kinds": EngagementKind::ALL.iter().map(|k| json!({
-                "value": k.as_str(), "label": k.as_str().replace('_', " "), "selected": Some(*k) == kind_sel,
-            })).collect::<Vec<_>>(),
-            "stances": Stance::ALL.iter().map(|s| json!({
-                "value": s.as_str(), "selected": Some(*s) == stance_sel,
-            })).collect::<Vec<_>>(),
-            "started": m.starts_at <= Utc::now(),
-        }),
+        &MeetingPage {
+            m: data,
+            reminders,
+            form,
+            errors: errors_for(ACTION_FIELDS, errors),
+            zones: COMMON_ZONES,
+            kinds: EngagementKind::ALL
+                .iter()
+                .map(|k| {
+                    Choice::new(
+                        k.as_str(),
+                        k.as_str().replace('_', " "),
+                        Some(*k) == kind_sel,
+                    )
+                })
+                .collect(),
+            stances: Stance::ALL
+                .iter()
+                .map(|s| Choice::plain(s.as_str(), Some(*s) == stance_sel))
+                .collect(),
+            started: m.starts_at <= Utc::now(),
+        },
     );
     if !errors.is_empty() {
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -529,7 +726,75 @@ async fn meeting_page(
     Ok(res)
 }
 
-/// `GET /meetings/{id}` (the full id or its last characters).
+/// A meeting's page: the meeting, its reminder jobs, and the forms to reschedule it, cancel it
+/// or mark it held (with what was typed when one was refused).
+#[derive(Debug, Serialize)]
+pub struct MeetingPage {
+    pub m: MeetingDetail,
+    pub reminders: Vec<ReminderRow>,
+    pub form: ActionValues,
+    pub errors: FieldErrors,
+    pub zones: &'static [&'static str],
+    pub kinds: Vec<Choice>,
+    pub stances: Vec<Choice>,
+    /// The meeting has begun: it can be marked held.
+    pub started: bool,
+}
+
+/// A reminder job of the meeting (`ledger::for_subject`), due in the zone it is sent in.
+#[derive(Debug, Serialize)]
+pub struct ReminderRow {
+    pub rule: String,
+    pub recipient: Option<String>,
+    pub due_local: String,
+    pub due_zone: String,
+    pub due_utc: String,
+    pub state: String,
+    pub reason: Option<String>,
+    pub attempts: i32,
+}
+
+/// What the reschedule and held forms show.
+#[derive(Debug, Serialize)]
+pub struct ActionValues {
+    pub start: String,
+    pub time_zone: String,
+    pub kind: String,
+    pub outcome: String,
+    pub stance: String,
+}
+
+impl Page for MeetingPage {
+    const TEMPLATE: &'static str = "meeting";
+    fn sample() -> Self {
+        Self {
+            m: MeetingDetail::sample(),
+            reminders: vec![ReminderRow {
+                rule: "week before".into(),
+                recipient: Some("sam@example.org".into()),
+                due_local: "2026-12-03 09:00".into(),
+                due_zone: "Europe/Geneva".into(),
+                due_utc: "2026-12-03 08:00".into(),
+                state: "queued".into(),
+                reason: Some("not sent: the meeting had begun".into()),
+                attempts: 1,
+            }],
+            form: ActionValues {
+                start: "2026-12-10T10:00".into(),
+                time_zone: "Asia/Kathmandu".into(),
+                kind: "capital_meeting".into(),
+                outcome: "interested".into(),
+                stance: "positive".into(),
+            },
+            errors: FieldErrors::sample(ACTION_FIELDS),
+            zones: COMMON_ZONES,
+            kinds: vec![Choice::sample()],
+            stances: vec![Choice::sample()],
+            started: true,
+        }
+    }
+}
+
 async fn show(State(app): State<Arc<AppState>>, user: User, Path(id): Path<String>) -> PageResult {
     meeting_page(&app, &user, &id, None, &[]).await
 }

@@ -11,8 +11,8 @@ use outreach_scheduler::cronsched;
 use outreach_scheduler::planner::{self, describe};
 use outreach_scheduler::rules::Workflows;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
+use crate::pages::Page;
 use crate::routing::Routes;
 use crate::{AppState, PageResult, Role, User, WebError};
 
@@ -163,26 +163,119 @@ async fn rules_page(
     )
     .await
     .map_err(WebError::Scheduler)?;
-    let mut data = serde_json::to_value(describe_rules(&app.workflows, &user))
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    let extra = json!({
-        "file": app.scheduler.workflows_file,
-        "can_manage": user.role >= Role::Coordinator,
-        "chosen": chosen,
-        "rule_choices": names.iter().map(|n| json!({
-            "name": n, "selected": *n == chosen,
-        })).collect::<Vec<_>>(),
-        "dry_run": lines.iter().map(|l| json!({
-            "rule": l.rule, "kind": l.kind, "meeting_id": l.meeting_id, "meeting": l.meeting,
-            "subject": l.subject,
-            "recipient": l.recipient, "email": l.email,
-            "local_time": l.local_time, "time_zone": l.time_zone,
-            "your_time": user.zone.local(l.fires_at).format("%Y-%m-%d %H:%M").to_string(),
-            "would_fire": l.would_fire, "why": l.why,
-        })).collect::<Vec<_>>(),
-    });
-    if let (Some(data), Value::Object(extra)) = (data.as_object_mut(), extra) {
-        data.extend(extra);
+    let page = RulesPage {
+        rules: describe_rules(&app.workflows, &user),
+        file: app.scheduler.workflows_file.clone(),
+        can_manage: user.role >= Role::Coordinator,
+        rule_choices: names
+            .iter()
+            .map(|n| RuleChoice {
+                name: n.clone(),
+                selected: *n == chosen,
+            })
+            .collect(),
+        chosen,
+        dry_run: lines
+            .into_iter()
+            .map(|l| DryRunRow {
+                your_time: user
+                    .zone
+                    .local(l.fires_at)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+                line: l,
+            })
+            .collect(),
+    };
+    Ok(app.render_page(&user, &page))
+}
+
+/// The rules page: the rules as the API describes them (`RulesView`), the workflows file they
+/// come from, and the dry run of the meeting rules with each time also in the reader's zone.
+#[derive(Debug, Serialize)]
+pub struct RulesPage {
+    #[serde(flatten)]
+    pub rules: RulesView,
+    pub file: String,
+    pub can_manage: bool,
+    pub chosen: String,
+    pub rule_choices: Vec<RuleChoice>,
+    pub dry_run: Vec<DryRunRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RuleChoice {
+    pub name: String,
+    pub selected: bool,
+}
+
+/// A line of the dry run (`planner::DryRunLine`) and when it fires in the reader's zone.
+#[derive(Debug, Serialize)]
+pub struct DryRunRow {
+    #[serde(flatten)]
+    pub line: planner::DryRunLine,
+    pub your_time: String,
+}
+
+impl Page for RulesPage {
+    const TEMPLATE: &'static str = "rules";
+    fn sample() -> Self {
+        let when = "2026-12-07 10:00".to_owned();
+        Self {
+            rules: RulesView {
+                meeting_reminders: vec![MeetingRuleView {
+                    name: "week before".into(),
+                    before: "7 days".into(),
+                    anchor: "start".into(),
+                    to: "owner and participants".into(),
+                    effective_from: when.clone(),
+                }],
+                lead_rules: vec![LeadRuleView {
+                    label: "Outcome nudge".into(),
+                    name: "outcome".into(),
+                    lead: "1 day".into(),
+                    what: "after a meeting with no outcome logged".into(),
+                    effective_from: when.clone(),
+                }],
+                schedules: vec![ScheduleView {
+                    name: "digest".into(),
+                    cron: "0 8 * * MON".into(),
+                    time_zone: "Europe/Geneva".into(),
+                    job: "digest".into(),
+                    next: Some(when.clone()),
+                    effective_from: when.clone(),
+                }],
+                dry_run: None,
+            },
+            file: "config/workflows.toml".into(),
+            can_manage: true,
+            chosen: "week before".into(),
+            rule_choices: vec![RuleChoice {
+                name: "week before".into(),
+                selected: true,
+            }],
+            dry_run: vec![DryRunRow {
+                line: planner::DryRunLine {
+                    rule: "week before".into(),
+                    kind: "meeting_reminder".into(),
+                    meeting_id: Some(uuid::Uuid::nil()),
+                    meeting: "Meeting with the Foreign Ministry".into(),
+                    subject: "Reminder".into(),
+                    recipient: "sam".into(),
+                    email: "sam@example.org".into(),
+                    fires_at: chrono::DateTime::UNIX_EPOCH,
+                    local_time: when.clone(),
+                    time_zone: "Asia/Kathmandu".into(),
+                    would_fire: true,
+                    why: "due".into(),
+                    skipped: vec![outreach_scheduler::workdays::SkippedDay {
+                        date: chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default(),
+                        weekday: "Sat".into(),
+                        why: "weekend".into(),
+                    }],
+                },
+                your_time: when,
+            }],
+        }
     }
-    Ok(app.render(&user, "rules", data))
 }

@@ -10,10 +10,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use outreach_core::domain::EmailAddress;
 use outreach_mailer::locale::LANGUAGES;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::dashboard::message_of;
+use crate::pages::Page;
 use crate::routing::Routes;
 use crate::{AppState, PageResult, Role, User};
 
@@ -40,7 +40,7 @@ struct TestMailForm {
 }
 
 /// The settings as (group, [(name, value)]) rows; secrets are said to be set or not.
-fn rows(app: &AppState) -> Value {
+fn rows(app: &AppState) -> Vec<SettingsGroup> {
     let s = &app.settings;
     let m = &app.mail;
     let sched = &app.scheduler;
@@ -52,18 +52,21 @@ fn rows(app: &AppState) -> Value {
             "set (hidden)"
         }
     };
-    let group = |name: &str, items: Vec<(&str, String)>| {
-        json!({ "name": name, "items": items.into_iter()
-            .map(|(k, v)| json!({ "key": k, "value": v })).collect::<Vec<_>>() })
+    let group = |name: &'static str, items: Vec<(&'static str, String)>| SettingsGroup {
+        name,
+        items: items
+            .into_iter()
+            .map(|(key, value)| Setting { key, value })
+            .collect(),
     };
-    json!([
+    vec![
         group(
             "General",
             vec![
                 ("database_url", outreach_core::db::redact(&s.database_url)),
                 ("treaty", s.treaty.clone()),
                 ("time_zone", s.time_zone.clone()),
-            ]
+            ],
         ),
         group(
             "Mail",
@@ -78,7 +81,7 @@ fn rows(app: &AppState) -> Value {
                 ("smtp_password", set(&m.smtp_password).to_owned()),
                 ("rate_per_minute", m.rate_per_minute.to_string()),
                 ("max_attempts", m.max_attempts.to_string()),
-            ]
+            ],
         ),
         group(
             "Scheduler",
@@ -89,7 +92,7 @@ fn rows(app: &AppState) -> Value {
                 ("max_attempts", sched.max_attempts.to_string()),
                 ("poll_secs", sched.poll_secs.to_string()),
                 ("workflows_file", sched.workflows_file.clone()),
-            ]
+            ],
         ),
         group(
             "Letters",
@@ -101,9 +104,9 @@ fn rows(app: &AppState) -> Value {
                 ("place", letters.place.clone()),
                 ("email", letters.email.clone()),
                 ("templates_dir", letters.templates_dir.clone()),
-            ]
+            ],
         ),
-    ])
+    ]
 }
 
 fn page(
@@ -118,22 +121,93 @@ fn page(
     } else {
         form.lang.trim()
     };
-    let data = json!({
-        "groups": rows(app),
-        "notice": notice,
-        "to": form.to,
-        "languages": LANGUAGES.iter().map(|l| json!({ "code": l, "selected": *l == lang }))
-            .collect::<Vec<_>>(),
-        "errors": {
-            "to": error.as_ref().filter(|(f, _)| *f == "to").map(|(_, m)| m),
-            "lang": error.as_ref().filter(|(f, _)| *f == "lang").map(|(_, m)| m),
+    let page = SettingsPage {
+        groups: rows(app),
+        notice,
+        to: form.to.clone(),
+        languages: LANGUAGES
+            .iter()
+            .map(|l| LanguageChoice {
+                code: l,
+                selected: *l == lang,
+            })
+            .collect(),
+        errors: TestMailErrors {
+            to: error
+                .as_ref()
+                .filter(|(f, _)| *f == "to")
+                .map(|(_, m)| m.clone()),
+            lang: error
+                .as_ref()
+                .filter(|(f, _)| *f == "lang")
+                .map(|(_, m)| m.clone()),
         },
-    });
-    let mut res = app.render(user, "settings", data);
+    };
+    let mut res = app.render_page(user, &page);
     if error.is_some() {
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     res
+}
+
+/// The settings in force, grouped, secrets shown only as set or not; and the form to queue a
+/// test email.
+#[derive(Debug, Serialize)]
+pub struct SettingsPage {
+    pub groups: Vec<SettingsGroup>,
+    pub notice: Option<String>,
+    pub to: String,
+    pub languages: Vec<LanguageChoice>,
+    pub errors: TestMailErrors,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SettingsGroup {
+    pub name: &'static str,
+    pub items: Vec<Setting>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Setting {
+    pub key: &'static str,
+    pub value: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LanguageChoice {
+    pub code: &'static str,
+    pub selected: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TestMailErrors {
+    pub to: Option<String>,
+    pub lang: Option<String>,
+}
+
+impl Page for SettingsPage {
+    const TEMPLATE: &'static str = "settings";
+    fn sample() -> Self {
+        Self {
+            groups: vec![SettingsGroup {
+                name: "Mail",
+                items: vec![Setting {
+                    key: "smtp_password",
+                    value: "set (hidden)".into(),
+                }],
+            }],
+            notice: Some("Test message 0000 queued".into()),
+            to: "sam@example.org".into(),
+            languages: vec![LanguageChoice {
+                code: "en",
+                selected: true,
+            }],
+            errors: TestMailErrors {
+                to: Some("not an email address".into()),
+                lang: Some("not a language".into()),
+            },
+        }
+    }
 }
 
 async fn settings_page(

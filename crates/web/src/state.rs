@@ -17,11 +17,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use outreach_core::directory::{self, ContactInput, GrantInput, OrganisationInput};
 use outreach_core::domain::{OrganisationKind, parse_date};
 use outreach_core::entities::state;
+use outreach_core::followups::FollowUpView;
+use outreach_core::meetings::MeetingView;
+use outreach_core::views::ContactView;
 use outreach_core::{followups, meetings, states, views};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::dashboard::{enc, message_of};
+use crate::pages::{Choice, FieldErrors, Page};
 use crate::routing::Routes;
 use crate::{AppState, CsrfForm, PageResult, Role, User, WebError};
 
@@ -162,12 +166,12 @@ async fn render(
     refused: Option<Refused>,
 ) -> PageResult<Response> {
     let today = user.today();
-    let mut errors = json!({ "at": null, "treaty": null });
+    let mut errors = DateErrors::default();
     let at_given = query.at.clone().unwrap_or_default();
     let at = match at_given.trim() {
         "" => today,
         d => parse_date("at", d).unwrap_or_else(|e| {
-            errors["at"] = json!(message_of(&e));
+            errors.at = Some(message_of(&e));
             today
         }),
     };
@@ -176,7 +180,7 @@ async fn render(
         t => match states::resolve_treaty(&app.db, t).await {
             Ok(t) => t.code,
             Err(e) => {
-                errors["treaty"] = json!(message_of(&e));
+                errors.treaty = Some(message_of(&e));
                 app.treaty.clone()
             }
         },
@@ -211,16 +215,21 @@ async fn render(
     };
     // Every field is present (strict templates): typed values and the message of a refused form.
     let form_of = |add: &AddForm, blank: Value| {
-        let mut errors = serde_json::Map::new();
-        for f in add.fields {
-            errors.insert((*f).to_owned(), Value::Null);
-        }
+        let mut errors = FieldErrors::new(add.fields);
         match &refused {
             Some(r) if r.form == add.form => {
-                errors.insert(r.field.clone(), json!(r.message));
-                json!({ "open": true, "values": r.values, "errors": errors })
+                errors.set(&r.field, r.message.clone());
+                AddFormView {
+                    open: true,
+                    values: r.values.clone(),
+                    errors,
+                }
             }
-            _ => json!({ "open": false, "values": blank, "errors": errors }),
+            _ => AddFormView {
+                open: false,
+                values: blank,
+                errors,
+            },
         }
     };
     let add_contact = form_of(&CONTACT, to_json(&ContactForm::default())?);
@@ -230,116 +239,505 @@ async fn render(
         ..GrantForm::default()
     };
     let add_grant = form_of(&GRANT, to_json(&blank_grant)?);
-    let chosen_org = add_contact["values"]["organisation"]
+    let chosen_org = add_contact.values["organisation"]
         .as_str()
-        .or_else(|| add_grant["values"]["organisation"].as_str())
+        .or_else(|| add_grant.values["organisation"].as_str())
         .unwrap_or_default()
         .to_owned();
-    let chosen_kind = add_organisation["values"]["kind"]
+    let chosen_kind = add_organisation.values["kind"]
         .as_str()
         .unwrap_or_default()
-        .to_owned();
-    let organisation_kinds: Vec<Value> = OrganisationKind::ALL
-        .iter()
-        .map(|k| {
-            let value = k.as_str().replace('_', "-");
-            let selected = value == chosen_kind.replace('_', "-");
-            json!({ "value": value, "label": words(k.as_str()), "selected": selected })
-        })
-        .collect();
-    let organisation_choices: Vec<Value> = p
-        .organisations
-        .iter()
-        .map(|o| json!({ "id": o.id, "name": o.name, "selected": o.id.to_string() == chosen_org }))
-        .collect();
-    let forms = json!({
-        "notice": notice,
-        "add_contact": add_contact,
-        "add_organisation": add_organisation,
-        "add_grant": add_grant,
-        "can_add_grant": user.role >= Role::Coordinator,
-        "organisation_kinds": organisation_kinds,
-        "organisation_choices": organisation_choices,
-    });
-    let mut data = json!({
-        "iso3": p.iso3, "iso2": p.iso2, "name": p.name, "official_name": p.official_name,
-        "capital": p.capital, "capital_tz": p.capital_tz,
-        "region": p.un_region, "subregion": p.un_subregion,
-        "treaty": p.treaty, "at": p.at.to_string(),
-        "at_value": if errors["at"].is_null() { at.to_string() } else { at_given },
-        "errors": errors,
-        "logged": query.logged.as_deref() == Some("1"),
-        "status": p.status.label(), "status_key": p.status.as_str(),
-        "in_force": p.in_force,
-        "party_since": p.party_since.map(|d| d.to_string()),
-        "last_engagement": p.last_engagement.map(|d| d.to_string()),
-        "days": p.days_since_last_engagement.map(|d| d.to_string()),
-        "treaties": p.treaties.iter().map(|t| json!({
-            "treaty": t.treaty, "status": t.status.label(), "in_force": t.in_force,
-            "party_since": t.party_since.map(|d| d.to_string()), "selected": t.treaty == p.treaty,
-        })).collect::<Vec<_>>(),
-        "status_history": p.status_history.iter().map(|e| json!({
-            "event": words(&e.event), "date": e.date.to_string(), "source": e.source,
-            "source_is_link": e.source.starts_with("https://") || e.source.starts_with("http://"),
-            "confidence": e.confidence, "note": e.note,
-        })).collect::<Vec<_>>(),
-        "signals": p.signals.iter().map(|s| json!({
-            "kind": words(&s.kind), "date": s.date.to_string(), "detail": s.detail,
-            "value": s.value, "source": s.source,
-        })).collect::<Vec<_>>(),
-        "organisations": p.organisations.iter().map(|o| json!({
-            "name": o.name, "kind": words(&o.kind), "icbl_member": o.icbl_member, "email": o.email,
-        })).collect::<Vec<_>>(),
-        "contacts": p.contacts.iter().map(|c| json!({
-            "name": c.name, "title": c.title, "role": c.role, "organisation": c.organisation,
-            "email": c.email, "languages": c.languages,
-        })).collect::<Vec<_>>(),
-        "grants": p.grants.iter().map(|g| json!({
-            "organisation": g.organisation, "programme": g.programme, "year": g.year,
-            "amount": g.amount, "currency": g.currency, "purpose": g.purpose,
-            "reports_due": g.reports_due.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
-        })).collect::<Vec<_>>(),
-        "engagement_count": p.engagement_count,
-        "shown": p.engagements.len(),
-        "timeline_cut": p.engagement_count > p.engagements.len() as u64,
-        "engagements": p.engagements.iter().map(|e| json!({
-            "id": e.id, "date": e.date.to_string(), "kind": words(&e.kind),
-            "participants": e.participants.join(", "), "summary": e.summary,
-            "outcome": e.outcome, "stance": e.stance, "logged_by": e.logged_by,
-            "sensitivity": e.sensitivity, "withheld": e.withheld,
-            "restricted": e.sensitivity == "restricted", "public": e.sensitivity == "public",
-        })).collect::<Vec<_>>(),
-        "meetings": all_meetings.iter().rev().map(|m| json!({
-            "id": m.id, "title": m.title, "status": m.status, "local_start": m.local_start,
-            "time_zone": m.time_zone, "reader_start": m.reader_start,
-            "reader_time_zone": m.reader_time_zone,
-            "same_zone": m.time_zone == m.reader_time_zone,
-            "place": m.place, "owner": m.owner,
-        })).collect::<Vec<_>>(),
-        "follow_ups": p.open_follow_ups.iter().map(|f| json!({
-            "id": f.id, "description": f.description, "owner": f.owner, "due_on": f.due_on.to_string(),
-            "overdue": f.overdue,
-        })).collect::<Vec<_>>(),
-        "letters": letters.iter().map(|l| json!({
-            "id": l.id, "short_id": l.short_id, "subject": l.subject, "recipient": l.recipient,
-            "status": words(&l.status), "language": l.language, "template": l.template,
-            "updated": l.updated_at.format("%Y-%m-%d").to_string(),
-        })).collect::<Vec<_>>(),
-    });
-    // Kept out of the json! above, which is at the macro's recursion limit.
-    data["status_since"] = json!(
-        p.status_since
-            .filter(|_| p.status != outreach_core::status::Status::Party)
-            .map(|d| d.to_string())
-    );
-    if let (Some(data), Value::Object(forms)) = (data.as_object_mut(), forms) {
-        data.extend(forms);
-    }
-    let mut res = app.render(user, "state", data);
+        .replace('_', "-");
+    let status_since = p
+        .status_since
+        .filter(|_| p.status != outreach_core::status::Status::Party)
+        .map(|d| d.to_string());
+    let page = StatePage {
+        at_value: if errors.at.is_none() {
+            at.to_string()
+        } else {
+            at_given
+        },
+        errors,
+        logged: query.logged.as_deref() == Some("1"),
+        status: p.status.label().to_owned(),
+        status_key: p.status.as_str().to_owned(),
+        status_since,
+        in_force: p.in_force,
+        party_since: p.party_since.map(|d| d.to_string()),
+        last_engagement: p.last_engagement.map(|d| d.to_string()),
+        days: p.days_since_last_engagement.map(|d| d.to_string()),
+        treaties: p
+            .treaties
+            .iter()
+            .map(|t| TreatyRow {
+                treaty: t.treaty.clone(),
+                status: t.status.label().to_owned(),
+                in_force: t.in_force,
+                party_since: t.party_since.map(|d| d.to_string()),
+                selected: t.treaty == p.treaty,
+            })
+            .collect(),
+        status_history: p
+            .status_history
+            .iter()
+            .map(|e| EventRow {
+                event: words(&e.event),
+                date: e.date.to_string(),
+                source_is_link: e.source.starts_with("https://") || e.source.starts_with("http://"),
+                source: e.source.clone(),
+                confidence: e.confidence.clone(),
+                note: e.note.clone(),
+            })
+            .collect(),
+        signals: p
+            .signals
+            .iter()
+            .map(|s| SignalRow {
+                kind: words(&s.kind),
+                date: s.date.to_string(),
+                detail: s.detail.clone(),
+                value: s.value.clone(),
+                source: s.source.clone(),
+            })
+            .collect(),
+        organisations: p
+            .organisations
+            .iter()
+            .map(|o| OrganisationRow {
+                name: o.name.clone(),
+                kind: words(&o.kind),
+                icbl_member: o.icbl_member,
+                email: o.email.clone(),
+            })
+            .collect(),
+        organisation_kinds: OrganisationKind::ALL
+            .iter()
+            .map(|k| {
+                let value = k.as_str().replace('_', "-");
+                let selected = value == chosen_kind;
+                Choice::new(value, words(k.as_str()), selected)
+            })
+            .collect(),
+        organisation_choices: p
+            .organisations
+            .iter()
+            .map(|o| OrganisationChoice {
+                id: o.id.to_string(),
+                name: o.name.clone(),
+                selected: o.id.to_string() == chosen_org,
+            })
+            .collect(),
+        grants: p
+            .grants
+            .iter()
+            .map(|g| GrantRow {
+                organisation: g.organisation.clone(),
+                programme: g.programme.clone(),
+                year: g.year,
+                amount: g.amount.clone(),
+                currency: g.currency.clone(),
+                purpose: g.purpose.clone(),
+                reports_due: g
+                    .reports_due
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+            .collect(),
+        engagement_count: p.engagement_count,
+        shown: p.engagements.len(),
+        timeline_cut: p.engagement_count > p.engagements.len() as u64,
+        engagements: p
+            .engagements
+            .iter()
+            .map(|e| EngagementRow {
+                id: e.id.to_string(),
+                date: e.date.to_string(),
+                kind: words(&e.kind),
+                participants: e.participants.join(", "),
+                summary: e.summary.clone(),
+                outcome: e.outcome.clone(),
+                stance: e.stance.clone(),
+                logged_by: e.logged_by.clone(),
+                sensitivity: e.sensitivity.clone(),
+                withheld: e.withheld,
+                restricted: e.sensitivity == "restricted",
+                public: e.sensitivity == "public",
+            })
+            .collect(),
+        meetings: all_meetings
+            .into_iter()
+            .rev()
+            .map(|m| MeetingRow {
+                same_zone: m.time_zone == m.reader_time_zone,
+                meeting: m,
+            })
+            .collect(),
+        letters: letters
+            .iter()
+            .map(|l| LetterRow {
+                id: l.id.to_string(),
+                short_id: l.short_id.clone(),
+                subject: l.subject.clone(),
+                recipient: l.recipient.clone(),
+                status: words(&l.status),
+                language: l.language.clone(),
+                template: l.template.clone(),
+                updated: l.updated_at.format("%Y-%m-%d").to_string(),
+            })
+            .collect(),
+        notice: notice.map(str::to_owned),
+        add_contact,
+        add_organisation,
+        add_grant,
+        can_add_grant: user.role >= Role::Coordinator,
+        follow_ups: p.open_follow_ups,
+        contacts: p.contacts,
+        iso3: p.iso3,
+        iso2: p.iso2,
+        name: p.name,
+        official_name: p.official_name,
+        capital: p.capital,
+        capital_tz: p.capital_tz,
+        region: p.un_region,
+        subregion: p.un_subregion,
+        treaty: p.treaty,
+        at: p.at.to_string(),
+    };
+    let mut res = app.render_page(user, &page);
     if refused.is_some() {
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(res)
+}
+
+/// A state's page: its profile (`views::StateProfile`) with statuses, kinds and dates in words
+/// for reading, its meetings and letters, and the forms that add to it. Contacts and open
+/// follow-ups are the views' own.
+#[derive(Debug, Serialize)]
+pub struct StatePage {
+    pub iso3: String,
+    pub iso2: String,
+    pub name: String,
+    pub official_name: String,
+    pub capital: String,
+    pub capital_tz: String,
+    pub region: String,
+    pub subregion: String,
+    pub treaty: String,
+    pub at: String,
+    /// What the date field shows: the date used, or what was typed when it was refused.
+    pub at_value: String,
+    pub errors: DateErrors,
+    /// Just back from logging an engagement.
+    pub logged: bool,
+    pub status: String,
+    pub status_key: String,
+    /// The day the status began, unless the state is a party (then `party_since` says it).
+    pub status_since: Option<String>,
+    pub in_force: bool,
+    pub party_since: Option<String>,
+    pub last_engagement: Option<String>,
+    pub days: Option<String>,
+    pub treaties: Vec<TreatyRow>,
+    pub status_history: Vec<EventRow>,
+    pub signals: Vec<SignalRow>,
+    pub organisations: Vec<OrganisationRow>,
+    pub contacts: Vec<ContactView>,
+    pub grants: Vec<GrantRow>,
+    pub engagement_count: u64,
+    pub shown: usize,
+    /// More engagements exist than the timeline shows.
+    pub timeline_cut: bool,
+    pub engagements: Vec<EngagementRow>,
+    pub meetings: Vec<MeetingRow>,
+    pub follow_ups: Vec<FollowUpView>,
+    pub letters: Vec<LetterRow>,
+    pub notice: Option<String>,
+    pub add_contact: AddFormView,
+    pub add_organisation: AddFormView,
+    pub add_grant: AddFormView,
+    pub can_add_grant: bool,
+    pub organisation_kinds: Vec<Choice>,
+    pub organisation_choices: Vec<OrganisationChoice>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct DateErrors {
+    pub at: Option<String>,
+    pub treaty: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TreatyRow {
+    pub treaty: String,
+    pub status: String,
+    pub in_force: bool,
+    pub party_since: Option<String>,
+    pub selected: bool,
+}
+
+/// A treaty event (`views::TreatyEventView`) with the event in words and whether its source is
+/// a link to follow.
+#[derive(Debug, Serialize)]
+pub struct EventRow {
+    pub event: String,
+    pub date: String,
+    pub source: String,
+    pub source_is_link: bool,
+    pub confidence: String,
+    pub note: String,
+}
+
+/// A signal (`signals::SignalView`) with its kind in words.
+#[derive(Debug, Serialize)]
+pub struct SignalRow {
+    pub kind: String,
+    pub date: String,
+    pub detail: String,
+    pub value: Option<String>,
+    pub source: Option<String>,
+}
+
+/// An organisation (`views::OrganisationView`) with its kind in words.
+#[derive(Debug, Serialize)]
+pub struct OrganisationRow {
+    pub name: String,
+    pub kind: String,
+    pub icbl_member: bool,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OrganisationChoice {
+    pub id: String,
+    pub name: String,
+    pub selected: bool,
+}
+
+/// A grant (`directory::GrantView`) with its report dates in one line.
+#[derive(Debug, Serialize)]
+pub struct GrantRow {
+    pub organisation: String,
+    pub programme: String,
+    pub year: i32,
+    pub amount: String,
+    pub currency: String,
+    pub purpose: Option<String>,
+    pub reports_due: String,
+}
+
+/// An engagement (`engagements::EngagementView`) with its kind in words, its participants in
+/// one line and its sensitivity as flags for the template.
+#[derive(Debug, Serialize)]
+pub struct EngagementRow {
+    pub id: String,
+    pub date: String,
+    pub kind: String,
+    pub participants: String,
+    pub summary: String,
+    pub outcome: Option<String>,
+    pub stance: Option<String>,
+    pub logged_by: String,
+    pub sensitivity: String,
+    pub withheld: bool,
+    pub restricted: bool,
+    pub public: bool,
+}
+
+/// A meeting (the view itself) and whether it is held in the reader's zone.
+#[derive(Debug, Serialize)]
+pub struct MeetingRow {
+    #[serde(flatten)]
+    pub meeting: MeetingView,
+    pub same_zone: bool,
+}
+
+/// A letter (`drafts::LetterView`) as a line: status in words, the day it last changed.
+#[derive(Debug, Serialize)]
+pub struct LetterRow {
+    pub id: String,
+    pub short_id: String,
+    pub subject: String,
+    pub recipient: String,
+    pub status: String,
+    pub language: String,
+    pub template: String,
+    pub updated: String,
+}
+
+/// One of the page's forms to add a record: open when it was refused, with what was typed
+/// (the form's own fields, as JSON) and the message beside the field at fault.
+#[derive(Debug, Serialize)]
+pub struct AddFormView {
+    pub open: bool,
+    pub values: Value,
+    pub errors: FieldErrors,
+}
+
+impl Page for StatePage {
+    const TEMPLATE: &'static str = "state";
+    fn sample() -> Self {
+        let id = uuid::Uuid::nil();
+        let form = |add: &AddForm, values: Value| AddFormView {
+            open: true,
+            values,
+            errors: FieldErrors::sample(add.fields),
+        };
+        let some = |s: &str| Some(s.to_owned());
+        Self {
+            iso3: "NPL".into(),
+            iso2: "NP".into(),
+            name: "Nepal".into(),
+            official_name: "Federal Democratic Republic of Nepal".into(),
+            capital: "Kathmandu".into(),
+            capital_tz: "Asia/Kathmandu".into(),
+            region: "Asia".into(),
+            subregion: "Southern Asia".into(),
+            treaty: "APMBC".into(),
+            at: "2026-12-07".into(),
+            at_value: "2026-12-07".into(),
+            errors: DateErrors {
+                at: some("not a date"),
+                treaty: some("no such treaty"),
+            },
+            logged: true,
+            status: "not party".into(),
+            status_key: "not_party".into(),
+            status_since: some("1997-12-03"),
+            in_force: true,
+            party_since: some("1999-03-01"),
+            last_engagement: some("2026-11-02"),
+            days: some("35"),
+            treaties: vec![TreatyRow {
+                treaty: "APMBC".into(),
+                status: "not party".into(),
+                in_force: true,
+                party_since: some("1999-03-01"),
+                selected: true,
+            }],
+            status_history: vec![EventRow {
+                event: "signature".into(),
+                date: "1997-12-03".into(),
+                source: "https://treaties.un.org/".into(),
+                source_is_link: true,
+                confidence: "high".into(),
+                note: "a note".into(),
+            }],
+            signals: vec![SignalRow {
+                kind: "unga vote".into(),
+                date: "2026-11-05".into(),
+                detail: "abstained".into(),
+                value: some("abstain"),
+                source: some("https://undocs.org/"),
+            }],
+            organisations: vec![OrganisationRow {
+                name: "Nepal Campaign to Ban Landmines".into(),
+                kind: "icbl member".into(),
+                icbl_member: true,
+                email: some("ncbl@example.org"),
+            }],
+            contacts: vec![ContactView {
+                id,
+                name: "Anita Sharma".into(),
+                title: some("Ambassador"),
+                role: some("head of mission"),
+                organisation: some("Embassy of Nepal"),
+                email: some("anita@example.org"),
+                languages: "en, ne".into(),
+            }],
+            grants: vec![GrantRow {
+                organisation: "Nepal Campaign to Ban Landmines".into(),
+                programme: "Investing in Action".into(),
+                year: 2026,
+                amount: "5,000.00".into(),
+                currency: "CHF".into(),
+                purpose: some("advocacy"),
+                reports_due: "2026-06-30, 2026-12-31".into(),
+            }],
+            engagement_count: 2,
+            shown: 1,
+            timeline_cut: true,
+            engagements: vec![EngagementRow {
+                id: id.to_string(),
+                date: "2026-11-02".into(),
+                kind: "embassy visit".into(),
+                participants: "Anita Sharma, sam".into(),
+                summary: "Discussed accession".into(),
+                outcome: some("interested"),
+                stance: some("positive"),
+                logged_by: "sam".into(),
+                sensitivity: "restricted".into(),
+                withheld: true,
+                restricted: true,
+                public: true,
+            }],
+            meetings: vec![MeetingRow {
+                meeting: MeetingView {
+                    id,
+                    iso3: "NPL".into(),
+                    state: "Nepal".into(),
+                    title: "Meeting with the Foreign Ministry".into(),
+                    status: "planned".into(),
+                    version: 1,
+                    starts_at: chrono::DateTime::UNIX_EPOCH,
+                    time_zone: "Asia/Kathmandu".into(),
+                    local_start: "2026-12-10 10:00".into(),
+                    reader_start: "2026-12-10 05:15".into(),
+                    reader_time_zone: "Europe/Geneva".into(),
+                    duration_minutes: 60,
+                    place: some("Singha Durbar"),
+                    owner: "sam".into(),
+                    participants: vec!["Anita Sharma".into()],
+                },
+                same_zone: false,
+            }],
+            follow_ups: vec![FollowUpView {
+                id,
+                iso3: "NPL".into(),
+                description: "Send the briefing".into(),
+                owner: "sam".into(),
+                due_on: chrono::NaiveDate::MIN,
+                done_at: None,
+                overdue: true,
+                engagement_id: Some(id),
+                meeting_id: None,
+                withheld: false,
+            }],
+            letters: vec![LetterRow {
+                id: id.to_string(),
+                short_id: "0000".into(),
+                subject: "Joining the Mine Ban Treaty".into(),
+                recipient: "Anita Sharma".into(),
+                status: "in review".into(),
+                language: "en".into(),
+                template: "joint_approach".into(),
+                updated: "2026-12-01".into(),
+            }],
+            notice: some("Contact added."),
+            add_contact: form(
+                &CONTACT,
+                to_json(&ContactForm::default()).expect("a form is strings"),
+            ),
+            add_organisation: form(
+                &ORGANISATION,
+                to_json(&OrganisationForm::default()).expect("a form is strings"),
+            ),
+            add_grant: form(
+                &GRANT,
+                to_json(&GrantForm::default()).expect("a form is strings"),
+            ),
+            can_add_grant: true,
+            organisation_kinds: vec![Choice::sample()],
+            organisation_choices: vec![OrganisationChoice {
+                id: id.to_string(),
+                name: "Nepal Campaign to Ban Landmines".into(),
+                selected: true,
+            }],
+        }
+    }
 }
 
 /// One of the state page's forms: its name, its fields and what a duplicate is told.
