@@ -279,3 +279,56 @@ db_test!(
     letter_docx_export_through_libreoffice,
     an_exported_docx_converts_to_pdf_with_the_recipients_name
 );
+
+async fn a_call_to_join_cites_the_related_treaties_the_state_has_joined(db: &TestDb) {
+    ok(db, &["demo"]);
+    // Lao PDR: party to the Convention on Cluster Munitions (2009) and CCW Protocol V (2012),
+    // not to the Mine Ban Treaty.
+    let draft = |state: &str, lang: &str| -> String {
+        let d = json(
+            db,
+            &[
+                "letter",
+                "draft",
+                "call_to_join",
+                "--state",
+                state,
+                "--lang",
+                lang,
+            ],
+        );
+        d["body"].as_str().unwrap().to_owned()
+    };
+    let en = draft("LAO", "en");
+    assert!(
+        en.contains(
+            "is already a party to the Convention on Cluster Munitions and Protocol V on \
+             Explosive Remnants of War"
+        ),
+        "{en}"
+    );
+    let fr = draft("LAO", "fr");
+    assert!(
+        fr.contains("à la Convention sur les armes à sous-munitions et au Protocole relatif"),
+        "{fr}"
+    );
+    let es = draft("LAO", "es");
+    assert!(
+        es.contains("en la Convención sobre Municiones en Racimo y el Protocolo sobre"),
+        "{es}"
+    );
+    // The United States: CCW Protocol V only.
+    let usa = draft("USA", "en");
+    assert!(
+        usa.contains("already a party to Protocol V on Explosive Remnants of War")
+            && !usa.contains("Cluster Munitions"),
+        "{usa}"
+    );
+    // Nepal has joined neither: no such sentence.
+    let npl = draft("NPL", "en");
+    assert!(!npl.contains("already a party"), "{npl}");
+}
+db_test!(
+    call_to_join_related_treaties,
+    a_call_to_join_cites_the_related_treaties_the_state_has_joined
+);

@@ -141,6 +141,83 @@ db_test!(
     states_not_party_on_campaign_dates_match_the_campaign_figures
 );
 
+async fn states_not_party_but_party_to_the_ccm_or_ccw_protocol_v_are_listed(db: &TestDb) {
+    let wanted = ["CCM".to_owned(), "CCW_P5".to_owned()];
+    let at = "2026-01-01";
+    let all = json(db, &["states", "--status", "not-party", "--at", at]);
+    let view = json(
+        db,
+        &[
+            "states",
+            "--status",
+            "not-party",
+            "--party-to",
+            "CCM,CCW_P5",
+            "--at",
+            at,
+        ],
+    );
+    let codes = iso3s(&view);
+    // Lao PDR (CCM and Protocol V), the United States and India (Protocol V) are there; Nepal,
+    // party to neither, is not.
+    for want in ["LAO", "USA", "IND"] {
+        assert!(codes.contains(&want.to_owned()), "{want} missing: {codes:?}");
+    }
+    assert!(!codes.contains(&"NPL".to_owned()), "{codes:?}");
+    let lao = view
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["iso3"] == "LAO")
+        .unwrap();
+    assert_eq!(lao["also_party_to"], serde_json::json!(["CCM", "CCW_P5"]));
+    // The view is exactly the states not party whose other treaties include one of the two.
+    let expected: Vec<String> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            s["also_party_to"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| wanted.iter().any(|w| t == w.as_str()))
+        })
+        .map(|s| s["iso3"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes, expected);
+    assert!(codes.len() < iso3s(&all).len());
+
+    // On an earlier date Lao PDR had joined neither yet.
+    let before = json(
+        db,
+        &[
+            "states",
+            "--status",
+            "not-party",
+            "--party-to",
+            "CCM",
+            "--party-to",
+            "CCW_P5",
+            "--at",
+            "2009-01-01",
+        ],
+    );
+    assert!(!iso3s(&before).contains(&"LAO".to_owned()));
+
+    let human = ok(
+        db,
+        &["states", "--status", "not-party", "--party-to", "CCM", "--at", at],
+    );
+    assert!(human.contains("party to CCM"), "{human}");
+    let err = fails(db, &["states", "--party-to", "CCX"]);
+    assert!(err.contains("party_to") && err.contains("CCM"), "{err}");
+}
+db_test!(
+    multi_treaty_view,
+    states_not_party_but_party_to_the_ccm_or_ccw_protocol_v_are_listed
+);
+
 async fn a_logged_visit_appears_in_the_state_profile(db: &TestDb) {
     ok(
         db,

@@ -107,6 +107,10 @@ pub enum Command {
         /// The date to compute status on, YYYY-MM-DD (default: today).
         #[arg(long, value_name = "DATE")]
         at: Option<String>,
+        /// Only states party to at least one of these other treaties on that date, such as
+        /// `--party-to CCM,CCW_P5` (repeat the flag or separate codes with commas).
+        #[arg(long = "party-to", value_name = "CODES", value_delimiter = ',')]
+        party_to: Vec<String>,
     },
 
     /// One state: status history, signals, grantees, contacts, engagements, meetings, follow-ups.

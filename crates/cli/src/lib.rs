@@ -306,13 +306,24 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             app.out.demo(&report)
         }
-        Command::States { treaty, status, at } => {
+        Command::States {
+            treaty,
+            status,
+            at,
+            party_to,
+        } => {
             let db = app.db().await?;
             let filter = StatusFilter::parse(&status)?;
             let at = app.date_or_today("--at", at.as_deref())?;
             let treaty = states::resolve_treaty(&db, &app.treaty(treaty.as_deref())).await?;
-            let rows = states::by_status(&db, &treaty.code, filter, at).await?;
-            app.out.states(&rows, &treaty.code, &status, at)
+            let party_to: Vec<String> = party_to
+                .iter()
+                .map(|c| c.trim().to_ascii_uppercase())
+                .filter(|c| !c.is_empty())
+                .collect();
+            let rows =
+                states::by_status_party_to(&db, &treaty.code, filter, at, &party_to).await?;
+            app.out.states(&rows, &treaty.code, &status, &party_to, at)
         }
         Command::State {
             command: StateCommand::Show { state, treaty, at },

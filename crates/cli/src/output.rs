@@ -156,6 +156,7 @@ impl Out {
         rows: &[StateStatus],
         treaty: &str,
         status: &str,
+        party_to: &[String],
         at: NaiveDate,
     ) -> Result<()> {
         if self.json {
@@ -167,6 +168,7 @@ impl Out {
             "Status",
             "In force",
             "Party since",
+            "Also party to",
             "Capital",
         ]);
         for r in rows {
@@ -176,11 +178,17 @@ impl Out {
                 r.status.label().to_owned(),
                 if r.in_force { "yes" } else { "no" }.to_owned(),
                 opt(r.party_since),
+                r.also_party_to.join(", "),
                 r.capital.clone(),
             ]);
         }
         println!("{t}");
-        println!("{} states ({treaty}, status {status}, on {at})", rows.len());
+        let also = if party_to.is_empty() {
+            String::new()
+        } else {
+            format!(", party to {}", party_to.join(" or "))
+        };
+        println!("{} states ({treaty}, status {status}{also}, on {at})", rows.len());
         Ok(())
     }
 

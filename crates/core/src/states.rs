@@ -116,6 +116,10 @@ pub struct StateStatus {
     pub status_since: Option<NaiveDate>,
     pub capital: String,
     pub capital_tz: String,
+    /// The other treaties (CCM, CCW_P5, CRPD) the state is party to on `at`, in the order
+    /// outreach lists treaties: "already a party to the Convention on Cluster Munitions" is an
+    /// argument in a letter.
+    pub also_party_to: Vec<String>,
 }
 
 /// Every state's record under `treaty`, from the database.
@@ -158,12 +162,56 @@ pub async fn by_status<C: ConnectionTrait>(
     filter: StatusFilter,
     at: NaiveDate,
 ) -> Result<Vec<StateStatus>> {
-    let records = records(db, treaty).await?;
+    by_status_party_to(db, treaty, filter, at, &[]).await
+}
+
+/// As [`by_status`], keeping only the states party on `at` to at least one of `party_to` (other
+/// treaties' codes; none keeps every state): "the states not party to the Mine Ban Treaty that
+/// are party to the CCM or CCW Protocol V" is `by_status_party_to(db, "APMBC", NotParty, at,
+/// &["CCM", "CCW_P5"])`.
+///
+/// # Errors
+/// [`Error::Invalid`] on `party_to` naming an unknown treaty; database errors.
+pub async fn by_status_party_to<C: ConnectionTrait>(
+    db: &C,
+    treaty: &str,
+    filter: StatusFilter,
+    at: NaiveDate,
+    party_to: &[String],
+) -> Result<Vec<StateStatus>> {
+    let known: Vec<&str> = crate::refdata::TREATIES.iter().map(|t| t.0).collect();
+    for code in party_to {
+        if !known.contains(&code.as_str()) {
+            return Err(Error::invalid(
+                "party_to",
+                format!(
+                    "'{code}' is not a treaty outreach knows; use {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    // One read of every treaty's events: the status under `treaty` and under the others.
+    let events = treaty_event::Entity::find().all(db).await?;
+    let mut by_treaty: HashMap<&str, HashMap<String, TreatyRecord>> = HashMap::new();
+    for code in &known {
+        by_treaty.insert(
+            code,
+            records_from(
+                events
+                    .iter()
+                    .filter(|e| e.treaty == *code)
+                    .map(|e| (e.iso3.as_str(), e.event.as_str(), e.date)),
+            ),
+        );
+    }
     let states = state::Entity::find()
         .order_by_asc(state::Column::Name)
         .all(db)
         .await?;
     let empty = TreatyRecord::new();
+    let no_records = HashMap::new();
+    let records = by_treaty.get(treaty).unwrap_or(&no_records);
     Ok(states
         .into_iter()
         .filter(|s| counted_on(s.counted_from, at))
@@ -174,7 +222,31 @@ pub async fn by_status<C: ConnectionTrait>(
                 party_since,
                 since,
             } = records.get(&s.iso3).unwrap_or(&empty).status_at(at);
-            filter.matches(status).then(|| StateStatus {
+            if !filter.matches(status) {
+                return None;
+            }
+            let also_party_to: Vec<String> = known
+                .iter()
+                .filter(|code| **code != treaty)
+                .filter(|code| {
+                    by_treaty
+                        .get(*code)
+                        .and_then(|r| r.get(&s.iso3))
+                        .is_some_and(|r| r.status_at(at).status.is_party())
+                })
+                .map(|code| (*code).to_owned())
+                .collect();
+            let party_to_one = party_to.iter().any(|c| {
+                if c == treaty {
+                    status.is_party()
+                } else {
+                    also_party_to.contains(c)
+                }
+            });
+            if !party_to.is_empty() && !party_to_one {
+                return None;
+            }
+            Some(StateStatus {
                 iso3: s.iso3,
                 name: s.name,
                 treaty: treaty.to_owned(),
@@ -185,6 +257,7 @@ pub async fn by_status<C: ConnectionTrait>(
                 status_since: since,
                 capital: s.capital,
                 capital_tz: s.capital_tz,
+                also_party_to,
             })
         })
         .collect())

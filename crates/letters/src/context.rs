@@ -59,6 +59,14 @@ pub struct StateInfo {
     pub years_outside: Option<i64>,
     /// When it became a party, written out.
     pub party_since: Option<String>,
+    /// The related treaties the state is already party to (the Convention on Cluster Munitions,
+    /// CCW Protocol V), joined in the letter's language with the preposition each template's
+    /// sentence takes: "the Convention on Cluster Munitions and Protocol V ..." (en, after
+    /// "a party to"), "à la Convention sur les armes à sous-munitions et au Protocole ..." (fr,
+    /// after "la participation des États-Unis"), "la Convención sobre Municiones en Racimo y el
+    /// Protocolo ..." (es, after "la participación de México en"). None when it is party to
+    /// neither.
+    pub also_party_to: Option<String>,
 }
 
 /// The local ICBL member (often an Investing in Action grantee) and its contact.
@@ -240,6 +248,7 @@ fn common() -> Common {
             status_label: "not party".into(),
             years_outside: Some(28),
             party_since: Some("1 March 1999".into()),
+            also_party_to: Some("the Convention on Cluster Munitions".into()),
         },
     }
 }

@@ -37,12 +37,41 @@ fn whole_years(from: NaiveDate, to: NaiveDate) -> i64 {
     years.max(0)
 }
 
+/// The treaties a letter may cite as already joined: the Convention on Cluster Munitions and
+/// CCW Protocol V (the Mine Ban Treaty's closest kin).
+const RELATED_TREATIES: &[&str] = &["CCM", "CCW_P5"];
+
+/// A related treaty's name as each template's sentence takes it (see
+/// [`crate::context::StateInfo::also_party_to`]): French with "à" contracted, Spanish after
+/// "en", English after "a party to".
+fn related_treaty_name(lang: Lang, code: &str) -> &'static str {
+    match (lang, code) {
+        (Lang::Fr, "CCM") => "à la Convention sur les armes à sous-munitions",
+        (Lang::Fr, _) => {
+            "au Protocole relatif aux restes explosifs de guerre (Protocole V à la Convention sur \
+             certaines armes classiques)"
+        }
+        (Lang::Es, "CCM") => "la Convención sobre Municiones en Racimo",
+        (Lang::Es, _) => {
+            "el Protocolo sobre los Restos Explosivos de Guerra (Protocolo V de la Convención \
+             sobre Ciertas Armas Convencionales)"
+        }
+        (_, "CCM") => "the Convention on Cluster Munitions",
+        _ => {
+            "Protocol V on Explosive Remnants of War to the Convention on Certain Conventional \
+             Weapons"
+        }
+    }
+}
+
 /// What the database knows, read once.
 #[derive(Debug)]
 pub struct Records {
     pub today: NaiveDate,
     pub states: HashMap<String, state::Model>,
     pub status: HashMap<String, TreatyRecord>,
+    /// Each related treaty's records (CCM, CCW_P5), for "already a party to ...".
+    pub related: Vec<(&'static str, HashMap<String, TreatyRecord>)>,
     pub organisations: HashMap<Uuid, organisation::Model>,
     pub contacts: Vec<contact::Model>,
     /// Newest year first.
@@ -72,6 +101,26 @@ fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> String) -> HashMap<String, Vec<T>>
 }
 
 impl Records {
+    /// The related treaties `iso3` is party to today, joined for the letter's sentence.
+    fn also_party_to(&self, lang: Lang, iso3: &str) -> Option<String> {
+        let names: Vec<&str> = self
+            .related
+            .iter()
+            .filter(|(_, records)| {
+                records
+                    .get(iso3)
+                    .is_some_and(|r| r.status_at(self.today).status.is_party())
+            })
+            .map(|(code, _)| related_treaty_name(lang, code))
+            .collect();
+        let and = match lang {
+            Lang::Fr => " et ",
+            Lang::Es => " y ",
+            _ => " and ",
+        };
+        (!names.is_empty()).then(|| names.join(and))
+    }
+
     /// Reads everything a letter may cite.
     ///
     /// # Errors
@@ -79,6 +128,12 @@ impl Records {
     pub async fn load<C: ConnectionTrait>(db: &C, treaty: &str, today: NaiveDate) -> Result<Self> {
         let now = Utc::now();
         let status = outreach_core::states::records(db, treaty).await?;
+        let mut related = Vec::new();
+        for code in RELATED_TREATIES {
+            if *code != treaty {
+                related.push((*code, outreach_core::states::records(db, code).await?));
+            }
+        }
         let states_parties = status
             .values()
             .filter(|r| r.status_at(today).status.is_party())
@@ -109,6 +164,7 @@ impl Records {
         let names = StateNames::embedded().map_err(outreach_core::Error::ReferenceData)?;
         Ok(Self {
             names,
+            related,
             spoken_up,
             states_parties,
             today,
@@ -455,6 +511,7 @@ pub fn build(
             party_since: party_since
                 .filter(|_| status.is_party())
                 .map(|d| lang.long_date(d)),
+            also_party_to: records.also_party_to(lang, iso3),
         },
     };
     let no_engagements = Vec::new();

@@ -417,6 +417,10 @@ struct StatesQuery {
     /// YYYY-MM-DD; today in your zone when absent.
     #[param(schema_with = crate::schema::date_param)]
     at: Option<String>,
+    /// Only states party to at least one of these other treaties on that date, comma-separated,
+    /// such as `CCM,CCW_P5`.
+    #[param(schema_with = crate::schema::treaty_list)]
+    party_to: Option<String>,
 }
 
 /// A record in the path: its id, or its last 8 characters.
@@ -469,7 +473,15 @@ async fn api_states(
         None => user.today(),
     };
     let treaty = treaty_code(&app, q.treaty.as_deref()).await?;
-    let rows = states::by_status(&app.db, &treaty, filter, at).await?;
+    let party_to: Vec<String> = q
+        .party_to
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let rows = states::by_status_party_to(&app.db, &treaty, filter, at, &party_to).await?;
     Ok(ok(rows))
 }
 

@@ -93,6 +93,20 @@ pub fn treaty() -> RefOr<Schema> {
     ))
 }
 
+/// Treaty codes separated by commas (`CCM,CCW_P5`); empty for none.
+pub fn treaty_list() -> RefOr<Schema> {
+    let codes: Vec<&str> = outreach_core::refdata::TREATIES
+        .iter()
+        .map(|(code, _, _)| *code)
+        .collect();
+    let one = format!("({})", codes.join("|"));
+    done(nullable(string(
+        &format!("^({one}(,{one})*)?$"),
+        None,
+        "Treaty codes separated by commas, such as CCM,CCW_P5; empty for none.",
+    )))
+}
+
 /// A query parameter holding a date.
 pub fn date_param() -> RefOr<Schema> {
     done(string(DATE, None, "YYYY-MM-DD, from 1900 to 2199."))
