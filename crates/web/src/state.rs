@@ -295,6 +295,7 @@ async fn render(
             "email": c.email, "languages": c.languages,
         })).collect::<Vec<_>>(),
         "grants": p.grants.iter().map(|g| json!({
+            "id": g.id, "progress": g.progress.summary,
             "organisation": g.organisation, "programme": g.programme, "year": g.year,
             "amount": g.amount, "currency": g.currency, "purpose": g.purpose,
             "reports_due": g.reports_due.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
