@@ -124,7 +124,11 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         manager
-            .drop_table(Table::drop().table("grant_deliverables".to_owned()).to_owned())
+            .drop_table(
+                Table::drop()
+                    .table("grant_deliverables".to_owned())
+                    .to_owned(),
+            )
             .await
     }
 }

@@ -604,9 +604,7 @@ pub enum GrantCommand {
 #[derive(Debug, Subcommand)]
 pub enum GrantReportCommand {
     /// Mark a report submitted (coordinators and admins): no more reminders are sent for it.
-    #[command(
-        after_help = "Example:\n  outreach grant report submit 7c01d2e4 --on 2026-06-28"
-    )]
+    #[command(after_help = "Example:\n  outreach grant report submit 7c01d2e4 --on 2026-06-28")]
     Submit {
         /// The report's id, or its last 8 characters (`outreach grant show` lists them).
         id: String,
@@ -643,9 +641,7 @@ pub enum DeliverableCommand {
         grant: String,
     },
     /// Change a deliverable's status, due date or description (coordinators and admins).
-    #[command(
-        after_help = "Example:\n  outreach grant deliverable update 9b3e77a1 --status done"
-    )]
+    #[command(after_help = "Example:\n  outreach grant deliverable update 9b3e77a1 --status done")]
     Update {
         /// The deliverable's id, or its last 8 characters.
         id: String,

@@ -27,9 +27,9 @@ use sea_orm::DatabaseConnection;
 
 pub use args::Cli;
 use args::{
-    Command, ContactCommand, DeliverableCommand, FollowUpCommand, GrantCommand,
-    GrantReportCommand, JobsCommand, MeetingCommand,
-    OrgCommand, RulesCommand, SignalCommand, StateCommand, UserCommand,
+    Command, ContactCommand, DeliverableCommand, FollowUpCommand, GrantCommand, GrantReportCommand,
+    JobsCommand, MeetingCommand, OrgCommand, RulesCommand, SignalCommand, StateCommand,
+    UserCommand,
 };
 use output::Out;
 use outreach_scheduler::{Workflows, jobs, ledger, planner};
@@ -713,10 +713,9 @@ async fn grant(app: &App, command: GrantCommand) -> Result<()> {
                 .await?;
                 app.out.deliverable_saved("Added", &d)
             }
-            DeliverableCommand::List { grant } => {
-                app.out
-                    .deliverables(&grants::deliverables(&db, &grant, today).await?)
-            }
+            DeliverableCommand::List { grant } => app
+                .out
+                .deliverables(&grants::deliverables(&db, &grant, today).await?),
             DeliverableCommand::Update {
                 id,
                 status,

@@ -696,7 +696,11 @@ impl Out {
             t.add_row(vec![
                 d.short_id.clone(),
                 d.due_on.to_string(),
-                format!("{}{}", human(&d.status), if d.overdue { " (overdue)" } else { "" }),
+                format!(
+                    "{}{}",
+                    human(&d.status),
+                    if d.overdue { " (overdue)" } else { "" }
+                ),
                 d.what.clone(),
             ]);
         }

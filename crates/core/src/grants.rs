@@ -405,12 +405,16 @@ pub async fn add_deliverable(
     input: &DeliverableInput,
 ) -> Result<DeliverableView> {
     let tx = crate::db::begin(db).await?;
-    crate::actor::require_role(&tx, actor, Role::Coordinator, "record grant deliverables")
-        .await?;
+    crate::actor::require_role(&tx, actor, Role::Coordinator, "record grant deliverables").await?;
     let g = find(&tx, &input.grant).await?;
     let what = required_text("what", &input.what, WHAT_MAX)?;
     let due = parse_date("due", &input.due)?;
-    let status = match input.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let status = match input
+        .status
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(s) => DeliverableStatus::parse("status", s)?,
         None => DeliverableStatus::Planned,
     };
@@ -462,10 +466,14 @@ pub async fn update_deliverable(
     change: &DeliverableChange,
 ) -> Result<DeliverableView> {
     let tx = crate::db::begin(db).await?;
-    crate::actor::require_role(&tx, actor, Role::Coordinator, "change grant deliverables")
-        .await?;
+    crate::actor::require_role(&tx, actor, Role::Coordinator, "change grant deliverables").await?;
     let d = find_deliverable(&tx, deliverable).await?;
-    let given = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let given = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
     let what = given(&change.what)
         .map(|w| required_text("what", &w, WHAT_MAX))
         .transpose()?;
@@ -557,11 +565,18 @@ mod tests {
             [true, false],
         );
         assert_eq!(
-            (p.deliverables_done, p.deliverables_total, p.deliverables_dropped),
+            (
+                p.deliverables_done,
+                p.deliverables_total,
+                p.deliverables_dropped
+            ),
             (3, 5, 1)
         );
         assert_eq!((p.reports_submitted, p.reports_total), (1, 2));
-        assert_eq!(p.summary, "3 of 5 deliverables done, 1 of 2 reports submitted");
+        assert_eq!(
+            p.summary,
+            "3 of 5 deliverables done, 1 of 2 reports submitted"
+        );
         assert_eq!(
             Progress::new_grant(1).summary,
             "0 of 0 deliverables done, 0 of 1 report submitted"

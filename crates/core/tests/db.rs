@@ -2008,9 +2008,7 @@ async fn nepal_grant(conn: &DatabaseConnection) -> (Actor, directory::GrantView)
     (lead, g)
 }
 
-async fn a_grant_tracks_its_deliverables_reports_and_the_engagements_that_fulfil_them(
-    db: &TestDb,
-) {
+async fn a_grant_tracks_its_deliverables_reports_and_the_engagements_that_fulfil_them(db: &TestDb) {
     use outreach_core::grants::{self, DeliverableChange, DeliverableInput};
     let conn = open(db).await;
     let (lead, g) = nepal_grant(&conn).await;
@@ -2022,8 +2020,16 @@ async fn a_grant_tracks_its_deliverables_reports_and_the_engagements_that_fulfil
     let mut ids = Vec::new();
     for (what, due, status) in [
         ("Brief the defence ministry", "2026-03-31", None),
-        ("Workshop with parliamentarians", "2026-06-30", Some("in-progress")),
-        ("Translate the treaty into Nepali", "2026-09-30", Some("done")),
+        (
+            "Workshop with parliamentarians",
+            "2026-06-30",
+            Some("in-progress"),
+        ),
+        (
+            "Translate the treaty into Nepali",
+            "2026-09-30",
+            Some("done"),
+        ),
         ("Op-ed in the national press", "2026-10-31", Some("dropped")),
     ] {
         let d = grants::add_deliverable(
@@ -2043,7 +2049,9 @@ async fn a_grant_tracks_its_deliverables_reports_and_the_engagements_that_fulfil
     }
     assert_eq!(ids[0].status, "planned", "planned when no status is given");
     assert_eq!(ids[1].status, "in_progress");
-    let listed = grants::deliverables(&conn, &gid, d("2026-05-01")).await.unwrap();
+    let listed = grants::deliverables(&conn, &gid, d("2026-05-01"))
+        .await
+        .unwrap();
     assert_eq!(
         listed.iter().map(|x| x.what.as_str()).collect::<Vec<_>>(),
         [
@@ -2069,13 +2077,26 @@ async fn a_grant_tracks_its_deliverables_reports_and_the_engagements_that_fulfil
     )
     .await
     .unwrap();
-    assert_eq!((done.status.as_str(), done.what.as_str()), ("done", "Brief the defence ministry"));
-    let detail = grants::show(&conn, &gid, d("2026-05-01"), &outreach_core::access::Reader::outside())
-        .await
-        .unwrap();
-    grants::submit_report(&conn, &lead, &detail.reports[0].id.to_string(), Some("2026-07-02"))
-        .await
-        .unwrap();
+    assert_eq!(
+        (done.status.as_str(), done.what.as_str()),
+        ("done", "Brief the defence ministry")
+    );
+    let detail = grants::show(
+        &conn,
+        &gid,
+        d("2026-05-01"),
+        &outreach_core::access::Reader::outside(),
+    )
+    .await
+    .unwrap();
+    grants::submit_report(
+        &conn,
+        &lead,
+        &detail.reports[0].id.to_string(),
+        Some("2026-07-02"),
+    )
+    .await
+    .unwrap();
 
     // An engagement with Nepal fulfils the workshop.
     let visit = engagements::log(
@@ -2093,14 +2114,21 @@ async fn a_grant_tracks_its_deliverables_reports_and_the_engagements_that_fulfil
     .await
     .unwrap();
     assert_eq!(visit.deliverable_id, Some(ids[1].id));
-    let stored = engagement::Entity::find_by_id(visit.id).one(&conn).await.unwrap().unwrap();
+    let stored = engagement::Entity::find_by_id(visit.id)
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.deliverable_id, Some(ids[1].id));
 
-    let reader = outreach_core::access::Reader::of(&conn, "tester").await.unwrap();
-    let detail = grants::show(&conn, &gid, d("2026-08-01"), &reader).await.unwrap();
+    let reader = outreach_core::access::Reader::of(&conn, "tester")
+        .await
+        .unwrap();
+    let detail = grants::show(&conn, &gid, d("2026-08-01"), &reader)
+        .await
+        .unwrap();
     assert_eq!(
-        detail.grant.progress.summary,
-        "2 of 3 deliverables done, 1 of 2 reports submitted",
+        detail.grant.progress.summary, "2 of 3 deliverables done, 1 of 2 reports submitted",
         "the dropped one counts in neither"
     );
     assert_eq!(detail.grant.progress.deliverables_dropped, 1);
@@ -2109,7 +2137,10 @@ async fn a_grant_tracks_its_deliverables_reports_and_the_engagements_that_fulfil
     assert!(detail.reports[1].submitted_on.is_none() && !detail.reports[1].overdue);
     assert_eq!(detail.engagements.len(), 1);
     assert_eq!(detail.engagements[0].id, visit.id);
-    assert_eq!(detail.engagements[0].summary, "Workshop held with the foreign affairs committee");
+    assert_eq!(
+        detail.engagements[0].summary,
+        "Workshop held with the foreign affairs committee"
+    );
     // The state's profile carries the same progress for its grantee section.
     let listed = directory::grants(&conn, Some("NPL")).await.unwrap();
     assert_eq!(listed[0].progress, detail.grant.progress);
@@ -2142,13 +2173,20 @@ async fn refused_grant_commands_name_the_field_or_the_reason_and_write_nothing(d
     )
     .await
     .unwrap();
-    let report = grants::show(&conn, &gid, d("2026-05-01"), &outreach_core::access::Reader::outside())
-        .await
-        .unwrap()
-        .reports[0]
+    let report = grants::show(
+        &conn,
+        &gid,
+        d("2026-05-01"),
+        &outreach_core::access::Reader::outside(),
+    )
+    .await
+    .unwrap()
+    .reports[0]
         .id
         .to_string();
-    grants::submit_report(&conn, &lead, &report, Some("2026-06-20")).await.unwrap();
+    grants::submit_report(&conn, &lead, &report, Some("2026-06-20"))
+        .await
+        .unwrap();
     // A Nepali deliverable for an engagement elsewhere, and another grant in Azerbaijan.
     directory::add_organisation(
         &conn,
@@ -2176,8 +2214,27 @@ async fn refused_grant_commands_name_the_field_or_the_reason_and_write_nothing(d
     let before = table_counts(&conn).await;
 
     let staff = actor();
-    let forbidden = grants::submit_report(&conn, &staff, &grants::show(&conn, &gid, d("2026-05-01"), &outreach_core::access::Reader::outside()).await.unwrap().reports[1].id.to_string(), None).await;
-    assert!(matches!(forbidden, Err(Error::Forbidden(_))), "{forbidden:?}");
+    let forbidden = grants::submit_report(
+        &conn,
+        &staff,
+        &grants::show(
+            &conn,
+            &gid,
+            d("2026-05-01"),
+            &outreach_core::access::Reader::outside(),
+        )
+        .await
+        .unwrap()
+        .reports[1]
+            .id
+            .to_string(),
+        None,
+    )
+    .await;
+    assert!(
+        matches!(forbidden, Err(Error::Forbidden(_))),
+        "{forbidden:?}"
+    );
     let forbidden = grants::add_deliverable(
         &conn,
         &staff,
@@ -2189,11 +2246,17 @@ async fn refused_grant_commands_name_the_field_or_the_reason_and_write_nothing(d
         },
     )
     .await;
-    assert!(matches!(forbidden, Err(Error::Forbidden(_))), "{forbidden:?}");
+    assert!(
+        matches!(forbidden, Err(Error::Forbidden(_))),
+        "{forbidden:?}"
+    );
 
     let again = grants::submit_report(&conn, &lead, &report, None).await;
     match again {
-        Err(Error::Conflict(m)) => assert!(m.contains("already marked submitted on 2026-06-20 by lead"), "{m}"),
+        Err(Error::Conflict(m)) => assert!(
+            m.contains("already marked submitted on 2026-06-20 by lead"),
+            "{m}"
+        ),
         other => panic!("{other:?}"),
     }
     let field_of = |r: outreach_core::Result<grants::DeliverableView>| match r {
@@ -2228,7 +2291,10 @@ async fn refused_grant_commands_name_the_field_or_the_reason_and_write_nothing(d
         .await,
     );
     assert_eq!(field, "status");
-    assert!(message.contains("planned, in-progress, done, dropped"), "{message}");
+    assert!(
+        message.contains("planned, in-progress, done, dropped"),
+        "{message}"
+    );
     let (field, _) = field_of(
         grants::add_deliverable(
             &conn,
@@ -2244,8 +2310,13 @@ async fn refused_grant_commands_name_the_field_or_the_reason_and_write_nothing(d
     );
     assert_eq!(field, "what");
     let (field, message) = field_of(
-        grants::update_deliverable(&conn, &lead, &open_one.short_id, &DeliverableChange::default())
-            .await,
+        grants::update_deliverable(
+            &conn,
+            &lead,
+            &open_one.short_id,
+            &DeliverableChange::default(),
+        )
+        .await,
     );
     assert_eq!(field, "status");
     assert!(message.contains("nothing to change"), "{message}");
@@ -2285,9 +2356,16 @@ async fn refused_grant_commands_name_the_field_or_the_reason_and_write_nothing(d
     }
     assert!(matches!(
         engagements::log(&conn, &staff, &log("0000abcd".into(), "NPL")).await,
-        Err(Error::NotFound { what: "deliverable", .. })
+        Err(Error::NotFound {
+            what: "deliverable",
+            ..
+        })
     ));
-    assert_eq!(table_counts(&conn).await, before, "a refused command wrote something");
+    assert_eq!(
+        table_counts(&conn).await,
+        before,
+        "a refused command wrote something"
+    );
 }
 outreach_testkit::db_test!(
     grant_refusals,

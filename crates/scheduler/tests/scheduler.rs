@@ -1648,7 +1648,9 @@ async fn a_submitted_grant_reports_reminder_is_not_sent_and_its_job_says_why(db:
     let mails = outbox::Entity::find().all(&conn).await.unwrap();
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert!(
-        mails[0].idempotency_key.contains(&detail.reports[1].id.to_string()),
+        mails[0]
+            .idempotency_key
+            .contains(&detail.reports[1].id.to_string()),
         "the email is the unsubmitted report's: {}",
         mails[0].idempotency_key
     );
@@ -1662,7 +1664,10 @@ async fn a_submitted_grant_reports_reminder_is_not_sent_and_its_job_says_why(db:
     let skipped: Vec<&job::Model> = jobs_now.iter().filter(|j| j.status == "skipped").collect();
     assert_eq!(skipped.len(), 1, "{jobs_now:#?}");
     assert!(skipped[0].payload.contains(&first.id.to_string()));
-    assert_eq!(skipped[0].last_error.as_deref(), Some(jobs::REPORT_SUBMITTED));
+    assert_eq!(
+        skipped[0].last_error.as_deref(),
+        Some(jobs::REPORT_SUBMITTED)
+    );
     assert_eq!(
         jobs_now.iter().filter(|j| j.status == "done").count(),
         1,
@@ -1672,8 +1677,9 @@ async fn a_submitted_grant_reports_reminder_is_not_sent_and_its_job_says_why(db:
         .await
         .unwrap();
     assert!(
-        ledger.iter().any(|l| l.state == "skipped"
-            && l.reason.as_deref() == Some(jobs::REPORT_SUBMITTED)),
+        ledger
+            .iter()
+            .any(|l| l.state == "skipped" && l.reason.as_deref() == Some(jobs::REPORT_SUBMITTED)),
         "{ledger:#?}"
     );
 
@@ -1683,7 +1689,11 @@ async fn a_submitted_grant_reports_reminder_is_not_sent_and_its_job_says_why(db:
     let again = outreach_scheduler::service::run_once(&conn, &daemon, &mailer)
         .await
         .unwrap();
-    assert_eq!((again.jobs_run, again.emails_processed), (1, 0), "{again:?}");
+    assert_eq!(
+        (again.jobs_run, again.emails_processed),
+        (1, 0),
+        "{again:?}"
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(server.received().len(), 1);
 }

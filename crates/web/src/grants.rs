@@ -139,9 +139,17 @@ struct StatusChoice {
 /// A refused form: which one and why.
 #[derive(Debug)]
 enum Refused {
-    Submit { report: uuid::Uuid, message: String },
-    Add { message: String },
-    Update { deliverable: uuid::Uuid, message: String },
+    Submit {
+        report: uuid::Uuid,
+        message: String,
+    },
+    Add {
+        message: String,
+    },
+    Update {
+        deliverable: uuid::Uuid,
+        message: String,
+    },
 }
 
 impl Refused {
@@ -354,11 +362,9 @@ async fn submit_report(
     user.check_csrf(&form.csrf)?;
     user.require(Role::Coordinator, "mark grant reports submitted")?;
     match grants::submit_report(&app.db, &user.actor, &id, optional(&form.on).as_deref()).await {
-        Ok(r) => Ok(Redirect::to(&format!(
-            "/grants/{}?done=submitted#reports",
-            r.grant_id
-        ))
-        .into_response()),
+        Ok(r) => Ok(
+            Redirect::to(&format!("/grants/{}?done=submitted#reports", r.grant_id)).into_response(),
+        ),
         Err(e) => {
             let (grant, report) = grants::report_grant(&app.db, &id).await?;
             refuse(
@@ -407,7 +413,17 @@ async fn add_deliverable(
             Redirect::to(&format!("/grants/{}?done=added#deliverables", d.grant_id))
                 .into_response(),
         ),
-        Err(e) => refuse(&app, &user, &id, |message| Refused::Add { message }, form, e).await,
+        Err(e) => {
+            refuse(
+                &app,
+                &user,
+                &id,
+                |message| Refused::Add { message },
+                form,
+                e,
+            )
+            .await
+        }
     }
 }
 
@@ -427,11 +443,10 @@ async fn update_deliverable(
         status: optional(&form.status),
     };
     match grants::update_deliverable(&app.db, &user.actor, &id, &change).await {
-        Ok(d) => Ok(Redirect::to(&format!(
-            "/grants/{}?done=updated#deliverables",
-            d.grant_id
-        ))
-        .into_response()),
+        Ok(d) => Ok(
+            Redirect::to(&format!("/grants/{}?done=updated#deliverables", d.grant_id))
+                .into_response(),
+        ),
         Err(e) => {
             let d = grants::find_deliverable(&app.db, &id).await?;
             refuse(

@@ -1033,7 +1033,10 @@ async fn a_grants_page_shows_its_progress_and_takes_reports_and_deliverables(db:
     // The state page's grantee section links to the grant's page, with its progress.
     let (_, state) = get(&sam, &app.base, "/states/NPL").await;
     let grantees = section(&state, "grantees");
-    assert!(grantees.contains(&format!("href=\"{page_of}\"")), "{grantees}");
+    assert!(
+        grantees.contains(&format!("href=\"{page_of}\"")),
+        "{grantees}"
+    );
     assert!(
         grantees.contains("0 of 0 deliverables done, 0 of 2 reports submitted"),
         "{grantees}"
@@ -1090,7 +1093,10 @@ async fn a_grants_page_shows_its_progress_and_takes_reports_and_deliverables(db:
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("already marked submitted on 2026-06-28 by maria"), "{page}");
+    assert!(
+        page.contains("already marked submitted on 2026-06-28 by maria"),
+        "{page}"
+    );
 
     // A deliverable: refused with a bad date (typed text kept), then added.
     let add = format!("{page_of}/deliverables");
@@ -1098,17 +1104,28 @@ async fn a_grants_page_shows_its_progress_and_takes_reports_and_deliverables(db:
         &coord,
         &app.base,
         &add,
-        &[("csrf", csrf.as_str()), ("what", "Workshop with parliamentarians"), ("due", "2026-02-30")],
+        &[
+            ("csrf", csrf.as_str()),
+            ("what", "Workshop with parliamentarians"),
+            ("due", "2026-02-30"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("id=\"err-add-deliverable\">due:"), "{page}");
-    assert!(page.contains("value=\"Workshop with parliamentarians\""), "{page}");
+    assert!(
+        page.contains("value=\"Workshop with parliamentarians\""),
+        "{page}"
+    );
     let (status, _, body) = post_form(
         &coord,
         &app.base,
         &add,
-        &[("csrf", csrf.as_str()), ("what", "Workshop with parliamentarians"), ("due", "2026-09-30")],
+        &[
+            ("csrf", csrf.as_str()),
+            ("what", "Workshop with parliamentarians"),
+            ("due", "2026-09-30"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
@@ -1127,7 +1144,10 @@ async fn a_grants_page_shows_its_progress_and_takes_reports_and_deliverables(db:
             ("csrf", sam_csrf.as_str()),
             ("state", "NPL"),
             ("kind", "capital-meeting"),
-            ("summary", "Workshop held with the foreign affairs committee"),
+            (
+                "summary",
+                "Workshop held with the foreign affairs committee",
+            ),
             ("deliverable", d.short_id.as_str()),
         ],
     )
@@ -1168,7 +1188,10 @@ async fn a_grants_page_shows_its_progress_and_takes_reports_and_deliverables(db:
         linked.contains("Workshop held with the foreign affairs committee"),
         "{linked}"
     );
-    assert!(linked.contains("Workshop with parliamentarians"), "{linked}");
+    assert!(
+        linked.contains("Workshop with parliamentarians"),
+        "{linked}"
+    );
 
     // The API says the same; staff may read it, not mark reports.
     let (status, json) = get(&sam, &app.base, &format!("/api/v1/grants/{}", g.id)).await;
