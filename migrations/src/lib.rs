@@ -13,6 +13,7 @@ mod m20261201_000007_tokens;
 mod m20261202_150000_signal_provenance;
 mod m20261203_000001_access;
 mod m20261204_000001_job_due_at;
+mod m20261207_400001_grant_deliverables;
 
 /// Applies the migrations in order.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_150000_signal_provenance::Migration),
             Box::new(m20261203_000001_access::Migration),
             Box::new(m20261204_000001_job_due_at::Migration),
+            Box::new(m20261207_400001_grant_deliverables::Migration),
         ]
     }
 }

@@ -152,6 +152,7 @@ async fn engagements(conn: &DatabaseConnection, n: usize) {
                 } else {
                     "internal".to_owned()
                 }),
+                deliverable_id: Set(None),
             }
         })
         .collect();

@@ -1255,3 +1255,114 @@ db_test!(
     serve_first_admin,
     serve_on_a_fresh_database_makes_the_acting_handle_the_first_admin
 );
+
+/// Issue 16 item 4 from the command line: a coordinator records a deliverable and marks a report
+/// submitted, staff log the engagement that fulfils it, and `grant show` adds it all up; refusals
+/// exit with their kind's code and say what to do.
+async fn grant_deliverables_and_reports_from_the_command_line(db: &TestDb) {
+    ok(db, &["demo"]);
+    ok(db, &["user", "add", "lead", "--role", "coordinator"]);
+    let grants = json(db, &["grants", "--state", "NPL"]);
+    let g = &grants.as_array().unwrap()[0];
+    let gid = g["id"].as_str().unwrap().to_owned();
+    let reports_total = g["progress"]["reports_total"].as_u64().unwrap();
+    assert!(reports_total > 0, "{g}");
+    let d = json(
+        db,
+        &[
+            "--as",
+            "lead",
+            "grant",
+            "deliverable",
+            "add",
+            &gid,
+            "--what",
+            "Brief the defence ministry",
+            "--due",
+            "2026-09-30",
+        ],
+    );
+    assert_eq!(d["status"], "planned");
+    let short = d["short_id"].as_str().unwrap().to_owned();
+    let e = json(
+        db,
+        &[
+            "log",
+            "capital-meeting",
+            "--state",
+            "NPL",
+            "--summary",
+            "Briefed the defence ministry",
+            "--deliverable",
+            &short,
+        ],
+    );
+    assert_eq!(e["deliverable_id"], d["id"]);
+    let done = json(
+        db,
+        &[
+            "--as",
+            "lead",
+            "grant",
+            "deliverable",
+            "update",
+            &short,
+            "--status",
+            "done",
+        ],
+    );
+    assert_eq!(done["status"], "done");
+    let listed = json(db, &["grant", "deliverable", "list", &gid]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+
+    let show = json(db, &["grant", "show", &gid]);
+    let report = show["reports"][0]["short_id"].as_str().unwrap().to_owned();
+    // Staff may not mark reports submitted (exit 5).
+    let o = outreach(db, &["grant", "report", "submit", &report]);
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    let r = json(
+        db,
+        &[
+            "--as",
+            "lead",
+            "grant",
+            "report",
+            "submit",
+            &report,
+            "--on",
+            "2026-06-28",
+        ],
+    );
+    assert_eq!(r["submitted_on"], "2026-06-28");
+    assert_eq!(r["submitted_by"], "lead");
+    // Twice is refused (exit 4), saying when and by whom.
+    let o = outreach(db, &["--as", "lead", "grant", "report", "submit", &report]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(
+        stderr(&o).contains("already marked submitted on 2026-06-28 by lead"),
+        "{}",
+        stderr(&o)
+    );
+    // An unknown grant: exit 3, and where to find the ids.
+    let o = outreach(db, &["grant", "show", "0000abcd"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("`outreach grants` lists grants"),
+        "{}",
+        stderr(&o)
+    );
+
+    let human = ok(db, &["grant", "show", &gid]);
+    assert!(
+        human.contains(&format!(
+            "Progress: 1 of 1 deliverable done, 1 of {reports_total} report"
+        )),
+        "{human}"
+    );
+    assert!(human.contains("submitted 2026-06-28 by lead"), "{human}");
+    assert!(human.contains("Briefed the defence ministry"), "{human}");
+}
+db_test!(
+    grant_cli,
+    grant_deliverables_and_reports_from_the_command_line
+);

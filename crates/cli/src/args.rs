@@ -192,7 +192,8 @@ pub enum Command {
         state: Option<String>,
     },
 
-    /// Add Investing in Action grants.
+    /// Investing in Action grants: add one, show its progress, mark its reports submitted, and
+    /// record its deliverables.
     Grant {
         #[command(subcommand)]
         command: GrantCommand,
@@ -402,6 +403,10 @@ pub struct LogArgs {
     /// military dialogue, internal otherwise ([engagements] restricted_kinds).
     #[arg(long, value_name = "LEVEL")]
     pub sensitivity: Option<String>,
+    /// The grant deliverable this engagement fulfils (its id, or the last 8 characters `outreach
+    /// grant show` lists); a deliverable of a grant in the same state.
+    #[arg(long, value_name = "ID")]
+    pub deliverable: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -580,6 +585,79 @@ pub enum GrantCommand {
         /// A report deadline, YYYY-MM-DD; repeat for several.
         #[arg(long = "report-due", value_name = "DATE")]
         report_due: Vec<String>,
+    },
+    /// Show a grant: its reports, deliverables, the engagements that fulfil them, and its
+    /// progress.
+    #[command(after_help = "Example:\n  outreach grant show 4f2a91c0")]
+    Show {
+        /// The grant's id, or its last 8 characters (`outreach grants` lists them).
+        id: String,
+    },
+    /// Reports: mark one submitted, which stops its reminders (coordinators and admins).
+    Report {
+        #[command(subcommand)]
+        command: GrantReportCommand,
+    },
+    /// Deliverables: what the grantee promised, by when, and how far it got.
+    Deliverable {
+        #[command(subcommand)]
+        command: DeliverableCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GrantReportCommand {
+    /// Mark a report submitted (coordinators and admins): no more reminders are sent for it.
+    #[command(after_help = "Example:\n  outreach grant report submit 7c01d2e4 --on 2026-06-28")]
+    Submit {
+        /// The report's id, or its last 8 characters (`outreach grant show` lists them).
+        id: String,
+        /// The day it came in, YYYY-MM-DD (default: today).
+        #[arg(long, value_name = "DATE")]
+        on: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeliverableCommand {
+    /// Add a deliverable to a grant (coordinators and admins).
+    #[command(
+        after_help = "Statuses: planned, in-progress, done, dropped.\n\nExample:\n  \
+        outreach grant deliverable add 4f2a91c0 --what \"Brief the defence ministry\" --due 2026-09-30"
+    )]
+    Add {
+        /// The grant's id, or its last 8 characters.
+        grant: String,
+        /// What the grantee will do.
+        #[arg(long, value_name = "TEXT")]
+        what: String,
+        /// When it is due, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        due: String,
+        /// planned (default), in-progress, done or dropped.
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+    },
+    /// List a grant's deliverables, earliest due first.
+    #[command(after_help = "Example:\n  outreach grant deliverable list 4f2a91c0")]
+    List {
+        /// The grant's id, or its last 8 characters.
+        grant: String,
+    },
+    /// Change a deliverable's status, due date or description (coordinators and admins).
+    #[command(after_help = "Example:\n  outreach grant deliverable update 9b3e77a1 --status done")]
+    Update {
+        /// The deliverable's id, or its last 8 characters.
+        id: String,
+        /// planned, in-progress, done or dropped.
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        /// A new due date, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        due: Option<String>,
+        /// A new description.
+        #[arg(long, value_name = "TEXT")]
+        what: Option<String>,
     },
 }
 

@@ -22,13 +22,14 @@ use outreach_core::meetings::{self, MeetingInput};
 use outreach_core::refdata::{self, ReferenceData};
 use outreach_core::signals::{self, SignalInput};
 use outreach_core::status::StatusFilter;
-use outreach_core::{Actor, audit, db, demo, states, views};
+use outreach_core::{Actor, audit, db, demo, grants, states, views};
 use sea_orm::DatabaseConnection;
 
 pub use args::Cli;
 use args::{
-    Command, ContactCommand, FollowUpCommand, GrantCommand, JobsCommand, MeetingCommand,
-    OrgCommand, RulesCommand, SignalCommand, StateCommand, UserCommand,
+    Command, ContactCommand, DeliverableCommand, FollowUpCommand, GrantCommand, GrantReportCommand,
+    JobsCommand, MeetingCommand, OrgCommand, RulesCommand, SignalCommand, StateCommand,
+    UserCommand,
 };
 use output::Out;
 use outreach_scheduler::{Workflows, jobs, ledger, planner};
@@ -127,6 +128,7 @@ fn remedy_text(r: outreach_core::Remedy) -> String {
         R::ListContacts => "`outreach contacts` lists contacts",
         R::ListFollowUps => "`outreach followups` lists follow-ups and their ids",
         R::ListMeetings => "`outreach meetings` lists meetings and their ids",
+        R::ListGrants => "`outreach grants` lists grants and their ids",
     }
     .to_owned()
 }
@@ -361,6 +363,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                     meeting_id: None,
                     sensitivity: a.sensitivity,
                     restricted_kinds: Some(app.settings.engagements.restricted_kinds.clone()),
+                    deliverable: a.deliverable,
                 },
             )
             .await?;
@@ -506,35 +509,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             app.out
                 .contacts(&directory::contacts(&db, iso3.as_deref()).await?)
         }
-        Command::Grant {
-            command:
-                GrantCommand::Add {
-                    organisation,
-                    state,
-                    year,
-                    amount,
-                    currency,
-                    purpose,
-                    report_due,
-                },
-        } => {
-            let db = app.db().await?;
-            let g = directory::add_grant(
-                &db,
-                &app.actor,
-                &GrantInput {
-                    organisation,
-                    state,
-                    year,
-                    amount,
-                    currency,
-                    purpose,
-                    reports_due: report_due,
-                },
-            )
-            .await?;
-            app.out.grant_added(&g)
-        }
+        Command::Grant { command } => grant(&app, command).await,
         Command::Grants { state } => {
             let db = app.db().await?;
             let iso3 = state_filter(&db, state.as_deref()).await?;
@@ -695,6 +670,89 @@ async fn init(app: &App, data: Option<&std::path::Path>, allow_removals: bool) -
     let report = refdata::load_with(&db, &reference, &app.actor.handle, allow_removals).await?;
     app.out
         .init(&app.settings.database_url, db::backend_name(&db), &report)
+}
+
+/// `outreach grant show|report|deliverable`: a grant's progress and what its grantee owes.
+async fn grant(app: &App, command: GrantCommand) -> Result<()> {
+    let db = app.db().await?;
+    let today = app.actor.today();
+    match command {
+        GrantCommand::Add {
+            organisation,
+            state,
+            year,
+            amount,
+            currency,
+            purpose,
+            report_due,
+        } => {
+            let g = directory::add_grant(
+                &db,
+                &app.actor,
+                &GrantInput {
+                    organisation,
+                    state,
+                    year,
+                    amount,
+                    currency,
+                    purpose,
+                    reports_due: report_due,
+                },
+            )
+            .await?;
+            app.out.grant_added(&g)
+        }
+        GrantCommand::Show { id } => {
+            let reader = outreach_core::access::Reader::of(&db, &app.actor.handle).await?;
+            let detail = grants::show(&db, &id, today, &reader).await?;
+            app.out.grant_detail(&detail)
+        }
+        GrantCommand::Report {
+            command: GrantReportCommand::Submit { id, on },
+        } => {
+            let r = grants::submit_report(&db, &app.actor, &id, on.as_deref()).await?;
+            app.out.report_submitted(&r)
+        }
+        GrantCommand::Deliverable { command } => match command {
+            DeliverableCommand::Add {
+                grant,
+                what,
+                due,
+                status,
+            } => {
+                let d = grants::add_deliverable(
+                    &db,
+                    &app.actor,
+                    &grants::DeliverableInput {
+                        grant,
+                        what,
+                        due,
+                        status,
+                    },
+                )
+                .await?;
+                app.out.deliverable_saved("Added", &d)
+            }
+            DeliverableCommand::List { grant } => app
+                .out
+                .deliverables(&grants::deliverables(&db, &grant, today).await?),
+            DeliverableCommand::Update {
+                id,
+                status,
+                due,
+                what,
+            } => {
+                let d = grants::update_deliverable(
+                    &db,
+                    &app.actor,
+                    &id,
+                    &grants::DeliverableChange { what, due, status },
+                )
+                .await?;
+                app.out.deliverable_saved("Updated", &d)
+            }
+        },
+    }
 }
 
 async fn meeting(app: &App, command: MeetingCommand) -> Result<()> {

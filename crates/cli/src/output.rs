@@ -11,6 +11,7 @@ use outreach_core::directory::{GrantView, ImportReport};
 use outreach_core::engagements::EngagementView;
 use outreach_core::entities::{audit_log, contact, organisation, user};
 use outreach_core::followups::FollowUpView;
+use outreach_core::grants::{DeliverableView, GrantDetail, GrantReportView};
 use outreach_core::ids::short;
 use outreach_core::meetings::MeetingView;
 use outreach_core::refdata::{Counts, LoadReport};
@@ -39,6 +40,10 @@ fn table(header: &[&str]) -> Table {
 
 fn opt<T: ToString>(v: Option<T>) -> String {
     v.map_or_else(|| "-".to_owned(), |x| x.to_string())
+}
+
+fn opt_by(by: Option<&str>) -> String {
+    by.map(|b| format!(" by {b}")).unwrap_or_default()
 }
 
 fn human(kind: &str) -> String {
@@ -262,7 +267,7 @@ impl Out {
             for g in &p.grants {
                 let due: Vec<String> = g.reports_due.iter().map(ToString::to_string).collect();
                 println!(
-                    "  {} {} — {} {} (reports due {})",
+                    "  {} {} — {} {} (reports due {}; {}; `outreach grant show {}`)",
                     g.year,
                     g.organisation,
                     g.amount,
@@ -271,7 +276,9 @@ impl Out {
                         "-".to_owned()
                     } else {
                         due.join(", ")
-                    }
+                    },
+                    g.progress.summary,
+                    short(g.id)
                 );
             }
         }
@@ -579,6 +586,7 @@ impl Out {
             "Organisation",
             "Amount",
             "Reports due",
+            "Progress",
         ]);
         for g in rows {
             t.add_row(vec![
@@ -592,10 +600,120 @@ impl Out {
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join(", "),
+                g.progress.summary.clone(),
             ]);
         }
         println!("{t}");
         println!("{} grants", rows.len());
+        Ok(())
+    }
+
+    pub fn grant_detail(&self, d: &GrantDetail) -> Result<()> {
+        if self.json {
+            return self.emit(d);
+        }
+        let g = &d.grant;
+        println!(
+            "{} grant to {} in {}: {} {} (id {})",
+            g.year, g.organisation, g.iso3, g.amount, g.currency, g.id
+        );
+        if let Some(p) = &g.purpose {
+            println!("Purpose: {p}");
+        }
+        println!("Progress: {}", g.progress.summary);
+        println!("\nReports:");
+        if d.reports.is_empty() {
+            println!("  none due");
+        }
+        for r in &d.reports {
+            let state = match (&r.submitted_on, &r.submitted_by) {
+                (Some(on), by) => format!("submitted {on}{}", opt_by(by.as_deref())),
+                (None, _) if r.overdue => "overdue".to_owned(),
+                (None, _) => "not yet submitted".to_owned(),
+            };
+            println!("  {}  due {}  {state}", r.short_id, r.due_on);
+        }
+        println!("\nDeliverables:");
+        if d.deliverables.is_empty() {
+            println!("  none recorded");
+        }
+        for x in &d.deliverables {
+            println!(
+                "  {}  due {}  {}{}  {}",
+                x.short_id,
+                x.due_on,
+                human(&x.status),
+                if x.overdue { " (overdue)" } else { "" },
+                x.what
+            );
+        }
+        if !d.engagements.is_empty() {
+            println!("\nEngagements that fulfil them:");
+            for e in &d.engagements {
+                let of = d
+                    .deliverables
+                    .iter()
+                    .find(|x| Some(x.id) == e.deliverable_id)
+                    .map(|x| x.short_id.clone())
+                    .unwrap_or_default();
+                println!(
+                    "  {}  {}  {} (deliverable {of}): {}",
+                    e.date,
+                    e.iso3,
+                    human(&e.kind),
+                    e.summary
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub fn report_submitted(&self, r: &GrantReportView) -> Result<()> {
+        if self.json {
+            return self.emit(r);
+        }
+        println!(
+            "Report due {} marked submitted on {}{}; its reminders stop.",
+            r.due_on,
+            opt(r.submitted_on),
+            opt_by(r.submitted_by.as_deref())
+        );
+        Ok(())
+    }
+
+    pub fn deliverable_saved(&self, verb: &str, d: &DeliverableView) -> Result<()> {
+        if self.json {
+            return self.emit(d);
+        }
+        println!(
+            "{verb} deliverable {}: {} (due {}, {})",
+            d.short_id,
+            d.what,
+            d.due_on,
+            human(&d.status)
+        );
+        Ok(())
+    }
+
+    pub fn deliverables(&self, rows: &[DeliverableView]) -> Result<()> {
+        if self.json {
+            return self.emit(rows);
+        }
+        let mut t = table(&["Id", "Due", "Status", "What"]);
+        for d in rows {
+            t.add_row(vec![
+                d.short_id.clone(),
+                d.due_on.to_string(),
+                format!(
+                    "{}{}",
+                    human(&d.status),
+                    if d.overdue { " (overdue)" } else { "" }
+                ),
+                d.what.clone(),
+            ]);
+        }
+        println!("{t}");
+        println!("{} deliverables", rows.len());
         Ok(())
     }
 

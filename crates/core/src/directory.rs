@@ -752,6 +752,8 @@ pub struct GrantView {
     pub currency: String,
     pub purpose: Option<String>,
     pub reports_due: Vec<NaiveDate>,
+    /// Deliverables done and reports submitted (`outreach grant show` has the detail).
+    pub progress: crate::grants::Progress,
 }
 
 /// Formats minor units as `20,000.00`.
@@ -848,6 +850,7 @@ pub(crate) async fn add_grant_in<C: ConnectionTrait>(
             grant_id: Set(model.id),
             due_on: Set(*d),
             submitted_on: Set(None),
+            submitted_by: Set(None),
             description: Set(format!("Report for the {} grant", model.year)),
         }
         .insert(tx)
@@ -875,6 +878,7 @@ pub(crate) async fn add_grant_in<C: ConnectionTrait>(
         amount: format_amount(model.amount_minor),
         currency: model.currency,
         purpose: model.purpose,
+        progress: crate::grants::Progress::new_grant(due.len()),
         reports_due: due,
     })
 }
@@ -889,27 +893,47 @@ pub async fn grants<C: ConnectionTrait>(db: &C, iso3: Option<&str>) -> Result<Ve
         q = q.filter(grant::Column::Iso3.eq(iso3));
     }
     let grants = q.all(db).await?;
+    grant_views(db, grants).await
+}
+
+/// The views of `grants`, in their order, with their organisations, report dates and progress
+/// read by key.
+///
+/// # Errors
+/// Database errors.
+pub(crate) async fn grant_views<C: ConnectionTrait>(
+    db: &C,
+    grants: Vec<grant::Model>,
+) -> Result<Vec<GrantView>> {
+    let ids: Vec<Uuid> = grants.iter().map(|g| g.id).collect();
+    let org_ids: HashSet<Uuid> = grants.iter().map(|g| g.organisation_id).collect();
     let orgs: HashMap<Uuid, String> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(org_ids))
         .all(db)
         .await?
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
-    let reports = grant_report::Entity::find()
-        .order_by_asc(grant_report::Column::DueOn)
-        .all(db)
-        .await?;
+    let mut due: HashMap<Uuid, Vec<NaiveDate>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for r in grant_report::Entity::find()
+            .filter(grant_report::Column::GrantId.is_in(chunk.iter().copied()))
+            .order_by_asc(grant_report::Column::DueOn)
+            .all(db)
+            .await?
+        {
+            due.entry(r.grant_id).or_default().push(r.due_on);
+        }
+    }
+    let mut progress = crate::grants::progress_of(db, &ids).await?;
     Ok(grants
         .into_iter()
         .map(|g| GrantView {
             id: g.id,
             organisation: orgs.get(&g.organisation_id).cloned().unwrap_or_default(),
             organisation_id: g.organisation_id,
-            reports_due: reports
-                .iter()
-                .filter(|r| r.grant_id == g.id)
-                .map(|r| r.due_on)
-                .collect(),
+            reports_due: due.remove(&g.id).unwrap_or_default(),
+            progress: progress.remove(&g.id).unwrap_or_default(),
             iso3: g.iso3,
             programme: g.programme,
             year: g.year,

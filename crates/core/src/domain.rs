@@ -98,6 +98,16 @@ string_enum!(
 );
 
 string_enum!(
+    /// Where a grant deliverable stands: `dropped` is given up (it counts neither done nor owed).
+    DeliverableStatus, "deliverable status", {
+        Planned => "planned",
+        InProgress => "in_progress",
+        Done => "done",
+        Dropped => "dropped",
+    }
+);
+
+string_enum!(
     /// A kind of signal about a state's distance from the treaty.
     SignalKind, "signal kind", {
         ObserverAttendance => "observer_attendance",

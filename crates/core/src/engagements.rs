@@ -40,6 +40,9 @@ pub struct EngagementInput {
     /// The kinds restricted by default (`[engagements] restricted_kinds`); `None` for the
     /// built-in list (military dialogue).
     pub restricted_kinds: Option<Vec<String>>,
+    /// The grant deliverable this engagement fulfils: its id or a unique end of it (a
+    /// deliverable of a grant in the same state, not dropped).
+    pub deliverable: Option<String>,
 }
 
 /// An engagement with its participants' names, for timelines and JSON.
@@ -60,6 +63,8 @@ pub struct EngagementView {
     /// True when the reader may not read this restricted engagement: its summary is a notice,
     /// its outcome and stance are left out.
     pub withheld: bool,
+    /// The grant deliverable it fulfils, if any.
+    pub deliverable_id: Option<Uuid>,
 }
 
 impl EngagementView {
@@ -135,6 +140,15 @@ pub(crate) async fn insert<C: ConnectionTrait>(
             contacts.push(c);
         }
     }
+    let deliverable = match input
+        .deliverable
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(d) => Some(crate::grants::deliverable_for_engagement(db, d, &state.iso3).await?),
+        None => None,
+    };
     let me = ensure_user(db, &actor.handle, actor.zone).await?;
     let model = engagement::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -148,6 +162,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         created_by: Set(actor.handle.clone()),
         created_at: Set(Utc::now()),
         sensitivity: Set(sensitivity.as_str().to_owned()),
+        deliverable_id: Set(deliverable.as_ref().map(|d| d.id)),
     }
     .insert(db)
     .await?;
@@ -182,6 +197,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
             "outcome": if sensitivity == Sensitivity::Restricted { None } else { model.outcome.clone() },
             "stance": if sensitivity == Sensitivity::Restricted { None } else { model.stance.clone() },
             "contacts": contacts.iter().map(|c| c.id).collect::<Vec<_>>(),
+            "deliverable": model.deliverable_id,
         }),
     )
     .await?;
@@ -200,6 +216,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         logged_by: model.created_by,
         sensitivity: model.sensitivity,
         withheld: false,
+        deliverable_id: model.deliverable_id,
     })
 }
 
@@ -394,6 +411,48 @@ pub async fn newest_for_state<C: ConnectionTrait>(
             ),
         )
     };
+    views_of(db, rows, parts, reader).await
+}
+
+/// The engagements linked to any of `deliverables`, newest first, as `reader` may read them
+/// (a grant's page lists them under its deliverables).
+///
+/// # Errors
+/// Database errors.
+pub async fn for_deliverables<C: ConnectionTrait>(
+    db: &C,
+    deliverables: &[Uuid],
+    reader: &Reader,
+) -> Result<Vec<EngagementView>> {
+    if deliverables.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = engagement::Entity::find()
+        .filter(engagement::Column::DeliverableId.is_in(deliverables.iter().copied()))
+        .order_by_desc(engagement::Column::OccurredOn)
+        .order_by_desc(engagement::Column::Id)
+        .all(db)
+        .await?;
+    let parts = engagement_participant::Entity::find().filter(
+        engagement_participant::Column::EngagementId.in_subquery(
+            Query::select()
+                .column(engagement::Column::Id)
+                .from(engagement::Entity)
+                .and_where(engagement::Column::DeliverableId.is_in(deliverables.iter().copied()))
+                .to_owned(),
+        ),
+    );
+    views_of(db, rows, parts, reader).await
+}
+
+/// `rows` as views with their participants (`parts`, the participants of at least these rows),
+/// as `reader` may read them; a cleared reader's read of restricted ones is audited.
+async fn views_of<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<engagement::Model>,
+    parts: sea_orm::Select<engagement_participant::Entity>,
+    reader: &Reader,
+) -> Result<Vec<EngagementView>> {
     let mut by_engagement: HashMap<Uuid, Vec<engagement_participant::Model>> = HashMap::new();
     for p in parts
         .order_by_asc(engagement_participant::Column::Id)
@@ -453,6 +512,7 @@ pub async fn newest_for_state<C: ConnectionTrait>(
             logged_by: e.created_by,
             sensitivity: e.sensitivity,
             withheld: false,
+            deliverable_id: e.deliverable_id,
         })
         .map(|v| v.for_reader(reader))
         .collect())

@@ -151,6 +151,8 @@ pub enum Remedy {
     ListContacts,
     ListFollowUps,
     ListMeetings,
+    /// The grants and their ids.
+    ListGrants,
 }
 
 /// What kind of failure an error is, for the front ends: the API turns it into an HTTP status,

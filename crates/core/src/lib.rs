@@ -18,6 +18,7 @@ pub mod engagements;
 pub mod entities;
 pub mod error;
 pub mod followups;
+pub mod grants;
 pub mod ids;
 pub mod meetings;
 pub mod refdata;

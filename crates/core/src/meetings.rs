@@ -431,6 +431,7 @@ pub async fn held(
             meeting_id: Some(m.id),
             sensitivity: input.sensitivity.clone(),
             restricted_kinds: input.restricted_kinds.clone(),
+            deliverable: None,
         },
     )
     .await?;

@@ -15,8 +15,9 @@ use outreach_core::directory::{self, ContactInput};
 use outreach_core::domain::IanaZone;
 use outreach_core::engagements::{self, EngagementInput};
 use outreach_core::entities::{
-    audit_log, contact, engagement, engagement_participant, follow_up, grant, meeting,
-    meeting_participant, organisation, signal, state, treaty, treaty_event, user,
+    audit_log, contact, engagement, engagement_participant, follow_up, grant, grant_deliverable,
+    grant_report, meeting, meeting_participant, organisation, signal, state, treaty, treaty_event,
+    user,
 };
 use outreach_core::error::Error;
 use outreach_core::followups::{self, FollowUpInput};
@@ -100,6 +101,11 @@ async fn table_counts(conn: &DatabaseConnection) -> Vec<(&'static str, u64)> {
         ("organisations", count(conn, organisation::Entity).await),
         ("contacts", count(conn, contact::Entity).await),
         ("grants", count(conn, grant::Entity).await),
+        ("grant_reports", count(conn, grant_report::Entity).await),
+        (
+            "grant_deliverables",
+            count(conn, grant_deliverable::Entity).await,
+        ),
         ("engagements", count(conn, engagement::Entity).await),
         (
             "engagement_participants",
@@ -515,6 +521,7 @@ async fn an_embassy_visit_logged_for_nepal_appears_in_its_profile_with_its_parti
             meeting_id: None,
             sensitivity: None,
             restricted_kinds: None,
+            deliverable: None,
         },
     )
     .await
@@ -1953,4 +1960,414 @@ async fn contacts_are_found_and_deduplicated_by_key_check(db: &TestDb) {
 outreach_testkit::db_test!(
     contacts_are_found_and_deduplicated_by_key,
     contacts_are_found_and_deduplicated_by_key_check
+);
+
+// ---------------------------------------------------------------------------------------------
+// Grantee deliverables and reports (issue 16 item 4)
+// ---------------------------------------------------------------------------------------------
+
+/// A coordinator, and a grant to Landmine Free Nepal with two reports due.
+async fn nepal_grant(conn: &DatabaseConnection) -> (Actor, directory::GrantView) {
+    let lead = Actor::new("lead", IanaZone::UTC).unwrap();
+    outreach_core::actor::upsert_user(
+        conn,
+        &actor(),
+        &outreach_core::actor::UserInput {
+            handle: "lead".into(),
+            role: Some("coordinator".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    directory::add_organisation(
+        conn,
+        &lead,
+        &directory::OrganisationInput {
+            name: "Landmine Free Nepal".into(),
+            state: Some("NPL".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let g = directory::add_grant(
+        conn,
+        &lead,
+        &directory::GrantInput {
+            organisation: "Landmine Free Nepal".into(),
+            year: 2026,
+            amount: "20000".into(),
+            currency: "USD".into(),
+            reports_due: vec!["2026-06-30".into(), "2026-12-31".into()],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    (lead, g)
+}
+
+async fn a_grant_tracks_its_deliverables_reports_and_the_engagements_that_fulfil_them(db: &TestDb) {
+    use outreach_core::grants::{self, DeliverableChange, DeliverableInput};
+    let conn = open(db).await;
+    let (lead, g) = nepal_grant(&conn).await;
+    assert_eq!(
+        g.progress.summary,
+        "0 of 0 deliverables done, 0 of 2 reports submitted"
+    );
+    let gid = g.id.to_string();
+    let mut ids = Vec::new();
+    for (what, due, status) in [
+        ("Brief the defence ministry", "2026-03-31", None),
+        (
+            "Workshop with parliamentarians",
+            "2026-06-30",
+            Some("in-progress"),
+        ),
+        (
+            "Translate the treaty into Nepali",
+            "2026-09-30",
+            Some("done"),
+        ),
+        ("Op-ed in the national press", "2026-10-31", Some("dropped")),
+    ] {
+        let d = grants::add_deliverable(
+            &conn,
+            &lead,
+            &DeliverableInput {
+                grant: gid[gid.len() - 8..].to_owned(),
+                what: what.into(),
+                due: due.into(),
+                status: status.map(Into::into),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(d.grant_id, g.id);
+        ids.push(d);
+    }
+    assert_eq!(ids[0].status, "planned", "planned when no status is given");
+    assert_eq!(ids[1].status, "in_progress");
+    let listed = grants::deliverables(&conn, &gid, d("2026-05-01"))
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.iter().map(|x| x.what.as_str()).collect::<Vec<_>>(),
+        [
+            "Brief the defence ministry",
+            "Workshop with parliamentarians",
+            "Translate the treaty into Nepali",
+            "Op-ed in the national press"
+        ],
+        "earliest due first"
+    );
+    assert!(listed[0].overdue, "planned and past its date");
+    assert!(!listed[2].overdue, "done is never overdue");
+
+    // The first is done now; a report comes in.
+    let done = grants::update_deliverable(
+        &conn,
+        &lead,
+        &ids[0].short_id,
+        &DeliverableChange {
+            status: Some("done".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (done.status.as_str(), done.what.as_str()),
+        ("done", "Brief the defence ministry")
+    );
+    let detail = grants::show(
+        &conn,
+        &gid,
+        d("2026-05-01"),
+        &outreach_core::access::Reader::outside(),
+    )
+    .await
+    .unwrap();
+    grants::submit_report(
+        &conn,
+        &lead,
+        &detail.reports[0].id.to_string(),
+        Some("2026-07-02"),
+    )
+    .await
+    .unwrap();
+
+    // An engagement with Nepal fulfils the workshop.
+    let visit = engagements::log(
+        &conn,
+        &actor(),
+        &EngagementInput {
+            state: "NPL".into(),
+            kind: "capital-meeting".into(),
+            summary: Some("Workshop held with the foreign affairs committee".into()),
+            sensitivity: Some("internal".into()),
+            deliverable: Some(ids[1].short_id.clone()),
+            ..EngagementInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(visit.deliverable_id, Some(ids[1].id));
+    let stored = engagement::Entity::find_by_id(visit.id)
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.deliverable_id, Some(ids[1].id));
+
+    let reader = outreach_core::access::Reader::of(&conn, "tester")
+        .await
+        .unwrap();
+    let detail = grants::show(&conn, &gid, d("2026-08-01"), &reader)
+        .await
+        .unwrap();
+    assert_eq!(
+        detail.grant.progress.summary, "2 of 3 deliverables done, 1 of 2 reports submitted",
+        "the dropped one counts in neither"
+    );
+    assert_eq!(detail.grant.progress.deliverables_dropped, 1);
+    assert_eq!(detail.reports[0].submitted_on, Some(d("2026-07-02")));
+    assert_eq!(detail.reports[0].submitted_by.as_deref(), Some("lead"));
+    assert!(detail.reports[1].submitted_on.is_none() && !detail.reports[1].overdue);
+    assert_eq!(detail.engagements.len(), 1);
+    assert_eq!(detail.engagements[0].id, visit.id);
+    assert_eq!(
+        detail.engagements[0].summary,
+        "Workshop held with the foreign affairs committee"
+    );
+    // The state's profile carries the same progress for its grantee section.
+    let listed = directory::grants(&conn, Some("NPL")).await.unwrap();
+    assert_eq!(listed[0].progress, detail.grant.progress);
+    // Every change is in the audit log.
+    assert_eq!(audit_rows(&conn, "deliverable.create").await.len(), 4);
+    assert_eq!(audit_rows(&conn, "deliverable.update").await.len(), 1);
+    let submit = audit_rows(&conn, "grant_report.submit").await;
+    assert_eq!(submit.len(), 1);
+    assert_eq!(submit[0].actor, "lead");
+}
+outreach_testkit::db_test!(
+    grant_progress,
+    a_grant_tracks_its_deliverables_reports_and_the_engagements_that_fulfil_them
+);
+
+async fn refused_grant_commands_name_the_field_or_the_reason_and_write_nothing(db: &TestDb) {
+    use outreach_core::grants::{self, DeliverableChange, DeliverableInput};
+    let conn = open(db).await;
+    let (lead, g) = nepal_grant(&conn).await;
+    let gid = g.id.to_string();
+    let dropped = grants::add_deliverable(
+        &conn,
+        &lead,
+        &DeliverableInput {
+            grant: gid.clone(),
+            what: "Op-ed".into(),
+            due: "2026-10-31".into(),
+            status: Some("dropped".into()),
+        },
+    )
+    .await
+    .unwrap();
+    let report = grants::show(
+        &conn,
+        &gid,
+        d("2026-05-01"),
+        &outreach_core::access::Reader::outside(),
+    )
+    .await
+    .unwrap()
+    .reports[0]
+        .id
+        .to_string();
+    grants::submit_report(&conn, &lead, &report, Some("2026-06-20"))
+        .await
+        .unwrap();
+    // A Nepali deliverable for an engagement elsewhere, and another grant in Azerbaijan.
+    directory::add_organisation(
+        &conn,
+        &lead,
+        &directory::OrganisationInput {
+            name: "Azerbaijan Campaign".into(),
+            state: Some("AZE".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let open_one = grants::add_deliverable(
+        &conn,
+        &lead,
+        &DeliverableInput {
+            grant: gid.clone(),
+            what: "Workshop".into(),
+            due: "2026-06-30".into(),
+            status: None,
+        },
+    )
+    .await
+    .unwrap();
+    let before = table_counts(&conn).await;
+
+    let staff = actor();
+    let forbidden = grants::submit_report(
+        &conn,
+        &staff,
+        &grants::show(
+            &conn,
+            &gid,
+            d("2026-05-01"),
+            &outreach_core::access::Reader::outside(),
+        )
+        .await
+        .unwrap()
+        .reports[1]
+            .id
+            .to_string(),
+        None,
+    )
+    .await;
+    assert!(
+        matches!(forbidden, Err(Error::Forbidden(_))),
+        "{forbidden:?}"
+    );
+    let forbidden = grants::add_deliverable(
+        &conn,
+        &staff,
+        &DeliverableInput {
+            grant: gid.clone(),
+            what: "x".into(),
+            due: "2026-01-01".into(),
+            status: None,
+        },
+    )
+    .await;
+    assert!(
+        matches!(forbidden, Err(Error::Forbidden(_))),
+        "{forbidden:?}"
+    );
+
+    let again = grants::submit_report(&conn, &lead, &report, None).await;
+    match again {
+        Err(Error::Conflict(m)) => assert!(
+            m.contains("already marked submitted on 2026-06-20 by lead"),
+            "{m}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let field_of = |r: outreach_core::Result<grants::DeliverableView>| match r {
+        Err(Error::Invalid { field, message }) => (field, message),
+        other => panic!("{other:?}"),
+    };
+    let (field, message) = field_of(
+        grants::add_deliverable(
+            &conn,
+            &lead,
+            &DeliverableInput {
+                grant: gid.clone(),
+                what: "Workshop".into(),
+                due: "2026-02-30".into(),
+                status: None,
+            },
+        )
+        .await,
+    );
+    assert_eq!(field, "due", "{message}");
+    let (field, message) = field_of(
+        grants::add_deliverable(
+            &conn,
+            &lead,
+            &DeliverableInput {
+                grant: gid.clone(),
+                what: "Workshop".into(),
+                due: "2026-06-30".into(),
+                status: Some("finished".into()),
+            },
+        )
+        .await,
+    );
+    assert_eq!(field, "status");
+    assert!(
+        message.contains("planned, in-progress, done, dropped"),
+        "{message}"
+    );
+    let (field, _) = field_of(
+        grants::add_deliverable(
+            &conn,
+            &lead,
+            &DeliverableInput {
+                grant: gid.clone(),
+                what: "  ".into(),
+                due: "2026-06-30".into(),
+                status: None,
+            },
+        )
+        .await,
+    );
+    assert_eq!(field, "what");
+    let (field, message) = field_of(
+        grants::update_deliverable(
+            &conn,
+            &lead,
+            &open_one.short_id,
+            &DeliverableChange::default(),
+        )
+        .await,
+    );
+    assert_eq!(field, "status");
+    assert!(message.contains("nothing to change"), "{message}");
+    let unknown = grants::add_deliverable(
+        &conn,
+        &lead,
+        &DeliverableInput {
+            grant: "0000abcd".into(),
+            what: "Workshop".into(),
+            due: "2026-06-30".into(),
+            status: None,
+        },
+    )
+    .await;
+    match unknown {
+        Err(e @ Error::NotFound { .. }) => {
+            assert_eq!(e.remedy(), Some(outreach_core::Remedy::ListGrants));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Linking: another state's deliverable, a dropped one, an unknown one.
+    let log = |deliverable: String, state: &str| EngagementInput {
+        state: state.into(),
+        kind: "call".into(),
+        summary: Some("Call".into()),
+        deliverable: Some(deliverable),
+        ..EngagementInput::default()
+    };
+    match engagements::log(&conn, &staff, &log(open_one.short_id.clone(), "AZE")).await {
+        Err(Error::Conflict(m)) => assert!(m.contains("belongs to a grant in NPL"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    match engagements::log(&conn, &staff, &log(dropped.id.to_string(), "NPL")).await {
+        Err(Error::Conflict(m)) => assert!(m.contains("was dropped"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        engagements::log(&conn, &staff, &log("0000abcd".into(), "NPL")).await,
+        Err(Error::NotFound {
+            what: "deliverable",
+            ..
+        })
+    ));
+    assert_eq!(
+        table_counts(&conn).await,
+        before,
+        "a refused command wrote something"
+    );
+}
+outreach_testkit::db_test!(
+    grant_refusals,
+    refused_grant_commands_name_the_field_or_the_reason_and_write_nothing
 );

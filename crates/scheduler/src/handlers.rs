@@ -35,6 +35,9 @@ pub enum Outcome {
     /// Its moment passed before it ran (a daemon was down past a meeting's start): nothing was
     /// sent, as a reminder after the fact helps no one.
     TooLate,
+    /// Not needed any more, for the reason given (a grant report already submitted): nothing
+    /// was sent, and the job is recorded as skipped with the reason.
+    Skipped(&'static str),
 }
 
 impl Outcome {
@@ -43,7 +46,7 @@ impl Outcome {
             Outcome::Done => jobs::status::DONE,
             Outcome::Superseded => jobs::status::SUPERSEDED,
             Outcome::Cancelled => jobs::status::CANCELLED,
-            Outcome::TooLate => jobs::status::SKIPPED,
+            Outcome::TooLate | Outcome::Skipped(_) => jobs::status::SKIPPED,
         }
     }
 
@@ -51,6 +54,7 @@ impl Outcome {
     pub fn reason(self) -> Option<&'static str> {
         match self {
             Outcome::TooLate => Some(jobs::TOO_LATE),
+            Outcome::Skipped(reason) => Some(reason),
             _ => None,
         }
     }
@@ -815,7 +819,8 @@ impl Handler for FollowUpDueHandler {
     }
 }
 
-/// `grant_report_due`: reminds a grantee contact, unless the report was submitted.
+/// `grant_report_due`: reminds a grantee contact, unless the report was submitted (then the job
+/// is recorded as skipped, with [`jobs::REPORT_SUBMITTED`]).
 #[derive(Debug)]
 pub struct GrantReportDueHandler;
 
@@ -834,7 +839,10 @@ impl Handler for GrantReportDueHandler {
         else {
             return Ok(Outcome::Cancelled);
         };
-        if r.submitted_on.is_some() || r.due_on != p.due_on {
+        if r.submitted_on.is_some() {
+            return Ok(Outcome::Skipped(jobs::REPORT_SUBMITTED));
+        }
+        if r.due_on != p.due_on {
             return Ok(Outcome::Superseded);
         }
         let Some(g) = grant::Entity::find_by_id(r.grant_id).one(tx).await? else {

@@ -38,6 +38,9 @@ pub mod status {
 /// Why a job was recorded as skipped instead of planned.
 pub const PASSED: &str = "not sent: its time had passed when it was planned";
 
+/// The reason a grant report reminder whose report was marked submitted is recorded with.
+pub const REPORT_SUBMITTED: &str = "not sent: the report was marked submitted";
+
 /// The reason a reminder that ran only after its meeting began is recorded with.
 pub const TOO_LATE: &str = "not sent: the meeting had begun when its turn came";
 

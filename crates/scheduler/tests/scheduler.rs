@@ -1518,3 +1518,186 @@ async fn a_busy_sqlite_database_costs_no_job_an_attempt() {
     check.close().await.ok();
     db.cleanup().await;
 }
+
+/// Issue 16 item 4: a report marked submitted gets no reminder. Two reports of one grant have
+/// their reminders planned by the sweep; one is marked submitted; when both reminders fall due,
+/// a real SMTP server receives the other one only, and the submitted report's job is recorded
+/// as skipped with the reason. Sweeping again plans nothing for it.
+async fn a_submitted_grant_reports_reminder_is_not_sent_and_its_job_says_why(db: &TestDb) {
+    use outreach_mailer::MailSettings;
+    use outreach_core::directory::{self, GrantInput, OrganisationInput};
+    use outreach_core::grants;
+    let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
+    let lead = Actor::new("lead", IanaZone::UTC).unwrap();
+    outreach_core::actor::upsert_user(
+        &conn,
+        &actor(),
+        &outreach_core::actor::UserInput {
+            handle: "lead".into(),
+            role: Some("coordinator".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    directory::add_organisation(
+        &conn,
+        &lead,
+        &OrganisationInput {
+            name: "Landmine Free Nepal".into(),
+            kind: Some("icbl-member".into()),
+            state: Some("NPL".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    directory::add_contact(
+        &conn,
+        &lead,
+        &outreach_core::directory::ContactInput {
+            name: "Asha".into(),
+            organisation: Some("Landmine Free Nepal".into()),
+            email: Some("asha@example.org".into()),
+            time_zone: Some("Asia/Kathmandu".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let day = |days: i64| {
+        (Utc::now() + chrono::Duration::days(days))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let g = directory::add_grant(
+        &conn,
+        &lead,
+        &GrantInput {
+            organisation: "Landmine Free Nepal".into(),
+            year: 2026,
+            amount: "20000".into(),
+            currency: "USD".into(),
+            reports_due: vec![day(30), day(60)],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let wf = Workflows::parse(
+        "[grant_report_reminder]\nname = \"report-14d\"\nbefore = \"14d\"\neffective_from = \"2026-01-01T00:00:00Z\"\n",
+    )
+    .unwrap();
+    let daemon = Daemon::new(conn.clone(), config("d"), Registry::builtin(), wf);
+    let sweep = |round: u32| {
+        let mut j = NewJob::new(
+            "sweep",
+            format!("test:sweep:{round}"),
+            Utc::now(),
+            serde_json::json!({}),
+        );
+        j.max_attempts = 1;
+        j
+    };
+    jobs::enqueue(&conn, sweep(0)).await.unwrap();
+    while daemon.run_once().await.unwrap() > 0 {}
+    let planned = job::Entity::find()
+        .filter(job::Column::Kind.eq("grant_report_due"))
+        .all(&conn)
+        .await
+        .unwrap();
+    assert_eq!(planned.len(), 2, "one reminder per report: {planned:#?}");
+    assert!(planned.iter().all(|j| j.status == "queued"), "{planned:#?}");
+
+    // The first report comes in; the coordinator marks it submitted.
+    let detail = grants::show(
+        &conn,
+        &g.id.to_string(),
+        lead.today(),
+        &outreach_core::access::Reader::outside(),
+    )
+    .await
+    .unwrap();
+    let first = &detail.reports[0];
+    let submitted = grants::submit_report(&conn, &lead, &first.short_id, None)
+        .await
+        .unwrap();
+    assert_eq!(submitted.submitted_on, Some(lead.today()));
+    assert_eq!(submitted.submitted_by.as_deref(), Some("lead"));
+
+    // Both reminders fall due; the daemon runs them and the mailer delivers over SMTP.
+    make_everything_due(&conn).await;
+    let server = outreach_testkit::smtp::SmtpServer::start().await;
+    let settings = MailSettings {
+        transport: "smtp".into(),
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: server.port(),
+        smtp_security: "none".into(),
+        message_id_domain: "mail.outreach.test".into(),
+        ..MailSettings::default()
+    };
+    let mailer =
+        outreach_mailer::Mailer::from_settings(&settings, std::path::Path::new(".")).unwrap();
+    let pass = outreach_scheduler::service::run_once(&conn, &daemon, &mailer)
+        .await
+        .unwrap();
+    assert_eq!((pass.jobs_run, pass.emails_processed), (2, 1), "{pass:?}");
+    let received = server.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].rcpt_to, ["asha@example.org"]);
+    let mails = outbox::Entity::find().all(&conn).await.unwrap();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(
+        mails[0]
+            .idempotency_key
+            .contains(&detail.reports[1].id.to_string()),
+        "the email is the unsubmitted report's: {}",
+        mails[0].idempotency_key
+    );
+
+    // The submitted report's job says why nothing was sent, in the ledger too.
+    let jobs_now = job::Entity::find()
+        .filter(job::Column::Kind.eq("grant_report_due"))
+        .all(&conn)
+        .await
+        .unwrap();
+    let skipped: Vec<&job::Model> = jobs_now.iter().filter(|j| j.status == "skipped").collect();
+    assert_eq!(skipped.len(), 1, "{jobs_now:#?}");
+    assert!(skipped[0].payload.contains(&first.id.to_string()));
+    assert_eq!(
+        skipped[0].last_error.as_deref(),
+        Some(jobs::REPORT_SUBMITTED)
+    );
+    assert_eq!(
+        jobs_now.iter().filter(|j| j.status == "done").count(),
+        1,
+        "{jobs_now:#?}"
+    );
+    let ledger = outreach_scheduler::ledger::for_subject(&conn, "grant", &g.id.to_string())
+        .await
+        .unwrap();
+    assert!(
+        ledger
+            .iter()
+            .any(|l| l.state == "skipped" && l.reason.as_deref() == Some(jobs::REPORT_SUBMITTED)),
+        "{ledger:#?}"
+    );
+
+    // Sweeping again plans nothing new, and nothing more reaches the server.
+    jobs::enqueue(&conn, sweep(1)).await.unwrap();
+    make_everything_due(&conn).await;
+    let again = outreach_scheduler::service::run_once(&conn, &daemon, &mailer)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.jobs_run, again.emails_processed),
+        (1, 0),
+        "{again:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(server.received().len(), 1);
+}
+db_test!(
+    grant_report_submitted,
+    a_submitted_grant_reports_reminder_is_not_sent_and_its_job_says_why
+);

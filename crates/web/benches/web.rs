@@ -176,6 +176,7 @@ async fn seed(conn: &DatabaseConnection, treaty: &str, n: usize) -> (Vec<String>
                 created_by: Set(HANDLE.into()),
                 created_at: Set(now),
                 sensitivity: Set("internal".into()),
+                deliverable_id: Set(None),
             });
             participants.push(engagement_participant::ActiveModel {
                 id: Set(Uuid::now_v7()),

@@ -69,6 +69,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(add_grant))
         .routes(routes!(api_rules))
         .routes(routes!(audit_log))
+        .merge(crate::grants::api_routes())
 }
 
 /// The document's frame: what the API is, how to authenticate, the error shape. The paths and
@@ -663,6 +664,10 @@ struct NewEngagement {
     /// `public`, `internal` or `restricted`; default by kind.
     #[schema(schema_with = fields::sensitivity)]
     sensitivity: Option<String>,
+    /// The grant deliverable it fulfils (a deliverable of a grant in the same state): its id
+    /// or last 8 characters.
+    #[schema(schema_with = crate::schema::optional_id)]
+    deliverable: Option<String>,
 }
 
 #[utoipa::path(
@@ -690,6 +695,7 @@ async fn log_engagement(
             meeting_id: None,
             sensitivity: b.sensitivity,
             restricted_kinds: Some(app.settings.engagements.restricted_kinds.clone()),
+            deliverable: b.deliverable,
         },
     )
     .await?;

@@ -45,6 +45,8 @@ struct EngagementForm {
     follow_up: String,
     follow_up_due: String,
     follow_up_owner: String,
+    /// The grant deliverable it fulfils: an id or its last 8 characters; empty for none.
+    deliverable: String,
 }
 
 const FIELDS: &[&str] = &[
@@ -59,6 +61,7 @@ const FIELDS: &[&str] = &[
     "follow_up",
     "follow_up_due",
     "follow_up_owner",
+    "deliverable",
 ];
 
 fn label(s: &str) -> String {
@@ -167,6 +170,8 @@ impl Page for EngagementFormPage {
 #[derive(Debug, Default, Deserialize)]
 struct NewQuery {
     state: Option<String>,
+    /// A grant deliverable to link, from a grant's page.
+    deliverable: Option<String>,
 }
 
 async fn new_form(
@@ -177,6 +182,7 @@ async fn new_form(
     let mut form = EngagementForm {
         date: user.today().to_string(),
         follow_up_owner: user.handle.clone(),
+        deliverable: q.deliverable.clone().unwrap_or_default(),
         ..Default::default()
     };
     let mut errors = Errors::new();
@@ -198,6 +204,12 @@ fn field_of(e: &CoreError, follow_up_step: bool) -> &'static str {
         CoreError::UnknownState { .. } => "state",
         CoreError::Invalid { field, .. } => field.as_str(),
         CoreError::NotFound { what, .. } if *what == "staff member" => "follow_up_owner",
+        CoreError::NotFound { what, .. } | CoreError::Ambiguous { what, .. }
+            if *what == "deliverable" =>
+        {
+            "deliverable"
+        }
+        CoreError::Conflict(m) if m.starts_with("deliverable ") => "deliverable",
         CoreError::NotFound { .. } | CoreError::Ambiguous { .. } => "participants",
         _ => "_general",
     };
@@ -209,6 +221,7 @@ fn field_of(e: &CoreError, follow_up_step: bool) -> &'static str {
         ("outcome", false) => "outcome",
         ("stance", false) => "stance",
         ("sensitivity", false) => "sensitivity",
+        ("deliverable", false) => "deliverable",
         ("with" | "participants", _) => "participants",
         ("description", true) => "follow_up",
         ("due", true) => "follow_up_due",
@@ -327,6 +340,7 @@ async fn create(
         meeting_id: None,
         sensitivity: some(&form.sensitivity),
         restricted_kinds: Some(app.settings.engagements.restricted_kinds.clone()),
+        deliverable: some(&form.deliverable),
     };
     let follow_up = some(&form.follow_up).map(|description| FollowUpDraft {
         description,

@@ -22,6 +22,7 @@ pub mod engagements;
 pub mod entities;
 pub mod error;
 pub mod feed;
+pub mod grants;
 pub mod input;
 pub mod letters;
 pub mod mail;
@@ -257,6 +258,7 @@ pub fn app_routes() -> (routing::Routes, utoipa::openapi::OpenApi) {
     }
     .merge(dashboard::routes())
     .merge(state::routes())
+    .merge(grants::routes())
     .merge(engagements::routes())
     .merge(meetings::routes())
     .merge(feed::routes())

@@ -166,6 +166,7 @@ pages![
     crate::LoginPage,
     crate::dashboard::DashboardPage,
     crate::state::StatePage,
+    crate::grants::GrantPage,
     crate::engagements::EngagementFormPage,
     crate::meetings::MeetingsPage,
     crate::meetings::WeekPage,

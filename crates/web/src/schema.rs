@@ -161,6 +161,11 @@ pub fn date() -> RefOr<Schema> {
     )))
 }
 
+/// A date that must be given.
+pub fn required_date() -> RefOr<Schema> {
+    done(string(DATE, None, "YYYY-MM-DD, from 1900 to 2199."))
+}
+
 pub fn past_date() -> RefOr<Schema> {
     done(nullable(string(
         PAST_DATE,

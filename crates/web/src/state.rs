@@ -332,6 +332,8 @@ async fn render(
             .grants
             .iter()
             .map(|g| GrantRow {
+                id: g.id.to_string(),
+                progress: g.progress.summary.clone(),
                 organisation: g.organisation.clone(),
                 programme: g.programme.clone(),
                 year: g.year,
@@ -520,6 +522,9 @@ pub struct OrganisationChoice {
 /// A grant (`directory::GrantView`) with its report dates in one line.
 #[derive(Debug, Serialize)]
 pub struct GrantRow {
+    pub id: String,
+    /// "1 of 2 deliverables done, 0 of 2 reports submitted" (`grants::Progress`).
+    pub progress: String,
     pub organisation: String,
     pub programme: String,
     pub year: i32,
@@ -649,6 +654,8 @@ impl Page for StatePage {
                 languages: "en, ne".into(),
             }],
             grants: vec![GrantRow {
+                id: uuid::Uuid::nil().to_string(),
+                progress: "1 of 2 deliverables done, 0 of 1 reports submitted".into(),
                 organisation: "Nepal Campaign to Ban Landmines".into(),
                 programme: "Investing in Action".into(),
                 year: 2026,

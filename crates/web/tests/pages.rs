@@ -993,3 +993,239 @@ db_test!(
     state_page_forms,
     contacts_organisations_and_follow_ups_on_the_state_page
 );
+
+/// A grant's page: its progress, a report marked submitted with the button (coordinators), a
+/// deliverable added and marked done, an engagement logged against it from the log form; the
+/// state page links to it; staff read it but cannot change it; refused forms say why.
+async fn a_grants_page_shows_its_progress_and_takes_reports_and_deliverables(db: &TestDb) {
+    use outreach_core::directory::{self, GrantInput, OrganisationInput};
+    let app = start(db).await;
+    let maria = Actor::new("maria", IanaZone::UTC).unwrap();
+    directory::add_organisation(
+        &app.db,
+        &maria,
+        &OrganisationInput {
+            name: "Landmine Free Nepal".into(),
+            state: Some("NPL".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let g = directory::add_grant(
+        &app.db,
+        &maria,
+        &GrantInput {
+            organisation: "Landmine Free Nepal".into(),
+            year: 2026,
+            amount: "20000".into(),
+            currency: "USD".into(),
+            reports_due: vec!["2026-06-30".into(), "2027-06-30".into()],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let page_of = format!("/grants/{}", g.id);
+    let (coord, csrf) = signed_in(&app.base, "maria").await;
+    let (sam, sam_csrf) = signed_in(&app.base, "sam").await;
+
+    // The state page's grantee section links to the grant's page, with its progress.
+    let (_, state) = get(&sam, &app.base, "/states/NPL").await;
+    let grantees = section(&state, "grantees");
+    assert!(
+        grantees.contains(&format!("href=\"{page_of}\"")),
+        "{grantees}"
+    );
+    assert!(
+        grantees.contains("0 of 0 deliverables done, 0 of 2 reports submitted"),
+        "{grantees}"
+    );
+    // Staff read the page but get no buttons, and the server refuses them anyway.
+    let (status, page) = get(&sam, &app.base, &page_of).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Landmine Free Nepal"));
+    assert!(!page.contains("Mark submitted"), "{page}");
+    let detail = outreach_core::grants::show(
+        &app.db,
+        &g.id.to_string(),
+        maria.today(),
+        &outreach_core::access::Reader::outside(),
+    )
+    .await
+    .unwrap();
+    let report = detail.reports[0].id.to_string();
+    let (status, _, _) = post_form(
+        &sam,
+        &app.base,
+        &format!("/grant-reports/{report}/submit"),
+        &[("csrf", sam_csrf.as_str())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The coordinator marks the first report submitted.
+    let (_, page) = get(&coord, &app.base, &page_of).await;
+    assert_eq!(page.matches("Mark submitted").count(), 2, "{page}");
+    let (status, location, body) = post_form(
+        &coord,
+        &app.base,
+        &format!("/grant-reports/{report}/submit"),
+        &[("csrf", csrf.as_str()), ("on", "2026-06-28")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(
+        location.as_deref(),
+        Some(format!("{page_of}?done=submitted#reports").as_str())
+    );
+    let (_, page) = get(&coord, &app.base, &format!("{page_of}?done=submitted")).await;
+    assert!(page.contains("its reminders stop"), "{page}");
+    let reports = section(&page, "reports");
+    assert!(reports.contains("2026-06-28 by maria"), "{reports}");
+    assert_eq!(reports.matches("Mark submitted").count(), 1, "{reports}");
+    // Again: refused, with the reason beside the report.
+    let (status, _, page) = post_form(
+        &coord,
+        &app.base,
+        &format!("/grant-reports/{report}/submit"),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("already marked submitted on 2026-06-28 by maria"),
+        "{page}"
+    );
+
+    // A deliverable: refused with a bad date (typed text kept), then added.
+    let add = format!("{page_of}/deliverables");
+    let (status, _, page) = post_form(
+        &coord,
+        &app.base,
+        &add,
+        &[
+            ("csrf", csrf.as_str()),
+            ("what", "Workshop with parliamentarians"),
+            ("due", "2026-02-30"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"err-add-deliverable\">due:"), "{page}");
+    assert!(
+        page.contains("value=\"Workshop with parliamentarians\""),
+        "{page}"
+    );
+    let (status, _, body) = post_form(
+        &coord,
+        &app.base,
+        &add,
+        &[
+            ("csrf", csrf.as_str()),
+            ("what", "Workshop with parliamentarians"),
+            ("due", "2026-09-30"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let d = outreach_core::grants::deliverables(&app.db, &g.id.to_string(), maria.today())
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(d.status, "planned");
+
+    // Staff log the workshop from the log form, naming the deliverable.
+    let (status, _, body) = post_form(
+        &sam,
+        &app.base,
+        "/engagements",
+        &[
+            ("csrf", sam_csrf.as_str()),
+            ("state", "NPL"),
+            ("kind", "capital-meeting"),
+            (
+                "summary",
+                "Workshop held with the foreign affairs committee",
+            ),
+            ("deliverable", d.short_id.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    // A deliverable that does not exist is refused beside its field.
+    let (status, _, page) = post_form(
+        &sam,
+        &app.base,
+        "/engagements",
+        &[
+            ("csrf", sam_csrf.as_str()),
+            ("state", "NPL"),
+            ("kind", "call"),
+            ("deliverable", "0000abcd"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"err-deliverable\""), "{page}");
+
+    // Marked done; the page adds it all up.
+    let (status, _, body) = post_form(
+        &coord,
+        &app.base,
+        &format!("/deliverables/{}", d.id),
+        &[("csrf", csrf.as_str()), ("status", "done")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let (_, page) = get(&sam, &app.base, &page_of).await;
+    assert!(
+        page.contains("1 of 1 deliverable done, 1 of 2 reports submitted"),
+        "{page}"
+    );
+    let linked = section(&page, "engagements");
+    assert!(
+        linked.contains("Workshop held with the foreign affairs committee"),
+        "{linked}"
+    );
+    assert!(
+        linked.contains("Workshop with parliamentarians"),
+        "{linked}"
+    );
+
+    // The API says the same; staff may read it, not mark reports.
+    let (status, json) = get(&sam, &app.base, &format!("/api/v1/grants/{}", g.id)).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["grant"]["progress"]["deliverables_done"], 1);
+    assert_eq!(v["reports"][0]["submitted_by"], "maria");
+    assert_eq!(v["engagements"][0]["deliverable_id"], d.id.to_string());
+    let res = sam
+        .post(format!(
+            "{}/api/v1/grant-reports/{}/submit",
+            app.base, detail.reports[1].id
+        ))
+        .header("x-csrf-token", &sam_csrf)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = coord
+        .post(format!(
+            "{}/api/v1/grant-reports/{}/submit",
+            app.base, detail.reports[1].short_id
+        ))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"on": "2025-12-01"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let r: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(r["submitted_on"], "2025-12-01");
+}
+db_test!(
+    grant_page,
+    a_grants_page_shows_its_progress_and_takes_reports_and_deliverables
+);

@@ -321,6 +321,12 @@ fn needs(method: &str, path: &str) -> Option<&'static str> {
         ("post", "/api/v1/letters/{id}/approve"),
         ("post", "/api/v1/grants"),
         ("post", "/api/v1/outbox/{id}/requeue"),
+        ("post", "/grants/{id}/deliverables"),
+        ("post", "/grant-reports/{id}/submit"),
+        ("post", "/deliverables/{id}"),
+        ("post", "/api/v1/grants/{id}/deliverables"),
+        ("post", "/api/v1/grant-reports/{id}/submit"),
+        ("post", "/api/v1/deliverables/{id}"),
     ];
     if admin.contains(&(method, path)) {
         Some("admin")

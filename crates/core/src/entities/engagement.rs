@@ -21,6 +21,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// `public`, `internal` or `restricted` (see `domain::Sensitivity`).
     pub sensitivity: String,
+    /// The grant deliverable this engagement fulfils, if any.
+    pub deliverable_id: Option<Uuid>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -11,6 +11,8 @@ pub struct Model {
     pub grant_id: Uuid,
     pub due_on: Date,
     pub submitted_on: Option<Date>,
+    /// The handle of whoever marked it submitted.
+    pub submitted_by: Option<String>,
     pub description: String,
 }
 

@@ -5,6 +5,7 @@ pub mod engagement;
 pub mod engagement_participant;
 pub mod follow_up;
 pub mod grant;
+pub mod grant_deliverable;
 pub mod grant_report;
 pub mod meeting;
 pub mod meeting_participant;
