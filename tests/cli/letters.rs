@@ -242,7 +242,8 @@ async fn an_exported_docx_converts_to_pdf_with_the_recipients_name(db: &TestDb) 
     );
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(
-        page.contains("<p>Elnur Demo<br>") && page.contains("lang=\"es\""),
+        // The name line carries the contact's title, as the letter's first line does.
+        page.contains("<p>Colonel Elnur Demo<br>") && page.contains("lang=\"es\""),
         "{page}"
     );
 
