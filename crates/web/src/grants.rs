@@ -26,7 +26,7 @@ use utoipa_axum::routes;
 use crate::api::Body;
 use crate::dashboard::enc;
 use crate::routing::Routes;
-use crate::{ApiResult, ApiUser, AppState, PageResult, Role, User, WebError};
+use crate::{ApiResult, ApiUser, AppState, PageResult, Role, User};
 
 pub fn routes() -> Routes {
     crate::page_routes! {
