@@ -161,7 +161,10 @@ async fn states_not_party_but_party_to_the_ccm_or_ccw_protocol_v_are_listed(db: 
     // Lao PDR (CCM and Protocol V), the United States and India (Protocol V) are there; Nepal,
     // party to neither, is not.
     for want in ["LAO", "USA", "IND"] {
-        assert!(codes.contains(&want.to_owned()), "{want} missing: {codes:?}");
+        assert!(
+            codes.contains(&want.to_owned()),
+            "{want} missing: {codes:?}"
+        );
     }
     assert!(!codes.contains(&"NPL".to_owned()), "{codes:?}");
     let lao = view
@@ -207,7 +210,15 @@ async fn states_not_party_but_party_to_the_ccm_or_ccw_protocol_v_are_listed(db: 
 
     let human = ok(
         db,
-        &["states", "--status", "not-party", "--party-to", "CCM", "--at", at],
+        &[
+            "states",
+            "--status",
+            "not-party",
+            "--party-to",
+            "CCM",
+            "--at",
+            at,
+        ],
     );
     assert!(human.contains("party to CCM"), "{human}");
     let err = fails(db, &["states", "--party-to", "CCX"]);

@@ -323,8 +323,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .map(|c| c.trim().to_ascii_uppercase())
                 .filter(|c| !c.is_empty())
                 .collect();
-            let rows =
-                states::by_status_party_to(&db, &treaty.code, filter, at, &party_to).await?;
+            let rows = states::by_status_party_to(&db, &treaty.code, filter, at, &party_to).await?;
             app.out.states(&rows, &treaty.code, &status, &party_to, at)
         }
         Command::State {

@@ -193,7 +193,10 @@ impl Out {
         } else {
             format!(", party to {}", party_to.join(" or "))
         };
-        println!("{} states ({treaty}, status {status}{also}, on {at})", rows.len());
+        println!(
+            "{} states ({treaty}, status {status}{also}, on {at})",
+            rows.len()
+        );
         Ok(())
     }
 

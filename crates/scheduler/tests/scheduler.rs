@@ -1524,9 +1524,9 @@ async fn a_busy_sqlite_database_costs_no_job_an_attempt() {
 /// a real SMTP server receives the other one only, and the submitted report's job is recorded
 /// as skipped with the reason. Sweeping again plans nothing for it.
 async fn a_submitted_grant_reports_reminder_is_not_sent_and_its_job_says_why(db: &TestDb) {
-    use outreach_mailer::MailSettings;
     use outreach_core::directory::{self, GrantInput, OrganisationInput};
     use outreach_core::grants;
+    use outreach_mailer::MailSettings;
     let conn = outreach_core::db::open(&db.url, "tester").await.unwrap();
     let lead = Actor::new("lead", IanaZone::UTC).unwrap();
     outreach_core::actor::upsert_user(
