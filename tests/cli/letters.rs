@@ -333,3 +333,50 @@ db_test!(
     call_to_join_related_treaties,
     a_call_to_join_cites_the_related_treaties_the_state_has_joined
 );
+
+async fn an_observer_invitation_recalls_the_states_earlier_attendance_in_its_language(db: &TestDb) {
+    ok(db, &["demo"]);
+    let draft = |lang: &str| -> serde_json::Value {
+        json(
+            db,
+            &[
+                "letter",
+                "draft",
+                "observer_invitation",
+                "--state",
+                "USA",
+                "--lang",
+                lang,
+            ],
+        )
+    };
+    let en = draft("en");
+    let (subject, body) = (en["subject"].as_str().unwrap(), en["body"].as_str().unwrap());
+    assert_eq!(
+        subject,
+        "Invitation to the United States to attend the Meeting of the States Parties as an observer"
+    );
+    // The shipped signals: the United States attended Cartagena (2009) and Maputo (2014).
+    assert!(body.contains("Second Review Conference (Cartagena)"), "{body}");
+    assert!(body.contains("Third Review Conference (Maputo)"), "{body}");
+    let fr = draft("fr");
+    assert!(
+        fr["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invitation aux États-Unis à participer"),
+        "{fr}"
+    );
+    let es = draft("es");
+    assert!(
+        es["body"]
+            .as_str()
+            .unwrap()
+            .contains("invitar a los Estados Unidos a asistir como observador"),
+        "{es}"
+    );
+}
+db_test!(
+    observer_invitation,
+    an_observer_invitation_recalls_the_states_earlier_attendance_in_its_language
+);

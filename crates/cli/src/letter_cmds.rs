@@ -28,7 +28,8 @@ pub enum LetterCommand {
         outreach letter draft call_to_join --state AZE --lang es"
     )]
     Draft {
-        /// joint_approach, call_to_join, call_to_speak_out, thanks, follow_up_after_meeting.
+        /// joint_approach, call_to_join, call_to_speak_out, thanks, follow_up_after_meeting,
+        /// observer_invitation.
         template: String,
         /// The state the letter is about: ISO3 code or name.
         #[arg(long, value_name = "STATE")]

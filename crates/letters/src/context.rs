@@ -152,6 +152,18 @@ pub struct Thanks {
     pub occasion: Option<Item>,
 }
 
+/// `observer_invitation`: inviting a state not party to attend the next Meeting of the States
+/// Parties as an observer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObserverInvitation {
+    #[serde(flatten)]
+    pub common: Common,
+    /// Its earlier attendance as an observer, most recent first, at most three.
+    pub observer_attendance: Vec<Item>,
+    /// The most recent public engagement, if any.
+    pub engagements: Vec<Item>,
+}
+
 /// `follow_up_after_meeting`: after a meeting, restating what was agreed.
 #[derive(Debug, Clone, Serialize)]
 pub struct FollowUpAfterMeeting {
@@ -172,6 +184,7 @@ pub enum LetterContext {
     CallToSpeakOut(CallToSpeakOut),
     Thanks(Thanks),
     FollowUpAfterMeeting(FollowUpAfterMeeting),
+    ObserverInvitation(ObserverInvitation),
 }
 
 impl LetterContext {
@@ -182,6 +195,7 @@ impl LetterContext {
             Self::CallToSpeakOut(c) => &mut c.common,
             Self::Thanks(c) => &mut c.common,
             Self::FollowUpAfterMeeting(c) => &mut c.common,
+            Self::ObserverInvitation(c) => &mut c.common,
         }
     }
 
@@ -192,6 +206,7 @@ impl LetterContext {
             Self::CallToSpeakOut(c) => &c.common,
             Self::Thanks(c) => &c.common,
             Self::FollowUpAfterMeeting(c) => &c.common,
+            Self::ObserverInvitation(c) => &c.common,
         }
     }
 }
@@ -203,6 +218,7 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("call_to_speak_out", "CallToSpeakOut"),
     ("thanks", "Thanks"),
     ("follow_up_after_meeting", "FollowUpAfterMeeting"),
+    ("observer_invitation", "ObserverInvitation"),
 ];
 
 fn item(kind: &str) -> Item {
@@ -290,6 +306,11 @@ pub fn sample(template: &str) -> Option<serde_json::Value> {
             common: common(),
             meeting: Some(item("meeting")),
             follow_ups: vec!["Send the treaty text".into()],
+        }),
+        "observer_invitation" => LetterContext::ObserverInvitation(ObserverInvitation {
+            common: common(),
+            observer_attendance: vec![item("observer")],
+            engagements: vec![item("call")],
         }),
         _ => return None,
     };

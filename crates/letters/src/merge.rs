@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::context::{
     CallToJoin, CallToSpeakOut, Common, FollowUpAfterMeeting, Item, JointApproach, LetterContext,
-    MeetingItem, Partner, Recipient, Sender, StateInfo, Thanks, is_present,
+    MeetingItem, ObserverInvitation, Partner, Recipient, Sender, StateInfo, Thanks, is_present,
 };
 use crate::error::{Error, Result};
 use crate::forms;
@@ -562,6 +562,11 @@ pub fn build(
                 }),
             })
         }
+        "observer_invitation" => LetterContext::ObserverInvitation(ObserverInvitation {
+            common,
+            observer_attendance: signals_of("observer_attendance", 3),
+            engagements: recent(1),
+        }),
         "call_to_join" => LetterContext::CallToJoin(CallToJoin {
             common,
             observer_attendance: signals_of("observer_attendance", 3),

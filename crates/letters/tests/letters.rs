@@ -65,6 +65,7 @@ fn the_shipped_templates_pass_the_check() {
         "call_to_speak_out",
         "thanks",
         "follow_up_after_meeting",
+        "observer_invitation",
     ] {
         assert!(names.iter().any(|n| n == wanted), "{names:?}");
     }
@@ -663,6 +664,7 @@ async fn no_letter_or_export_cites_internal_or_restricted_notes_check(db: &TestD
             Some("ram@mofa-demo.example.org"),
         ),
         ("call_to_speak_out", "NOR", None),
+        ("observer_invitation", "NPL", None),
     ];
     let templates: BTreeSet<String> = l.templates.list().into_iter().map(|i| i.name).collect();
     assert_eq!(
