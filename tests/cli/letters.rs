@@ -303,7 +303,7 @@ async fn a_call_to_join_cites_the_related_treaties_the_state_has_joined(db: &Tes
     let en = draft("LAO", "en");
     assert!(
         en.contains(
-            "is already a party to the Convention on Cluster Munitions and Protocol V on \
+            "Already a party to the Convention on Cluster Munitions and Protocol V on \
              Explosive Remnants of War"
         ),
         "{en}"
@@ -321,13 +321,13 @@ async fn a_call_to_join_cites_the_related_treaties_the_state_has_joined(db: &Tes
     // The United States: CCW Protocol V only.
     let usa = draft("USA", "en");
     assert!(
-        usa.contains("already a party to Protocol V on Explosive Remnants of War")
+        usa.contains("Already a party to Protocol V on Explosive Remnants of War")
             && !usa.contains("Cluster Munitions"),
         "{usa}"
     );
     // Nepal has joined neither: no such sentence.
     let npl = draft("NPL", "en");
-    assert!(!npl.contains("already a party"), "{npl}");
+    assert!(!npl.contains("Already a party"), "{npl}");
 }
 db_test!(
     call_to_join_related_treaties,

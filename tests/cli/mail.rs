@@ -171,7 +171,7 @@ db_test!(
 async fn templates_check_also_checks_the_page_templates(db: &TestDb) {
     let out = ok(db, &["templates", "check"]);
     assert!(
-        out.contains("Page templates (built-in page templates): 20 pages and 2 partials checked, no problems."),
+        out.contains("Page templates (built-in page templates): 21 pages and 2 partials checked, no problems."),
         "{out}"
     );
     let report = json(db, &["templates", "check"]);

@@ -173,7 +173,13 @@ async fn states_not_party_but_party_to_the_ccm_or_ccw_protocol_v_are_listed(db: 
         .iter()
         .find(|s| s["iso3"] == "LAO")
         .unwrap();
-    assert_eq!(lao["also_party_to"], serde_json::json!(["CCM", "CCW_P5"]));
+    let lao_also: Vec<&str> = lao["also_party_to"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(lao_also.starts_with(&["CCM", "CCW_P5"]), "{lao_also:?}");
     // The view is exactly the states not party whose other treaties include one of the two.
     let expected: Vec<String> = all
         .as_array()
