@@ -351,13 +351,19 @@ async fn an_observer_invitation_recalls_the_states_earlier_attendance_in_its_lan
         )
     };
     let en = draft("en");
-    let (subject, body) = (en["subject"].as_str().unwrap(), en["body"].as_str().unwrap());
+    let (subject, body) = (
+        en["subject"].as_str().unwrap(),
+        en["body"].as_str().unwrap(),
+    );
     assert_eq!(
         subject,
         "Invitation to the United States to attend the Meeting of the States Parties as an observer"
     );
     // The shipped signals: the United States attended Cartagena (2009) and Maputo (2014).
-    assert!(body.contains("Second Review Conference (Cartagena)"), "{body}");
+    assert!(
+        body.contains("Second Review Conference (Cartagena)"),
+        "{body}"
+    );
     assert!(body.contains("Third Review Conference (Maputo)"), "{body}");
     let fr = draft("fr");
     assert!(
