@@ -356,16 +356,23 @@ async fn an_archive_from_an_older_outreach_is_migrated_after_loading() {
     let file = source.dir.path().join("now.backup");
     ok(&source, &["backup", file.to_str().unwrap()]);
     let text = std::fs::read_to_string(&file).unwrap();
-    // An archive from before the two latest migrations.
+    // An archive from before the three latest migrations.
     let old = older_archive(
         &text,
-        &["m20261203_000001_access", "m20261204_000001_job_due_at"],
+        &[
+            "m20261203_000001_access",
+            "m20261204_000001_job_due_at",
+            "m20261207_400001_grant_deliverables",
+        ],
         &[
             ("engagements", "sensitivity"),
             ("users", "cleared"),
             ("users", "disabled_at"),
             ("jobs", "due_at"),
+            ("engagements", "deliverable_id"),
+            ("grant_reports", "submitted_by"),
         ],
+        &["grant_deliverables"],
     );
     let old_file = source.dir.path().join("old.backup");
     std::fs::write(&old_file, old).unwrap();
@@ -375,12 +382,16 @@ async fn an_archive_from_an_older_outreach_is_migrated_after_loading() {
         let restored = restore(&target, &old_file);
         assert_eq!(
             restored["report"]["migrated"],
-            serde_json::json!(["m20261203_000001_access", "m20261204_000001_job_due_at"]),
+            serde_json::json!([
+                "m20261203_000001_access",
+                "m20261204_000001_job_due_at",
+                "m20261207_400001_grant_deliverables"
+            ]),
             "{restored}"
         );
         let human = ok(&target, &["restore", "--force", old_file.to_str().unwrap()]);
         assert!(
-            human.contains("brought up to date with 2 migration"),
+            human.contains("brought up to date with 3 migration"),
             "{human}"
         );
         let conn = outreach_core::db::connect(&target.url).await.unwrap();
@@ -422,15 +433,29 @@ async fn an_archive_from_an_older_outreach_is_migrated_after_loading() {
 
 /// `archive` as an outreach without `migration` would have written it: without that migration in
 /// the header and without the columns it added.
-fn older_archive(archive: &str, migrations: &[&str], added: &[(&str, &str)]) -> String {
+fn older_archive(
+    archive: &str,
+    migrations: &[&str],
+    added: &[(&str, &str)],
+    new_tables: &[&str],
+) -> String {
     let mut out = Vec::new();
     let mut drop: Vec<usize> = Vec::new();
+    let mut skipping = false;
+    let mut skipped_rows = 0_u64;
     for (i, line) in archive.lines().enumerate() {
         let mut v: Value = serde_json::from_str(line).unwrap();
         if i == 0 {
             let m = v["migrations"].as_array_mut().unwrap();
             m.retain(|x| !migrations.iter().any(|gone| x == gone));
+            if let Some(tables) = v["tables"].as_object_mut() {
+                tables.retain(|name, _| !new_tables.contains(&name.as_str()));
+            }
         } else if let Some(table) = v.get("table").and_then(Value::as_str).map(str::to_owned) {
+            skipping = new_tables.contains(&table.as_str());
+            if skipping {
+                continue;
+            }
             let cols = v["columns"].as_array_mut().unwrap();
             drop = cols
                 .iter()
@@ -442,9 +467,16 @@ fn older_archive(archive: &str, migrations: &[&str], added: &[(&str, &str)]) -> 
                 cols.remove(*j);
             }
         } else if let Some(row) = v.as_array_mut() {
+            if skipping {
+                skipped_rows += 1;
+                continue;
+            }
             for j in drop.iter().rev() {
                 row.remove(*j);
             }
+        } else if v.get("end").is_some() {
+            let rows = v["rows"].as_u64().unwrap() - skipped_rows;
+            v["rows"] = rows.into();
         }
         out.push(serde_json::to_string(&v).unwrap());
     }
