@@ -622,11 +622,15 @@ pub fn build(
                         e.outcome.as_deref(),
                     )
                 })
+                // A condemnation on record before a policy step: a "policy change" may be a step
+                // back (the United States' 2025 row reports transfers), a condemnation never is.
                 .or_else(|| {
-                    signals
-                        .iter()
-                        .find(|s| s.kind == "policy_change" || s.kind == "condemnation")
-                        .map(|s| item(lang, s.observed_on, &s.kind, &s.detail, None))
+                    ["condemnation", "policy_change"].iter().find_map(|kind| {
+                        signals
+                            .iter()
+                            .find(|s| s.kind == *kind)
+                            .map(|s| item(lang, s.observed_on, &s.kind, &s.detail, None))
+                    })
                 }),
         }),
         "follow_up_after_meeting" => LetterContext::FollowUpAfterMeeting(FollowUpAfterMeeting {

@@ -535,6 +535,19 @@ async fn thanks_and_follow_up_letters_cite_the_statement_and_the_meeting_check(d
         .unwrap_err()
         .to_string();
     assert!(err.contains("occasion"), "{err}");
+    // The United States has no statement logged; its shipped signals hold a 2023 condemnation
+    // and, newer, a 2025 "policy change" reporting transfers of mines: the letter thanks it for
+    // the condemnation, never for the transfers.
+    let usa = drafts::draft(
+        &conn,
+        &a,
+        &letters(),
+        &draft_request("thanks", "USA", Some("en")),
+    )
+    .await
+    .unwrap();
+    assert!(usa.body.contains("15 November 2023"), "{}", usa.body);
+    assert!(!usa.body.contains("transferred"), "{}", usa.body);
 }
 outreach_testkit::db_test!(
     thanks_and_follow_up_letters_cite_the_statement_and_the_meeting,
