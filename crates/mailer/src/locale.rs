@@ -248,7 +248,9 @@ const STATE_NAMES: &[(&str, &str, &str)] = &[
 ];
 
 /// The state's name in `lang`: the table above for French and Spanish, the reference data's
-/// English name otherwise and as the fallback. Emails and letters both use it.
+/// English name otherwise and as the fallback. Emails use it (reminder subjects and bodies);
+/// letters use the fuller table of `data/reference/state_names.csv` (`outreach_letters::names`),
+/// which also gives each name's article and contractions.
 pub fn state_name(lang: Lang, iso3: &str, english: &str) -> String {
     let found = STATE_NAMES.iter().find(|(code, _, _)| *code == iso3);
     match (lang, found) {
