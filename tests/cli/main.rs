@@ -810,6 +810,51 @@ async fn the_demo_shows_the_attention_list_at_work(db: &TestDb) {
     assert!(!profile["open_follow_ups"].as_array().unwrap().is_empty());
     let human = ok(db, &["attention"]);
     assert!(human.contains("least recently engaged first"), "{human}");
+    let by_stance = json(db, &["attention", "--sort", "stance", "--stance", "open"]);
+    let by_stance = by_stance.as_array().unwrap();
+    assert!(
+        !by_stance.is_empty() && by_stance.iter().all(|r| r["stance"] == "open"),
+        "{by_stance:?}"
+    );
+
+    // The demo tells the story of the campaign's texts in letters (issue 16 item 10): a joint
+    // approach with the local campaign in Nepal, a call to speak out to France answering
+    // Russia's reported use of 2022, thanks to the United States for its step of June 2022.
+    let letters = first["letters"].as_array().unwrap();
+    let drafted: Vec<(&str, &str, &str)> = letters
+        .iter()
+        .map(|l| {
+            assert!(l["id"].is_string(), "{l}");
+            (
+                l["template"].as_str().unwrap(),
+                l["state"].as_str().unwrap(),
+                l["language"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        drafted,
+        vec![
+            ("joint_approach", "Nepal", "en"),
+            ("call_to_speak_out", "France", "fr"),
+            ("thanks", "United States", "en"),
+        ]
+    );
+    assert!(again["letters"].as_array().unwrap().is_empty());
+    let show = |i: usize| json(db, &["letter", "show", letters[i]["id"].as_str().unwrap()]);
+    let call = show(1);
+    let body = call["body"].as_str().unwrap();
+    assert!(body.contains("Son Excellence"), "{body}");
+    assert!(body.contains("24 février 2022"), "{body}");
+    let thanks = show(2);
+    let body = thanks["body"].as_str().unwrap();
+    assert!(body.contains("21 June 2022"), "{body}");
+    // The story's records: the grantees and the shipped signals it answers.
+    let grants: Vec<String> = ["AZE", "IND", "NPL"]
+        .iter()
+        .map(|s| json(db, &["state", "show", s])["grants"].to_string())
+        .collect();
+    assert!(grants.iter().all(|g| g.contains("(demo)")), "{grants:?}");
 }
 db_test!(demo_attention, the_demo_shows_the_attention_list_at_work);
 
@@ -1383,3 +1428,72 @@ db_test!(
     grant_cli,
     grant_deliverables_and_reports_from_the_command_line
 );
+
+/// `outreach stance`: a coordinator sets a state's stance with a reason; `stance show` gives it
+/// with its history; `states` filters and sorts by it; staff may not set it (exit code and JSON
+/// error on stderr) and a bad value names its field.
+async fn stance_through_the_cli(db: &TestDb) {
+    ok(db, &["demo"]);
+    let h = json(db, &["stance", "show", "NPL"]);
+    assert_eq!(h["current"]["stance"], "open", "{h}");
+    let o = outreach(
+        db,
+        &[
+            "--json",
+            "stance",
+            "set",
+            "NPL",
+            "supportive",
+            "--reason",
+            "Promised a paper",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("coordinator"), "{}", stderr(&o));
+    ok(db, &["user", "add", "tester", "--role", "coordinator"]);
+    let err = fails(db, &["stance", "set", "NPL", "keen", "--reason", "x"]);
+    assert!(
+        err.contains("stance") && err.contains("supportive"),
+        "{err}"
+    );
+    let set = json(
+        db,
+        &[
+            "stance",
+            "set",
+            "Nepal",
+            "supportive",
+            "--reason",
+            "The minister promised a cabinet paper",
+        ],
+    );
+    assert_eq!(set["stance"], "supportive");
+    assert_eq!(set["set_by"], "tester");
+    let human = ok(db, &["stance", "show", "NPL"]);
+    assert!(
+        human.contains("supportive since") && human.contains("Before that:"),
+        "{human}"
+    );
+    let rows = json(
+        db,
+        &[
+            "states",
+            "--status",
+            "not-party",
+            "--stance",
+            "supportive,open",
+        ],
+    );
+    let codes: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["iso3"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, vec!["NPL"]);
+    let sorted = json(db, &["states", "--status", "not-party", "--sort", "stance"]);
+    assert_eq!(sorted[0]["iso3"], "NPL");
+    let err = fails(db, &["states", "--stance", "keen"]);
+    assert!(err.contains("--stance"), "{err}");
+}
+db_test!(stance_cli, stance_through_the_cli);

@@ -95,7 +95,8 @@ pub enum Command {
     #[command(
         after_help = "Statuses: party (States Parties, withdrawing ones included), not-party (every state \
         outside, signatories included), signatory, withdrawing, all.\n\nExamples:\n  \
-        outreach states --status not-party --at 2022-06-20\n  outreach states --treaty CCM --status signatory --json"
+        outreach states --status not-party --at 2022-06-20\n  outreach states --treaty CCM --status signatory --json\n  \
+        outreach states --status not-party --stance open,supportive --sort stance"
     )]
     States {
         /// Treaty code: APMBC, CCM, CCW_P5 or CRPD.
@@ -111,6 +112,13 @@ pub enum Command {
         /// `--party-to CCM,CCW_P5` (repeat the flag or separate codes with commas).
         #[arg(long = "party-to", value_name = "CODES", value_delimiter = ',')]
         party_to: Vec<String>,
+        /// Only states with this current stance: supportive, open, neutral, reluctant, opposed,
+        /// or none (no stance on record); several separated by commas.
+        #[arg(long, value_name = "STANCES")]
+        stance: Option<String>,
+        /// name (the default) or stance (the most promising first, no stance on record last).
+        #[arg(long, default_value = "name", value_name = "ORDER")]
+        sort: String,
     },
 
     /// One state: status history, signals, grantees, contacts, engagements, meetings, follow-ups.
@@ -254,10 +262,28 @@ pub enum Command {
         file: PathBuf,
     },
 
-    /// States not party, least recently engaged first, with their next planned meeting.
+    /// States not party, least recently engaged first, with their next planned meeting and stance.
+    #[command(
+        after_help = "Examples:\n  outreach attention\n  outreach attention --stance open,supportive\n  \
+        outreach attention --sort stance --json"
+    )]
     Attention {
         #[arg(long, value_name = "CODE")]
         treaty: Option<String>,
+        /// Only states with this current stance: supportive, open, neutral, reluctant, opposed,
+        /// or none (no stance on record); several separated by commas.
+        #[arg(long, value_name = "STANCES")]
+        stance: Option<String>,
+        /// days (the default: never or least recently engaged first), stance (the most promising
+        /// first) or name.
+        #[arg(long, default_value = "days", value_name = "ORDER")]
+        sort: String,
+    },
+
+    /// A state's stance towards joining: the current one and its history, or set it with a reason.
+    Stance {
+        #[command(subcommand)]
+        command: StanceCommand,
     },
 
     /// Serve the web app, with the scheduler and the mailer, in one process.
@@ -684,6 +710,40 @@ pub enum SignalCommand {
         /// Where it is documented (an address).
         #[arg(long)]
         source: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StanceCommand {
+    /// The current stance and each change before it, newest first, with where each came from
+    /// (an engagement, or a coordinator's reason).
+    #[command(
+        after_help = "Examples:\n  outreach stance show NPL\n  outreach stance show Azerbaijan --at 2025-01-01 --json"
+    )]
+    Show {
+        /// Code or name.
+        state: String,
+        /// The date to look from, YYYY-MM-DD (default: today).
+        #[arg(long, value_name = "DATE")]
+        at: Option<String>,
+    },
+    /// Set a state's stance from a day on, with the reason (coordinators and admins). It stays the
+    /// current stance until an engagement or a coordinator records a newer one.
+    #[command(
+        after_help = "Stances: supportive, open, neutral, reluctant, opposed.\n\n\
+        Example:\n  outreach stance set AZE reluctant --reason \"The defence ministry ruled out accession before a settlement\" --on 2026-11-20"
+    )]
+    Set {
+        /// Code or name.
+        state: String,
+        /// supportive, open, neutral, reluctant or opposed.
+        stance: String,
+        /// Why: what you know that the engagements do not say.
+        #[arg(long)]
+        reason: String,
+        /// The day it holds from, YYYY-MM-DD (default: today).
+        #[arg(long, value_name = "DATE")]
+        on: Option<String>,
     },
 }
 

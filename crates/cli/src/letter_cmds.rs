@@ -25,7 +25,8 @@ pub enum LetterCommand {
         Foreign Affairs. The language defaults to the recipient's first of en, fr, es.\n\n\
         Examples:\n  outreach letter draft joint_approach --state NPL\n  \
         outreach letter draft joint_approach --state NPL --to ingrid@embassy-demo.example.org --lang fr\n  \
-        outreach letter draft call_to_join --state AZE --lang es"
+        outreach letter draft call_to_join --state AZE --lang es\n  \
+        outreach letter draft thanks --state USA --signal 5e2c1a9b   (thank the United States for the step with that id: `outreach signals --state USA`)"
     )]
     Draft {
         /// joint_approach, call_to_join, call_to_speak_out, thanks, follow_up_after_meeting,
@@ -40,6 +41,11 @@ pub enum LetterCommand {
         /// en, fr or es.
         #[arg(long, value_name = "LANG")]
         lang: Option<String>,
+        /// The signal the letter answers, by its id (or the end of it) from `outreach signals`:
+        /// the policy step or condemnation a thanks letter thanks for, the reported use a call
+        /// to speak out responds to.
+        #[arg(long, value_name = "SIGNAL")]
+        signal: Option<String>,
     },
     /// Draft a letter for every member of an audience, and report what was drafted and skipped.
     #[command(
@@ -47,7 +53,8 @@ pub enum LetterCommand {
         embassies-in:ISO3. A member already holding an open letter from the same template is \
         skipped. Everything is written in one transaction.\n\n\
         Examples:\n  outreach letter batch call_to_speak_out --audience states-parties-without-condemnation\n  \
-        outreach letter batch joint_approach --audience embassies-in:NPL --lang fr"
+        outreach letter batch joint_approach --audience embassies-in:NPL --lang fr\n  \
+        outreach letter batch call_to_speak_out --audience states-parties-without-condemnation --signal 9d41c07e   (the reported use from `outreach signals --kind reported-use`)"
     )]
     Batch {
         template: String,
@@ -56,6 +63,10 @@ pub enum LetterCommand {
         /// en, fr or es for every letter; default: each recipient's language.
         #[arg(long, value_name = "LANG")]
         lang: Option<String>,
+        /// The reported use every call to speak out responds to, by its id from `outreach
+        /// signals --kind reported-use`; default: the three most recent.
+        #[arg(long, value_name = "SIGNAL")]
+        signal: Option<String>,
     },
     /// Letters, newest first.
     List {
@@ -215,6 +226,7 @@ pub(crate) async fn letter(app: &App, json: bool, command: LetterCommand) -> Res
             state,
             to,
             lang,
+            signal,
         } => {
             let l = letters(app)?;
             let db = app.db().await?;
@@ -227,6 +239,7 @@ pub(crate) async fn letter(app: &App, json: bool, command: LetterCommand) -> Res
                     state,
                     to,
                     lang,
+                    signal,
                 },
             )
             .await?;
@@ -244,18 +257,20 @@ pub(crate) async fn letter(app: &App, json: bool, command: LetterCommand) -> Res
             template,
             audience,
             lang,
+            signal,
         } => {
             let audience = Audience::parse(&audience)?;
             let l = letters(app)?;
             let db = app.db().await?;
             let mut progress = progress_printer();
-            let report = batch::batch(
+            let report = batch::batch_serving(
                 &db,
                 actor,
                 &l,
                 &template,
                 &audience,
                 lang.as_deref(),
+                signal.as_deref(),
                 &mut progress,
             )
             .await?;
@@ -449,4 +464,103 @@ async fn transition(app: &App, json: bool, id: &str, step: Step) -> Result<()> {
     }
     summary(verb, &view);
     Ok(())
+}
+
+/// A letter of the demo's story: drafted (with its id), or not, and why.
+#[derive(Debug, serde::Serialize)]
+pub struct DemoLetter {
+    /// What the letter is in the story, in words.
+    pub what: String,
+    pub template: String,
+    pub state: String,
+    pub id: Option<String>,
+    pub recipient: String,
+    pub language: String,
+    /// Why it was not drafted, when it was not.
+    pub note: String,
+}
+
+/// The shipped signal of `iso3`, `kind` and `date` (from data/reference/signals.csv), if loaded.
+async fn shipped_signal(
+    db: &sea_orm::DatabaseConnection,
+    iso3: &str,
+    kind: &str,
+    date: &str,
+) -> Result<Option<String>> {
+    let rows = outreach_core::signals::list(
+        db,
+        &outreach_core::signals::SignalFilter {
+            state: Some(iso3.to_owned()),
+            kind: Some(kind.to_owned()),
+        },
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .find(|s| s.date.to_string() == date)
+        .map(|s| s.id.to_string()))
+}
+
+/// The letters that tell the demo's story, drafted after its records: a joint approach with
+/// the local campaign in Nepal, a call to speak out to France responding to Russia's reported
+/// use of 2022, and thanks to the United States for its policy step of June 2022. Each is drafted
+/// on its own; one the records cannot support is reported, not an error.
+pub(crate) async fn demo_letters(
+    db: &sea_orm::DatabaseConnection,
+    app: &App,
+) -> Result<Vec<DemoLetter>> {
+    let l = letters(app)?;
+    let russia_2022 = shipped_signal(db, "RUS", "reported_use", "2022-02-24").await?;
+    let us_2022 = shipped_signal(db, "USA", "policy_change", "2022-06-21").await?;
+    let story = [
+        (
+            "joint approach with the local campaign",
+            "joint_approach",
+            "NPL",
+            None,
+        ),
+        (
+            "call to speak out against Russia's reported use since 2022",
+            "call_to_speak_out",
+            "FRA",
+            russia_2022,
+        ),
+        (
+            "thanks for the policy step of June 2022",
+            "thanks",
+            "USA",
+            us_2022,
+        ),
+    ];
+    let mut out = Vec::new();
+    for (what, template, state, signal) in story {
+        let req = DraftRequest {
+            template: template.to_owned(),
+            state: state.to_owned(),
+            signal,
+            ..DraftRequest::default()
+        };
+        let line = match drafts::draft(db, &app.actor, &l, &req).await {
+            Ok(v) => DemoLetter {
+                what: what.to_owned(),
+                template: template.to_owned(),
+                state: v.state,
+                id: Some(v.short_id),
+                recipient: v.recipient,
+                language: v.language,
+                note: String::new(),
+            },
+            Err(e) => DemoLetter {
+                what: what.to_owned(),
+                template: template.to_owned(),
+                state: state.to_owned(),
+                id: None,
+                recipient: String::new(),
+                language: String::new(),
+                note: e.to_string(),
+            },
+        };
+        out.push(line);
+    }
+    Ok(out)
 }

@@ -21,6 +21,7 @@ use outreach_core::followups::{self, FollowUpInput};
 use outreach_core::meetings::{self, MeetingInput};
 use outreach_core::refdata::{self, ReferenceData};
 use outreach_core::signals::{self, SignalInput};
+use outreach_core::stance::{self, StanceFilter, StanceInput, StatesSort};
 use outreach_core::status::StatusFilter;
 use outreach_core::{Actor, audit, db, demo, grants, states, views};
 use sea_orm::DatabaseConnection;
@@ -28,8 +29,8 @@ use sea_orm::DatabaseConnection;
 pub use args::Cli;
 use args::{
     Command, ContactCommand, DeliverableCommand, FollowUpCommand, GrantCommand, GrantReportCommand,
-    JobsCommand, MeetingCommand, OrgCommand, RulesCommand, SignalCommand, StateCommand,
-    UserCommand,
+    JobsCommand, MeetingCommand, OrgCommand, RulesCommand, SignalCommand, StanceCommand,
+    StateCommand, UserCommand,
 };
 use output::Out;
 use outreach_scheduler::{Workflows, jobs, ledger, planner};
@@ -301,21 +302,27 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Demo => {
             let db = app.db().await?;
             let report = demo::load(&db, &app.actor).await?;
+            let mut letters = Vec::new();
             if !report.already_present {
                 // The demo's meetings show their reminders at once, as any meeting scheduled
                 // through the planner does (the daemon's sweep would plan them later).
                 plan_upcoming_reminders(&db, &app.workflows()?, &app.actor).await?;
+                letters = letter_cmds::demo_letters(&db, &app).await?;
             }
-            app.out.demo(&report)
+            app.out.demo(&report, &letters)
         }
         Command::States {
             treaty,
             status,
             at,
             party_to,
+            stance,
+            sort,
         } => {
             let db = app.db().await?;
             let filter = StatusFilter::parse(&status)?;
+            let stance_filter = StanceFilter::parse("--stance", stance.as_deref().unwrap_or(""))?;
+            let sort = StatesSort::parse("--sort", &sort)?;
             let at = app.date_or_today("--at", at.as_deref())?;
             let treaty = states::resolve_treaty(&db, &app.treaty(treaty.as_deref())).await?;
             let party_to: Vec<String> = party_to
@@ -323,7 +330,18 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .map(|c| c.trim().to_ascii_uppercase())
                 .filter(|c| !c.is_empty())
                 .collect();
-            let rows = states::by_status_party_to(&db, &treaty.code, filter, at, &party_to).await?;
+            let reader = outreach_core::access::Reader::of(&db, &app.actor.handle).await?;
+            let rows = stance::listing(
+                &db,
+                &reader,
+                &treaty.code,
+                filter,
+                at,
+                &party_to,
+                stance_filter.as_ref(),
+                sort,
+            )
+            .await?;
             app.out.states(&rows, &treaty.code, &status, &party_to, at)
         }
         Command::State {
@@ -564,11 +582,61 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             app.out.imported(&what, &file, &report)
         }
-        Command::Attention { treaty } => {
+        Command::Attention {
+            treaty,
+            stance,
+            sort,
+        } => {
             let db = app.db().await?;
+            let stance_filter = StanceFilter::parse("--stance", stance.as_deref().unwrap_or(""))?;
+            let sort = views::AttentionSort::parse("--sort", &sort)?;
             let treaty = states::resolve_treaty(&db, &app.treaty(treaty.as_deref())).await?;
-            let rows = views::attention(&db, &treaty.code, app.actor.today()).await?;
-            app.out.attention(&rows, &treaty.code, app.actor.today())
+            let reader = outreach_core::access::Reader::of(&db, &app.actor.handle).await?;
+            let mut rows = views::attention(&db, &treaty.code, app.actor.today(), &reader).await?;
+            if let Some(f) = &stance_filter {
+                rows.retain(|r| f.matches(r.stance.as_deref()));
+            }
+            sort.apply(&mut rows);
+            let order = match sort {
+                views::AttentionSort::Days => "least recently engaged first",
+                views::AttentionSort::Stance => "the most promising stance first",
+                views::AttentionSort::Name => "by name",
+            };
+            app.out
+                .attention(&rows, &treaty.code, app.actor.today(), order)
+        }
+        Command::Stance {
+            command: StanceCommand::Show { state, at },
+        } => {
+            let db = app.db().await?;
+            let st = states::resolve(&db, &state).await?;
+            let at = app.date_or_today("--at", at.as_deref())?;
+            let reader = outreach_core::access::Reader::of(&db, &app.actor.handle).await?;
+            let history = stance::of_state(&db, &reader, &st.iso3, at).await?;
+            app.out.stance_history(&st.name, &history)
+        }
+        Command::Stance {
+            command:
+                StanceCommand::Set {
+                    state,
+                    stance: value,
+                    reason,
+                    on,
+                },
+        } => {
+            let db = app.db().await?;
+            let view = stance::set(
+                &db,
+                &app.actor,
+                &StanceInput {
+                    state: state.clone(),
+                    stance: value,
+                    reason,
+                    on,
+                },
+            )
+            .await?;
+            app.out.stance_set(&state, &view)
         }
         Command::Serve {
             bind,

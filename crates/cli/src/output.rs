@@ -7,6 +7,8 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use comfy_table::{ContentArrangement, Table, presets};
 use outreach_core::demo::DemoReport;
+
+use crate::letter_cmds::DemoLetter;
 use outreach_core::directory::{GrantView, ImportReport};
 use outreach_core::engagements::EngagementView;
 use outreach_core::entities::{audit_log, contact, organisation, user};
@@ -16,6 +18,7 @@ use outreach_core::ids::short;
 use outreach_core::meetings::MeetingView;
 use outreach_core::refdata::{Counts, LoadReport};
 use outreach_core::signals::{SignalView, SpokenUp, SpokenUpRow};
+use outreach_core::stance::{StanceHistory, StanceView};
 use outreach_core::states::StateStatus;
 use outreach_core::status::Status;
 use outreach_core::views::{AttentionRow, StateProfile};
@@ -36,6 +39,16 @@ fn table(header: &[&str]) -> Table {
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header.iter().copied());
     t
+}
+
+/// "open since 2026-11-17 (capital meeting)" or "reluctant since 2026-11-20 (set by ana: ...)".
+fn stance_line(v: &StanceView) -> String {
+    let from = match (&v.engagement_kind, &v.set_by, &v.reason) {
+        (Some(kind), _, _) => human(kind),
+        (None, Some(by), Some(reason)) => format!("set by {by}: {reason}"),
+        _ => v.source.clone(),
+    };
+    format!("{} since {} ({from})", v.stance, v.since)
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {
@@ -133,9 +146,15 @@ impl Out {
         Ok(())
     }
 
-    pub fn demo(&self, r: &DemoReport) -> Result<()> {
+    pub fn demo(&self, r: &DemoReport, letters: &[DemoLetter]) -> Result<()> {
         if self.json {
-            return self.emit(r);
+            #[derive(Serialize)]
+            struct Out<'a> {
+                #[serde(flatten)]
+                report: &'a DemoReport,
+                letters: &'a [DemoLetter],
+            }
+            return self.emit(&Out { report: r, letters });
         }
         if r.already_present {
             println!("The demo data is already in this database; nothing was added.");
@@ -152,7 +171,18 @@ impl Out {
                 r.signals
             );
         }
-        println!("Try: outreach attention   and   outreach state show NPL");
+        for l in letters {
+            match &l.id {
+                Some(id) => println!(
+                    "Drafted letter {id}: {} to {} ({}, in {}).",
+                    l.what, l.recipient, l.state, l.language
+                ),
+                None => println!("Not drafted: {} ({}): {}", l.what, l.state, l.note),
+            }
+        }
+        println!(
+            "Try: outreach attention   and   outreach state show NPL   and   outreach letter list"
+        );
         Ok(())
     }
 
@@ -174,6 +204,7 @@ impl Out {
             "In force",
             "Party since",
             "Also party to",
+            "Stance",
             "Capital",
         ]);
         for r in rows {
@@ -184,6 +215,7 @@ impl Out {
                 if r.in_force { "yes" } else { "no" }.to_owned(),
                 opt(r.party_since),
                 r.also_party_to.join(", "),
+                r.stance.clone().unwrap_or_else(|| "-".to_owned()),
                 r.capital.clone(),
             ]);
         }
@@ -231,6 +263,10 @@ impl Out {
             .map(|t| format!("{} {}", t.treaty, t.status.label()))
             .collect();
         println!("Other treaties: {}", others.join(", "));
+        match &p.stance {
+            Some(st) => println!("Stance: {}", stance_line(st)),
+            None => println!("Stance: none on record"),
+        }
         match (p.last_engagement, p.days_since_last_engagement) {
             (Some(d), Some(n)) => println!("Last engagement: {d} ({n} days ago)"),
             _ => println!("Last engagement: never"),
@@ -724,9 +760,18 @@ impl Out {
         if self.json {
             return self.emit(rows);
         }
-        let mut t = table(&["Date", "State", "Kind", "What", "Confidence", "Source"]);
+        let mut t = table(&[
+            "Id",
+            "Date",
+            "State",
+            "Kind",
+            "What",
+            "Confidence",
+            "Source",
+        ]);
         for s in rows {
             t.add_row(vec![
+                short(s.id),
                 s.date.to_string(),
                 s.iso3.clone(),
                 human(&s.kind),
@@ -803,6 +848,37 @@ impl Out {
         Ok(())
     }
 
+    pub fn stance_history(&self, name: &str, h: &StanceHistory) -> Result<()> {
+        if self.json {
+            return self.emit(h);
+        }
+        let (iso3, at) = (&h.iso3, h.at);
+        match &h.current {
+            None => println!(
+                "No stance on record for {name} ({iso3}) on {at}. Record one with an engagement \
+                 (`outreach log ... --stance open`) or set it (`outreach stance set {iso3} open --reason ...`)."
+            ),
+            Some(current) => {
+                println!("{name} ({iso3}) on {at}: {}", stance_line(current));
+                if h.history.len() > 1 {
+                    println!("Before that:");
+                    for step in &h.history[1..] {
+                        println!("  {}", stance_line(step));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn stance_set(&self, state: &str, v: &StanceView) -> Result<()> {
+        if self.json {
+            return self.emit(v);
+        }
+        println!("Stance of {state} set: {}", stance_line(v));
+        Ok(())
+    }
+
     pub fn imported(&self, what: &str, file: &Path, r: &ImportReport) -> Result<()> {
         if self.json {
             return self.emit(r);
@@ -817,7 +893,13 @@ impl Out {
         Ok(())
     }
 
-    pub fn attention(&self, rows: &[AttentionRow], treaty: &str, today: NaiveDate) -> Result<()> {
+    pub fn attention(
+        &self,
+        rows: &[AttentionRow],
+        treaty: &str,
+        today: NaiveDate,
+        order: &str,
+    ) -> Result<()> {
         if self.json {
             return self.emit(rows);
         }
@@ -830,6 +912,7 @@ impl Out {
             "Next meeting",
             "Grantee",
             "Follow-ups",
+            "Stance",
         ]);
         for r in rows {
             let next = r.next_meeting.as_ref().map_or_else(
@@ -855,11 +938,12 @@ impl Out {
                     r.grantees.join(", ")
                 },
                 follow,
+                r.stance.clone().unwrap_or_else(|| "-".to_owned()),
             ]);
         }
         println!("{t}");
         println!(
-            "{} states not party to {treaty} on {today}, least recently engaged first",
+            "{} states not party to {treaty} on {today}, {order}",
             rows.len()
         );
         Ok(())

@@ -23,6 +23,7 @@ pub mod ids;
 pub mod meetings;
 pub mod refdata;
 pub mod signals;
+pub mod stance;
 pub mod states;
 pub mod status;
 pub mod views;

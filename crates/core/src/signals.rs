@@ -59,6 +59,19 @@ impl From<signal::Model> for SignalView {
     }
 }
 
+/// The signal `given` names: its id or the end of it (as listings show it).
+///
+/// # Errors
+/// [`crate::Error::NotFound`] or [`crate::Error::Ambiguous`]; database errors.
+pub async fn find<C: ConnectionTrait>(db: &C, given: &str) -> Result<signal::Model> {
+    let found = crate::ids::candidates::<signal::Entity, _>(db, given).await?;
+    let id = crate::ids::pick("signal", given, found)?;
+    signal::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| crate::Error::not_found("signal", given, ""))
+}
+
 /// Records a signal.
 ///
 /// # Errors

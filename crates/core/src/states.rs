@@ -120,6 +120,9 @@ pub struct StateStatus {
     /// outreach lists treaties: "already a party to the Convention on Cluster Munitions" is an
     /// argument in a letter.
     pub also_party_to: Vec<String>,
+    /// The current stance on `at` as the reader may know it (filled by
+    /// [`crate::stance::listing`]; `None` when none is on record).
+    pub stance: Option<String>,
 }
 
 /// Every state's record under `treaty`, from the database.
@@ -258,6 +261,7 @@ pub async fn by_status_party_to<C: ConnectionTrait>(
                 capital: s.capital,
                 capital_tz: s.capital_tz,
                 also_party_to,
+                stance: None,
             })
         })
         .collect())

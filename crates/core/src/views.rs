@@ -19,6 +19,7 @@ use crate::followups::{self, FollowUpView};
 use crate::meetings::{self, MeetingView};
 use crate::refdata::TREATIES;
 use crate::signals::{self, SignalView};
+use crate::stance::StanceView;
 use crate::status::{Status, StatusFilter, TreatyRecord};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -96,6 +97,10 @@ pub struct StateProfile {
     pub next_meeting: Option<MeetingView>,
     pub upcoming_meetings: Vec<MeetingView>,
     pub open_follow_ups: Vec<FollowUpView>,
+    /// The stance on `at` as the reader may know it (the first step of `stance_history`).
+    pub stance: Option<StanceView>,
+    /// Each change of stance up to `at`, newest first (see [`crate::stance::history`]).
+    pub stance_history: Vec<StanceView>,
 }
 
 /// A state's profile under `treaty` as of `at`, with times shown in `reader`'s zone and the
@@ -204,7 +209,10 @@ pub async fn profile_with<C: ConnectionTrait>(
     };
     let last_engagement = engagements.iter().map(|e| e.date).max();
     let upcoming_meetings = meetings::list(db, reader, true, Some(&st.iso3)).await?;
+    let stance_history = crate::stance::history(db, who, &st.iso3, at).await?;
     Ok(StateProfile {
+        stance: stance_history.first().cloned(),
+        stance_history,
         days_since_last_engagement: last_engagement.map(|d| (today - d).num_days()),
         last_engagement,
         next_meeting: upcoming_meetings.first().cloned(),
@@ -267,10 +275,12 @@ pub struct AttentionRow {
     pub grantees: Vec<String>,
     pub open_follow_ups: usize,
     pub overdue_follow_ups: usize,
+    /// The current stance as the reader may know it; `None` when none is on record.
+    pub stance: Option<String>,
 }
 
 /// States not party under `treaty` on `today`, those engaged longest ago (or never) first, each
-/// with its next planned meeting.
+/// with its next planned meeting and its stance as `who` may know it.
 ///
 /// # Errors
 /// Database errors.
@@ -278,6 +288,7 @@ pub async fn attention<C: ConnectionTrait>(
     db: &C,
     treaty: &str,
     today: NaiveDate,
+    who: &Reader,
 ) -> Result<Vec<AttentionRow>> {
     let outside = crate::states::by_status(db, treaty, StatusFilter::NotParty, today).await?;
     let mut last = last_engagements(db).await?;
@@ -321,6 +332,7 @@ pub async fn attention<C: ConnectionTrait>(
         }
     }
     let open = followups::list_unread(db, today, false, None, None).await?;
+    let mut stances = crate::stance::current_all(db, who, today).await?;
     let mut out: Vec<AttentionRow> = outside
         .into_iter()
         .map(|s| {
@@ -336,6 +348,7 @@ pub async fn attention<C: ConnectionTrait>(
                     .iter()
                     .filter(|f| f.iso3 == s.iso3 && f.overdue)
                     .count(),
+                stance: stances.remove(&s.iso3).map(|v| v.stance),
                 iso3: s.iso3,
                 name: s.name,
                 status: s.status,
@@ -373,4 +386,43 @@ async fn last_engagements<C: ConnectionTrait>(
         out.insert(iso3, (date, kind.unwrap_or_default()));
     }
     Ok(out)
+}
+
+/// How the attention list is sorted: by days since the last engagement (the default: never
+/// engaged and longest ago first), by stance (the most promising first, none on record last;
+/// within one stance, the default order) or by name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AttentionSort {
+    #[default]
+    Days,
+    Stance,
+    Name,
+}
+
+impl AttentionSort {
+    /// Parses `days`, `stance` or `name`.
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] naming `field`.
+    pub fn parse(field: &str, given: &str) -> Result<Self> {
+        match given.trim().to_lowercase().as_str() {
+            "" | "days" => Ok(Self::Days),
+            "stance" => Ok(Self::Stance),
+            "name" => Ok(Self::Name),
+            other => Err(crate::Error::invalid(
+                field,
+                format!("'{other}' is not a sort order here; choose days, stance or name"),
+            )),
+        }
+    }
+
+    /// Sorts rows that come in the default order (as [`attention`] returns them).
+    pub fn apply(self, rows: &mut [AttentionRow]) {
+        match self {
+            Self::Days => {}
+            // Stable: within one stance, the least recently engaged first.
+            Self::Stance => rows.sort_by_key(|r| crate::stance::rank(r.stance.as_deref())),
+            Self::Name => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+        }
+    }
 }

@@ -118,6 +118,10 @@ async fn table_counts(conn: &DatabaseConnection) -> Vec<(&'static str, u64)> {
         ),
         ("follow_ups", count(conn, follow_up::Entity).await),
         ("signals", count(conn, signal::Entity).await),
+        (
+            "stance_settings",
+            count(conn, outreach_core::entities::stance_setting::Entity).await,
+        ),
         ("audit_log", count(conn, audit_log::Entity).await),
     ]
 }
@@ -1406,7 +1410,14 @@ async fn the_attention_list_after_the_demo_puts_never_engaged_states_first_and_s
     assert!(!report.already_present);
     assert!(report.engagements > 0 && report.meetings > 0);
 
-    let rows = views::attention(&conn, "APMBC", today).await.unwrap();
+    let rows = views::attention(
+        &conn,
+        "APMBC",
+        today,
+        &outreach_core::access::Reader::outside(),
+    )
+    .await
+    .unwrap();
     let outside = states::by_status(&conn, "APMBC", StatusFilter::NotParty, today)
         .await
         .unwrap();
@@ -2370,4 +2381,207 @@ async fn refused_grant_commands_name_the_field_or_the_reason_and_write_nothing(d
 outreach_testkit::db_test!(
     grant_refusals,
     refused_grant_commands_name_the_field_or_the_reason_and_write_nothing
+);
+
+// ---------------------------------------------------------------------------------------------
+// Stance (issue 16 item 6)
+// ---------------------------------------------------------------------------------------------
+
+/// A state's current stance is the most recent of its engagements' stances and a coordinator's
+/// settings, as the reader may know them; its history folds the records into changes; a
+/// listing filters and sorts by it; a refused setting writes nothing.
+async fn stance_is_current_historic_and_filterable_check(db: &TestDb) {
+    use outreach_core::access::Reader;
+    use outreach_core::stance::{self, StanceFilter, StanceInput, StatesSort};
+
+    let conn = open(db).await;
+    let me = actor();
+    let log = |kind: &str, date: &str, stance: &str, sensitivity: &str| EngagementInput {
+        state: "AZE".into(),
+        kind: kind.into(),
+        date: Some(date.into()),
+        summary: Some(format!("{kind} on {date}")),
+        stance: Some(stance.into()),
+        sensitivity: Some(sensitivity.into()),
+        ..EngagementInput::default()
+    };
+    engagements::log(
+        &conn,
+        &me,
+        &log("capital_meeting", "2026-01-10", "reluctant", "internal"),
+    )
+    .await
+    .unwrap();
+    engagements::log(
+        &conn,
+        &me,
+        &log("military_dialogue", "2026-03-01", "open", "restricted"),
+    )
+    .await
+    .unwrap();
+    let uncleared = Reader::outside();
+    let cleared = Reader {
+        handle: Some("tester".into()),
+        cleared: true,
+    };
+    let june = d("2026-06-01");
+    let now = |r: &Reader| {
+        let conn = conn.clone();
+        let r = r.clone();
+        async move {
+            stance::current_all(&conn, &r, june)
+                .await
+                .unwrap()
+                .remove("AZE")
+                .map(|v| v.stance)
+        }
+    };
+    // The restricted dialogue's stance counts for a cleared reader only.
+    assert_eq!(now(&cleared).await.as_deref(), Some("open"));
+    assert_eq!(now(&uncleared).await.as_deref(), Some("reluctant"));
+
+    // Staff may not set a stance; nothing is written.
+    let before = table_counts(&conn).await;
+    let input = StanceInput {
+        state: "Azerbaijan".into(),
+        stance: "neutral".into(),
+        reason: "The ministry asked for time after the elections".into(),
+        on: Some("2026-03-01".into()),
+    };
+    let err = stance::set(&conn, &me, &input).await.unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)), "{err}");
+    assert_eq!(table_counts(&conn).await, before);
+
+    let (lead, _) = nepal_grant(&conn).await;
+    // Bad values name their field; nothing is written.
+    let before = table_counts(&conn).await;
+    for (bad, field) in [
+        (
+            StanceInput {
+                stance: "keen".into(),
+                ..input.clone()
+            },
+            "stance",
+        ),
+        (
+            StanceInput {
+                reason: "  ".into(),
+                ..input.clone()
+            },
+            "reason",
+        ),
+        (
+            StanceInput {
+                on: Some("2099-01-01".into()),
+                ..input.clone()
+            },
+            "on",
+        ),
+    ] {
+        match stance::set(&conn, &lead, &bad).await {
+            Err(Error::Invalid { field: f, message }) => {
+                assert_eq!(f, field, "{message}");
+            }
+            other => panic!("{field}: expected a refusal, got {other:?}"),
+        }
+    }
+    assert_eq!(table_counts(&conn).await, before);
+
+    // On the day of the dialogue, the coordinator's judgement counts after it.
+    let set = stance::set(&conn, &lead, &input).await.unwrap();
+    assert_eq!(set.source, "coordinator");
+    assert_eq!(set.set_by.as_deref(), Some("lead"));
+    assert_eq!(now(&cleared).await.as_deref(), Some("neutral"));
+    assert_eq!(now(&uncleared).await.as_deref(), Some("neutral"));
+    assert_eq!(audit_rows(&conn, "stance.set").await.len(), 1);
+
+    // History: each change, newest first, dated by its first record.
+    let h = stance::history(&conn, &cleared, "AZE", june).await.unwrap();
+    let steps: Vec<(&str, String, &str)> = h
+        .iter()
+        .map(|s| (s.stance.as_str(), s.since.to_string(), s.source.as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            ("neutral", "2026-03-01".to_owned(), "coordinator"),
+            ("open", "2026-03-01".to_owned(), "engagement"),
+            ("reluctant", "2026-01-10".to_owned(), "engagement"),
+        ]
+    );
+    let h = stance::history(&conn, &uncleared, "AZE", june)
+        .await
+        .unwrap();
+    assert_eq!(h.len(), 2, "{h:?}");
+    // As of a date before the setting, the history stops there.
+    let early = stance::of_state(&conn, &cleared, "AZE", d("2026-02-01"))
+        .await
+        .unwrap();
+    assert_eq!(
+        early.current.map(|c| c.stance).as_deref(),
+        Some("reluctant")
+    );
+    assert_eq!(early.history.len(), 1);
+
+    // A later engagement moves it on again.
+    engagements::log(
+        &conn,
+        &me,
+        &log("embassy_visit", "2026-04-15", "supportive", "public"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(now(&uncleared).await.as_deref(), Some("supportive"));
+
+    // Listings filter and sort by it.
+    let listing = |filter: &str, sort: StatesSort| {
+        let conn = conn.clone();
+        let filter = filter.to_owned();
+        async move {
+            let f = StanceFilter::parse("stance", &filter).unwrap();
+            stance::listing(
+                &conn,
+                &Reader::outside(),
+                "APMBC",
+                StatusFilter::NotParty,
+                june,
+                &[],
+                f.as_ref(),
+                sort,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let supportive = listing("supportive", StatesSort::Name).await;
+    assert_eq!(
+        supportive
+            .iter()
+            .map(|r| r.iso3.as_str())
+            .collect::<Vec<_>>(),
+        vec!["AZE"]
+    );
+    assert_eq!(supportive[0].stance.as_deref(), Some("supportive"));
+    let none = listing("none", StatesSort::Name).await;
+    assert!(!none.is_empty() && none.iter().all(|r| r.stance.is_none()));
+    assert!(none.iter().all(|r| r.iso3 != "AZE"));
+    let by_stance = listing("", StatesSort::Stance).await;
+    assert_eq!(by_stance.first().map(|r| r.iso3.as_str()), Some("AZE"));
+    assert!(
+        StanceFilter::parse("stance", "open,keen").is_err(),
+        "an unknown stance is refused"
+    );
+    let rows = views::attention(&conn, "APMBC", june, &Reader::outside())
+        .await
+        .unwrap();
+    let aze = rows.iter().find(|r| r.iso3 == "AZE").unwrap();
+    assert_eq!(aze.stance.as_deref(), Some("supportive"));
+    let mut sorted = rows.clone();
+    views::AttentionSort::Stance.apply(&mut sorted);
+    assert_eq!(sorted[0].iso3, "AZE");
+    conn.close().await.unwrap();
+}
+outreach_testkit::db_test!(
+    stance_is_current_historic_and_filterable,
+    stance_is_current_historic_and_filterable_check
 );

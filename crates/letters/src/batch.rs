@@ -104,6 +104,26 @@ pub async fn batch(
     lang: Option<&str>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<BatchReport> {
+    batch_serving(db, actor, letters, template, audience, lang, None, progress).await
+}
+
+/// As [`batch`], every letter answering `signal` (its id or the end of it; see
+/// [`crate::drafts::DraftRequest::signal`]): "call to speak out" to the States Parties without a
+/// condemnation, responding to one reported use.
+///
+/// # Errors
+/// As [`batch`]; an unknown signal, or one the template cannot answer.
+#[allow(clippy::too_many_arguments)]
+pub async fn batch_serving(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    letters: &Letters,
+    template: &str,
+    audience: &Audience,
+    lang: Option<&str>,
+    signal: Option<&str>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<BatchReport> {
     let info = letters.templates.get(template)?.clone();
     if let Some(code) = lang {
         merge::choose_language(Some(code), None, &[])?;
@@ -111,7 +131,11 @@ pub async fn batch(
     let tx = outreach_core::db::begin(db).await?;
     let today = actor.today();
     let sender = letters.sender(&tx, actor).await?;
-    let records = Records::load(&tx, &letters.treaty, today).await?;
+    let mut records = Records::load(&tx, &letters.treaty, today).await?;
+    if let Some(given) = signal.map(str::trim).filter(|s| !s.is_empty()) {
+        let s = outreach_core::signals::find(&tx, given).await?;
+        records = records.serving(&info.name, s)?;
+    }
     let mut skipped = Vec::new();
     let name_of = |iso3: &str| {
         records

@@ -151,6 +151,10 @@ pub struct DraftRequest {
     pub to: Option<String>,
     /// en, fr or es; the recipient's language when absent.
     pub lang: Option<String>,
+    /// The signal the letter answers, by its id or the end of it: the policy step or
+    /// condemnation a `thanks` letter thanks for, the reported use a `call_to_speak_out`
+    /// responds to. Other templates take none.
+    pub signal: Option<String>,
 }
 
 /// Renders and writes one draft inside the caller's transaction: the letter row, version 1 and
@@ -241,7 +245,16 @@ pub async fn draft(
     let tx = outreach_core::db::begin(db).await?;
     let st = outreach_core::states::resolve(&tx, &req.state).await?;
     let sender = letters.sender(&tx, actor).await?;
-    let records = Records::load(&tx, &letters.treaty, actor.today()).await?;
+    let mut records = Records::load(&tx, &letters.treaty, actor.today()).await?;
+    if let Some(given) = req
+        .signal
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let signal = outreach_core::signals::find(&tx, given).await?;
+        records = records.serving(&info.name, signal)?;
+    }
     let to = match &req.to {
         Some(given) => {
             let c = outreach_core::directory::resolve_contact(&tx, given).await?;

@@ -90,6 +90,9 @@ pub struct Records {
     states_parties: usize,
     /// State names in each language and each state's languages of correspondence.
     pub names: &'static StateNames,
+    /// The signal the letters answer, when one was chosen ([`Records::serving`]): the policy
+    /// step a `thanks` thanks for, the reported use a `call_to_speak_out` responds to.
+    pub serves: Option<signal::Model>,
 }
 
 fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> String) -> HashMap<String, Vec<T>> {
@@ -100,7 +103,62 @@ fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> String) -> HashMap<String, Vec<T>>
     out
 }
 
+/// The signal kinds each template can answer, and what the letter does with it.
+fn serves_kinds(template: &str) -> Option<&'static [&'static str]> {
+    match template {
+        "thanks" => Some(&[
+            "policy_change",
+            "condemnation",
+            "observer_attendance",
+            "unga_vote",
+        ]),
+        "call_to_speak_out" => Some(&["reported_use"]),
+        _ => None,
+    }
+}
+
 impl Records {
+    /// The same records, with letters answering `signal`: checked against `template` (a thanks
+    /// answers a step of the state's own; a call to speak out, a reported use).
+    ///
+    /// # Errors
+    /// [`outreach_core::Error::Invalid`] on `signal` saying which signals the template takes.
+    pub fn serving(mut self, template: &str, signal: signal::Model) -> Result<Self> {
+        let label = |k: &str| k.replace('_', " ");
+        match serves_kinds(template) {
+            None => {
+                return Err(outreach_core::Error::invalid(
+                    "signal",
+                    format!(
+                        "the {template} letter does not answer a chosen signal; leave the signal out (thanks and call_to_speak_out take one)"
+                    ),
+                )
+                .into());
+            }
+            Some(kinds) if !kinds.contains(&signal.kind.as_str()) => {
+                return Err(outreach_core::Error::invalid(
+                    "signal",
+                    format!(
+                        "signal {} is a {} ({}, {}); a {template} letter answers a {}",
+                        outreach_core::ids::short(signal.id),
+                        label(&signal.kind),
+                        signal.iso3,
+                        signal.observed_on,
+                        kinds
+                            .iter()
+                            .map(|k| label(k))
+                            .collect::<Vec<_>>()
+                            .join(", a "),
+                    ),
+                )
+                .into());
+            }
+            Some(_) => {}
+        }
+        self.serves = Some(signal);
+        Ok(self)
+    }
+
     /// The related treaties `iso3` is party to today, joined for the letter's sentence.
     fn also_party_to(&self, lang: Lang, iso3: &str) -> Option<String> {
         let names: Vec<&str> = self
@@ -164,6 +222,7 @@ impl Records {
         let names = StateNames::embedded().map_err(outreach_core::Error::ReferenceData)?;
         Ok(Self {
             names,
+            serves: None,
             related,
             spoken_up,
             states_parties,
@@ -575,12 +634,16 @@ pub fn build(
             engagements: recent(1),
         }),
         "call_to_speak_out" => {
-            let mut used: Vec<&signal::Model> = records
-                .signals
-                .values()
-                .flatten()
-                .filter(|s| s.kind == "reported_use")
-                .collect();
+            // The reported use chosen for the letter, else the three most recent on record.
+            let mut used: Vec<&signal::Model> = match &records.serves {
+                Some(s) => vec![s],
+                None => records
+                    .signals
+                    .values()
+                    .flatten()
+                    .filter(|s| s.kind == "reported_use")
+                    .collect(),
+            };
             used.sort_by_key(|s| std::cmp::Reverse(s.observed_on));
             LetterContext::CallToSpeakOut(CallToSpeakOut {
                 common,
@@ -610,28 +673,44 @@ pub fn build(
         }
         "thanks" => LetterContext::Thanks(Thanks {
             common,
-            occasion: engagements
-                .iter()
-                .find(|e| e.kind == "statement")
-                .map(|e| {
-                    item(
-                        lang,
-                        e.occurred_on,
-                        &e.kind,
-                        &e.summary,
-                        e.outcome.as_deref(),
+            occasion: match &records.serves {
+                // The step chosen for the letter: the state's own.
+                Some(s) if s.iso3 != iso3 => {
+                    return Err(outreach_core::Error::invalid(
+                        "signal",
+                        format!(
+                            "signal {} is about {}; a thanks letter to {} thanks it for a step of its own: choose one of its signals (`outreach signals --state {iso3}`)",
+                            outreach_core::ids::short(s.id),
+                            s.iso3,
+                            st.name
+                        ),
                     )
-                })
-                // A condemnation on record before a policy step: a "policy change" may be a step
-                // back (the United States' 2025 row reports transfers), a condemnation never is.
-                .or_else(|| {
-                    ["condemnation", "policy_change"].iter().find_map(|kind| {
-                        signals
-                            .iter()
-                            .find(|s| s.kind == *kind)
-                            .map(|s| item(lang, s.observed_on, &s.kind, &s.detail, None))
+                    .into());
+                }
+                Some(s) => Some(item(lang, s.observed_on, &s.kind, &s.detail, None)),
+                None => engagements
+                    .iter()
+                    .find(|e| e.kind == "statement")
+                    .map(|e| {
+                        item(
+                            lang,
+                            e.occurred_on,
+                            &e.kind,
+                            &e.summary,
+                            e.outcome.as_deref(),
+                        )
                     })
-                }),
+                    // A condemnation on record before a policy step: a "policy change" may be a step
+                    // back (the United States' 2025 row reports transfers), a condemnation never is.
+                    .or_else(|| {
+                        ["condemnation", "policy_change"].iter().find_map(|kind| {
+                            signals
+                                .iter()
+                                .find(|s| s.kind == *kind)
+                                .map(|s| item(lang, s.observed_on, &s.kind, &s.detail, None))
+                        })
+                    }),
+            },
         }),
         "follow_up_after_meeting" => LetterContext::FollowUpAfterMeeting(FollowUpAfterMeeting {
             common,

@@ -52,6 +52,7 @@ fn draft_request(template: &str, state: &str, lang: Option<&str>) -> DraftReques
         state: state.into(),
         to: None,
         lang: lang.map(Into::into),
+        signal: None,
     }
 }
 
@@ -979,3 +980,120 @@ fn the_state_names_validator_refuses_a_row_whose_contraction_is_wrong() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("MEX: a state of states.csv has no row"));
 }
+
+/// The shipped signal of a state, kind and date.
+async fn shipped(conn: &DatabaseConnection, iso3: &str, kind: &str, date: &str) -> String {
+    outreach_core::signals::list(
+        conn,
+        &outreach_core::signals::SignalFilter {
+            state: Some(iso3.into()),
+            kind: Some(kind.into()),
+        },
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .find(|s| s.date.to_string() == date)
+    .unwrap_or_else(|| panic!("{iso3} {kind} {date} is shipped in signals.csv"))
+    .id
+    .to_string()
+}
+
+/// A letter answers the signal chosen for it (issue 16 item 7): thanks to the United States for
+/// its step of June 2022 (not its newer condemnation), a call to speak out, alone or in a batch,
+/// responding to Russia's reported use of 2022 only; a signal the template cannot answer is
+/// refused naming the field, and nothing is written.
+async fn a_letter_answers_the_chosen_signal_check(db: &TestDb) {
+    let conn = open_with_demo(db).await;
+    let a = actor("maria");
+    let us_2022 = shipped(&conn, "USA", "policy_change", "2022-06-21").await;
+    let thanks = drafts::draft(
+        &conn,
+        &a,
+        &letters(),
+        &DraftRequest {
+            signal: Some(us_2022[us_2022.len() - 8..].to_owned()),
+            ..draft_request("thanks", "USA", Some("en"))
+        },
+    )
+    .await
+    .unwrap();
+    assert!(thanks.body.contains("21 June 2022"), "{}", thanks.body);
+    assert!(thanks.body.contains("Korean Peninsula"), "{}", thanks.body);
+    assert!(!thanks.body.contains("2023"), "{}", thanks.body);
+
+    let russia = shipped(&conn, "RUS", "reported_use", "2022-02-24").await;
+    let call = drafts::draft(
+        &conn,
+        &a,
+        &letters(),
+        &DraftRequest {
+            signal: Some(russia.clone()),
+            ..draft_request("call_to_speak_out", "FRA", None)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(call.language, "fr");
+    assert!(call.body.contains("24 février 2022"), "{}", call.body);
+    // Only the chosen report: not the 2023 Monitor's.
+    assert!(!call.body.contains("2023"), "{}", call.body);
+
+    let before = letter::Entity::find().count(&conn).await.unwrap();
+    for (template, state, signal, needle) in [
+        // A thanks letter thanks a state for its own step.
+        ("thanks", "FRA", us_2022.clone(), "about USA"),
+        // A call to speak out responds to a reported use, not a policy step.
+        ("call_to_speak_out", "FRA", us_2022.clone(), "reported use"),
+        // A call to join answers no chosen signal.
+        (
+            "call_to_join",
+            "USA",
+            us_2022.clone(),
+            "leave the signal out",
+        ),
+    ] {
+        let err = drafts::draft(
+            &conn,
+            &a,
+            &letters(),
+            &DraftRequest {
+                signal: Some(signal),
+                ..draft_request(template, state, Some("en"))
+            },
+        )
+        .await
+        .unwrap_err();
+        match err {
+            Error::Core(outreach_core::Error::Invalid { field, message }) => {
+                assert_eq!(field, "signal", "{message}");
+                assert!(message.contains(needle), "{template}: {message}");
+            }
+            other => panic!("{template}: expected a refusal naming signal, got {other}"),
+        }
+    }
+    assert_eq!(letter::Entity::find().count(&conn).await.unwrap(), before);
+
+    let report = batch::batch_serving(
+        &conn,
+        &a,
+        &letters(),
+        "call_to_speak_out",
+        &batch::Audience::StatesPartiesWithoutCondemnation,
+        Some("en"),
+        Some(&russia),
+        &mut |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert!(report.drafted.len() > 100, "{}", report.drafted.len());
+    let one = drafts::show(&conn, &report.drafted[0].id.to_string())
+        .await
+        .unwrap();
+    assert!(one.body.contains("24 February 2022"), "{}", one.body);
+    assert!(!one.body.contains("14 November 2023"), "{}", one.body);
+}
+outreach_testkit::db_test!(
+    a_letter_answers_the_chosen_signal,
+    a_letter_answers_the_chosen_signal_check
+);

@@ -390,9 +390,14 @@ impl Handler for WeeklyDigestHandler {
             .await?;
         let quiet: Vec<DigestQuietState> = {
             let today = p.slot.date_naive();
-            let rows =
-                outreach_core::views::attention(tx, outreach_core::refdata::DEFAULT_TREATY, today)
-                    .await?;
+            let rows = outreach_core::views::attention(
+                tx,
+                outreach_core::refdata::DEFAULT_TREATY,
+                today,
+                // An email leaves outreach: no restricted stance in it.
+                &outreach_core::access::Reader::outside(),
+            )
+            .await?;
             rows.into_iter()
                 .filter(|r| r.days_since_last_engagement.is_none_or(|d| d >= QUIET_DAYS))
                 .map(|r| DigestQuietState {

@@ -406,8 +406,10 @@ async fn run(backend: Backend, n: usize, seconds: f64, clients: usize, routes: &
     );
     let profile_ms = median_ms(profile).await;
     let page_profile_ms = median_ms(page_profile).await;
+    let outside = outreach_core::access::Reader::outside();
     let attention_ms =
-        median_ms(|| outreach_core::views::attention(&conn, &settings.treaty, today)).await;
+        median_ms(|| outreach_core::views::attention(&conn, &settings.treaty, today, &outside))
+            .await;
     println!(
         "  library calls (median of 5): views::attention {attention_ms:.1} ms, \
          views::profile(NPL, all {nepal} engagements) {profile_ms:.1} ms, \

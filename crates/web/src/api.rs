@@ -23,6 +23,9 @@ use outreach_core::domain::parse_date;
 use outreach_core::engagements::{self, EngagementInput, EngagementView};
 use outreach_core::followups::{self, FollowUpInput, FollowUpView};
 use outreach_core::meetings::{self, MeetingInput, MeetingView};
+use outreach_core::stance::{
+    self, StanceFilter, StanceHistory, StanceInput, StanceView, StatesSort,
+};
 use outreach_core::states::StateStatus;
 use outreach_core::status::StatusFilter;
 use outreach_core::views::{AttentionRow, StateProfile};
@@ -47,6 +50,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(api_states))
         .routes(routes!(api_state))
         .routes(routes!(api_attention))
+        .routes(routes!(stance_history, set_stance))
         .routes(routes!(list_engagements, log_engagement))
         .routes(routes!(list_meetings, schedule_meeting))
         .routes(routes!(show_meeting))
@@ -422,6 +426,28 @@ struct StatesQuery {
     /// such as `CCM,CCW_P5`.
     #[param(schema_with = crate::schema::treaty_list)]
     party_to: Option<String>,
+    /// Only states with these current stances, as the caller may know them.
+    #[param(schema_with = crate::schema::stance_filter)]
+    stance: Option<String>,
+    /// `name` (the default) or `stance` (the most promising first, none on record last).
+    #[param(schema_with = states_sort)]
+    sort: Option<String>,
+}
+
+fn states_sort() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::schema::one_of(
+        &["", "name", "stance"],
+        "name (the default) or stance.",
+        false,
+    )
+}
+
+fn attention_sort() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::schema::one_of(
+        &["", "days", "stance", "name"],
+        "days (the default: never or least recently engaged first), stance or name.",
+        false,
+    )
 }
 
 /// A record in the path: its id, or its last 8 characters.
@@ -482,7 +508,19 @@ async fn api_states(
         .map(|c| c.trim().to_ascii_uppercase())
         .filter(|c| !c.is_empty())
         .collect();
-    let rows = states::by_status_party_to(&app.db, &treaty, filter, at, &party_to).await?;
+    let stance_filter = StanceFilter::parse("stance", q.stance.as_deref().unwrap_or(""))?;
+    let sort = StatesSort::parse("sort", q.sort.as_deref().unwrap_or(""))?;
+    let rows = stance::listing(
+        &app.db,
+        &user.reader,
+        &treaty,
+        filter,
+        at,
+        &party_to,
+        stance_filter.as_ref(),
+        sort,
+    )
+    .await?;
     Ok(ok(rows))
 }
 
@@ -529,24 +567,107 @@ async fn api_state(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-struct TreatyQuery {
+struct AttentionQuery {
     #[param(schema_with = crate::schema::treaty)]
     treaty: Option<String>,
+    /// Only states with these current stances, as the caller may know them.
+    #[param(schema_with = crate::schema::stance_filter)]
+    stance: Option<String>,
+    #[param(schema_with = attention_sort)]
+    sort: Option<String>,
 }
 
 #[utoipa::path(
     get, path = "/api/v1/attention", tag = "states", operation_id = "attention",
-    summary = "States not party, least recently engaged first (as `outreach attention`).",
-    params(TreatyQuery),
+    summary = "States not party, least recently engaged first, each with its stance (as `outreach attention`).",
+    params(AttentionQuery),
     responses((status = 200, description = "The states, least recently engaged first.", body = Vec<AttentionRow>))
 )]
 async fn api_attention(
     ApiUser(user): ApiUser,
     State(app): State<Arc<AppState>>,
-    Q(q): Q<TreatyQuery>,
+    Q(q): Q<AttentionQuery>,
 ) -> ApiResult<Response> {
+    let stance_filter = StanceFilter::parse("stance", q.stance.as_deref().unwrap_or(""))?;
+    let sort = views::AttentionSort::parse("sort", q.sort.as_deref().unwrap_or(""))?;
     let treaty = treaty_code(&app, q.treaty.as_deref()).await?;
-    Ok(ok(views::attention(&app.db, &treaty, user.today()).await?))
+    let mut rows = views::attention(&app.db, &treaty, user.today(), &user.reader).await?;
+    if let Some(f) = &stance_filter {
+        rows.retain(|r| f.matches(r.stance.as_deref()));
+    }
+    sort.apply(&mut rows);
+    Ok(ok(rows))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AtQuery {
+    /// YYYY-MM-DD; today in your zone when absent.
+    #[param(schema_with = crate::schema::date_param)]
+    at: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/states/{state}/stance", tag = "states", operation_id = "stanceHistory",
+    summary = "A state's current stance and each change before it, newest first, as you may know them (as `outreach stance show`).",
+    params(StatePath, AtQuery),
+    responses((status = 200, description = "The stance and its history.", body = StanceHistory))
+)]
+async fn stance_history(
+    ApiUser(user): ApiUser,
+    State(app): State<Arc<AppState>>,
+    Path(state): Path<String>,
+    Q(q): Q<AtQuery>,
+) -> ApiResult<Response> {
+    let st = states::resolve(&app.db, &state).await?;
+    let at = match q.at.as_deref() {
+        Some(d) => parse_date("at", d)?,
+        None => user.today(),
+    };
+    Ok(ok(
+        stance::of_state(&app.db, &user.reader, &st.iso3, at).await?
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewStance {
+    #[schema(schema_with = fields::stance_required)]
+    stance: String,
+    /// Why: what you know that the engagements do not say.
+    #[schema(schema_with = fields::paragraphs_1000)]
+    reason: String,
+    /// The day it holds from, YYYY-MM-DD, not in the future; today when absent.
+    #[schema(schema_with = crate::schema::past_date)]
+    on: Option<String>,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/states/{state}/stance", tag = "states", operation_id = "setStance",
+    summary = "Set a state's stance from a day on, with the reason (coordinators and admins; as `outreach stance set`).",
+    params(StatePath),
+    request_body = NewStance,
+    responses((status = 201, description = "The stance as set.", body = StanceView))
+)]
+async fn set_stance(
+    ApiUser(user): ApiUser,
+    State(app): State<Arc<AppState>>,
+    Path(state): Path<String>,
+    Body(b): Body<NewStance>,
+) -> ApiResult<Response> {
+    user.require(Role::Coordinator, "set a state's stance")?;
+    let v = stance::set(
+        &app.db,
+        &user.actor,
+        &StanceInput {
+            state,
+            stance: b.stance,
+            reason: b.reason,
+            on: b.on,
+        },
+    )
+    .await?;
+    Ok(created(v))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1267,6 +1388,10 @@ struct NewLetter {
     to: Option<String>,
     #[schema(schema_with = fields::letter_language)]
     lang: Option<String>,
+    /// The signal the letter answers, by id: the policy step or condemnation a `thanks` letter
+    /// thanks for (one of the state's own), the reported use a `call_to_speak_out` responds to.
+    #[schema(schema_with = crate::schema::optional_id)]
+    signal: Option<String>,
 }
 
 #[utoipa::path(
@@ -1289,6 +1414,7 @@ async fn draft_letter(
             state: b.state,
             to: b.to,
             lang: b.lang,
+            signal: b.signal,
         },
     )
     .await?;
@@ -1668,6 +1794,18 @@ mod fields {
             "Who may read it: public, internal or restricted; by kind when absent.",
             true,
         )
+    }
+
+    pub(super) fn stance_required() -> RefOr<Schema> {
+        crate::schema::one_of(
+            &STANCES,
+            "supportive, open, neutral, reluctant or opposed.",
+            false,
+        )
+    }
+
+    pub(super) fn paragraphs_1000() -> RefOr<Schema> {
+        crate::schema::paragraphs(1000)
     }
 
     pub(super) fn stance() -> RefOr<Schema> {

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::response::Response;
+use outreach_core::domain::Stance;
 use outreach_core::domain::parse_date;
+use outreach_core::stance::StanceFilter;
 use outreach_core::status::Status;
 use outreach_core::views::{AttentionRow, NextMeeting};
 use outreach_core::{signals, states, views};
@@ -27,6 +29,7 @@ struct DashboardQuery {
     sort: Option<String>,
     q: Option<String>,
     status: Option<String>,
+    stance: Option<String>,
     treaty: Option<String>,
     at: Option<String>,
 }
@@ -37,6 +40,7 @@ const SORTS: &[(&str, &str)] = &[
     ("status", "Status"),
     ("days", "Days since engaged"),
     ("next", "Next meeting"),
+    ("stance", "Stance"),
 ];
 
 /// Percent-encodes a query-string value.
@@ -88,6 +92,7 @@ fn sort_rows(rows: &mut [AttentionRow], sort: &str) {
             }
             .then_with(|| a.name.cmp(&b.name))
         }),
+        "stance" => views::AttentionSort::Stance.apply(rows),
         // "days": the core's order, never engaged and longest ago first.
         _ => {}
     }
@@ -132,17 +137,25 @@ async fn dashboard(
         None
     });
     let sort = match query.sort.as_deref().map(str::trim) {
-        Some(s @ ("name" | "status" | "next" | "days")) => s.to_owned(),
+        Some(s @ ("name" | "status" | "next" | "days" | "stance")) => s.to_owned(),
         _ => "days".to_owned(),
     };
+    let stance_given = query.stance.clone().unwrap_or_default();
+    let stance_filter = StanceFilter::parse("stance", &stance_given).unwrap_or_else(|e| {
+        errors.stance = Some(message_of(&e));
+        None
+    });
     let text = query.q.clone().unwrap_or_default();
     let needle = text.trim().to_lowercase();
 
-    let mut rows = views::attention(&app.db, &treaty, at).await?;
+    let mut rows = views::attention(&app.db, &treaty, at, &user.reader).await?;
     let glance = signals::at_a_glance(&app.db, at).await?;
     let total = rows.len();
     rows.retain(|r| {
         status.is_none_or(|s| r.status == s)
+            && stance_filter
+                .as_ref()
+                .is_none_or(|f| f.matches(r.stance.as_deref()))
             && (needle.is_empty()
                 || r.name.to_lowercase().contains(&needle)
                 || r.iso3.to_lowercase().contains(&needle))
@@ -154,6 +167,7 @@ async fn dashboard(
         for (k, v) in [
             ("q", text.trim()),
             ("status", status_given.trim()),
+            ("stance", stance_given.trim()),
             ("treaty", treaty_given.trim()),
             ("at", at_given.trim()),
         ] {
@@ -205,6 +219,15 @@ async fn dashboard(
         col_status: column("status"),
         col_days: column("days"),
         col_next: column("next"),
+        col_stance: column("stance"),
+        stance_options: std::iter::once(("", "any"))
+            .chain(Stance::ALL.iter().map(|s| (s.as_str(), s.as_str())))
+            .chain(std::iter::once(("none", "none on record")))
+            .map(|(value, label)| {
+                let selected = stance_given.trim().eq_ignore_ascii_case(value);
+                Choice::new(value, label, selected)
+            })
+            .collect(),
         sort: sort.clone(),
         errors,
         count: rows.len(),
@@ -229,6 +252,7 @@ async fn dashboard(
                         date: g.latest_date.to_string(),
                     }),
                     next_meeting: r.next_meeting,
+                    stance: r.stance,
                     iso3: r.iso3,
                     name: r.name,
                 }
@@ -249,11 +273,13 @@ pub struct DashboardPage {
     pub treaties: Vec<TreatyChoice>,
     pub q: String,
     pub status_options: Vec<Choice>,
+    pub stance_options: Vec<Choice>,
     pub sort: String,
     pub col_name: Column,
     pub col_status: Column,
     pub col_days: Column,
     pub col_next: Column,
+    pub col_stance: Column,
     pub errors: Errors,
     pub count: usize,
     pub total: usize,
@@ -266,6 +292,7 @@ pub struct Errors {
     pub at: Option<String>,
     pub treaty: Option<String>,
     pub status: Option<String>,
+    pub stance: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -301,6 +328,8 @@ pub struct DashboardRow {
     pub overdue_follow_ups: usize,
     pub signals: usize,
     pub latest_signal: Option<LatestSignal>,
+    /// The current stance as the reader may know it.
+    pub stance: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -330,15 +359,18 @@ impl Page for DashboardPage {
             }],
             q: "nep".into(),
             status_options: vec![Choice::sample()],
+            stance_options: vec![Choice::sample()],
             sort: "name".into(),
             col_name: column("name"),
             col_status: column("status"),
             col_days: column("days"),
             col_next: column("next"),
+            col_stance: column("stance"),
             errors: Errors {
                 at: Some("not a date".into()),
                 treaty: Some("no such treaty".into()),
                 status: Some("not a status".into()),
+                stance: Some("not a stance".into()),
             },
             count: 1,
             total: 2,
@@ -366,6 +398,7 @@ impl Page for DashboardPage {
                     kind: "unga vote".into(),
                     date: "2026-11-05".into(),
                 }),
+                stance: Some("open".into()),
             }],
         }
     }

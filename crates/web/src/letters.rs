@@ -460,6 +460,7 @@ async fn create(
         state: form.state.trim().to_owned(),
         to: optional(&form.to),
         lang: optional(&form.lang),
+        signal: None,
     };
     match drafts::draft(&app.db, &user.actor, &app.letters, &req).await {
         Ok(view) => Ok(Redirect::to(&format!("/letters/{}", view.id)).into_response()),

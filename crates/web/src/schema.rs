@@ -261,3 +261,22 @@ pub fn state_filter() -> RefOr<Schema> {
         "The state's ISO3 code, e.g. NPL (its name is accepted too); empty or absent for all.",
     ))
 }
+
+/// Stances to keep, separated by commas (`open,supportive`), `none` for the states with no
+/// stance on record; empty or `any` for every state.
+pub fn stance_filter() -> RefOr<Schema> {
+    let one = format!(
+        "({}|none)",
+        outreach_core::domain::Stance::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("|")
+    );
+    done(string(
+        &format!("^(any|all|{one}(,{one})*)?$"),
+        None,
+        "Stances separated by commas, such as open,supportive; none for the states with no stance \
+         on record; empty or any for every state.",
+    ))
+}

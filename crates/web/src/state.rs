@@ -15,10 +15,11 @@ use axum::extract::{Form, Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use outreach_core::directory::{self, ContactInput, GrantInput, OrganisationInput};
-use outreach_core::domain::{OrganisationKind, parse_date};
+use outreach_core::domain::{OrganisationKind, Stance, parse_date};
 use outreach_core::entities::state;
 use outreach_core::followups::FollowUpView;
 use outreach_core::meetings::MeetingView;
+use outreach_core::stance::{self, StanceInput};
 use outreach_core::views::ContactView;
 use outreach_core::{followups, meetings, states, views};
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,7 @@ pub fn routes() -> Routes {
         "/states/{key}/contacts" => post(add_contact),
         "/states/{key}/organisations" => post(add_organisation),
         "/states/{key}/grants" => post(add_grant),
+        "/states/{key}/stance" => post(set_stance),
         "/follow-ups/{id}/done" => post(follow_up_done),
     }
 }
@@ -104,6 +106,19 @@ struct GrantForm {
     purpose: String,
     #[serde(default)]
     reports_due: String,
+}
+
+/// A stance to set, as typed; kept when the form is refused.
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct StanceForm {
+    #[serde(default, skip_serializing)]
+    csrf: String,
+    #[serde(default)]
+    stance: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    on: String,
 }
 
 /// A refused form to show again: which one, what was typed and the message beside its field.
@@ -210,6 +225,7 @@ async fn render(
         (Some("grant"), _) => {
             Some("Grant added; its report reminders are planned at the next sweep.")
         }
+        (Some("stance"), _) => Some("Stance set."),
         (_, Some("1")) => Some("Follow-up marked done."),
         _ => None,
     };
@@ -239,6 +255,11 @@ async fn render(
         ..GrantForm::default()
     };
     let add_grant = form_of(&GRANT, to_json(&blank_grant)?);
+    let set_stance = form_of(&STANCE, to_json(&StanceForm::default())?);
+    let chosen_stance = set_stance.values["stance"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let chosen_org = add_contact.values["organisation"]
         .as_str()
         .or_else(|| add_grant.values["organisation"].as_str())
@@ -395,6 +416,14 @@ async fn render(
         add_organisation,
         add_grant,
         can_add_grant: user.role >= Role::Coordinator,
+        stance: p.stance.as_ref().map(StanceRow::of),
+        stance_history: p.stance_history.iter().skip(1).map(StanceRow::of).collect(),
+        stance_choices: Stance::ALL
+            .iter()
+            .map(|s| Choice::plain(s.as_str(), s.as_str() == chosen_stance))
+            .collect(),
+        set_stance,
+        can_set_stance: user.role >= Role::Coordinator,
         follow_ups: p.open_follow_ups,
         contacts: p.contacts,
         iso3: p.iso3,
@@ -462,6 +491,13 @@ pub struct StatePage {
     pub add_organisation: AddFormView,
     pub add_grant: AddFormView,
     pub can_add_grant: bool,
+    /// The current stance as the reader may know it.
+    pub stance: Option<StanceRow>,
+    /// The changes before it, newest first.
+    pub stance_history: Vec<StanceRow>,
+    pub stance_choices: Vec<Choice>,
+    pub set_stance: AddFormView,
+    pub can_set_stance: bool,
     pub organisation_kinds: Vec<Choice>,
     pub organisation_choices: Vec<OrganisationChoice>,
 }
@@ -550,6 +586,32 @@ pub struct EngagementRow {
     pub withheld: bool,
     pub restricted: bool,
     pub public: bool,
+}
+
+/// A stance on record (`stance::StanceView`) with where it came from in words: "capital
+/// meeting" or "set by ana: the defence ministry ruled it out".
+#[derive(Debug, Serialize)]
+pub struct StanceRow {
+    pub stance: String,
+    pub since: String,
+    pub from: String,
+    pub coordinator: bool,
+}
+
+impl StanceRow {
+    fn of(v: &outreach_core::stance::StanceView) -> Self {
+        let from = match (&v.engagement_kind, &v.set_by, &v.reason) {
+            (Some(kind), _, _) => words(kind),
+            (None, Some(by), Some(reason)) => format!("set by {by}: {reason}"),
+            _ => v.source.clone(),
+        };
+        Self {
+            stance: v.stance.clone(),
+            since: v.since.to_string(),
+            from,
+            coordinator: v.source == "coordinator",
+        }
+    }
 }
 
 /// A meeting (the view itself) and whether it is held in the reader's zone.
@@ -737,6 +799,24 @@ impl Page for StatePage {
                 to_json(&GrantForm::default()).expect("a form is strings"),
             ),
             can_add_grant: true,
+            stance: Some(StanceRow {
+                stance: "open".into(),
+                since: "2026-11-02".into(),
+                from: "capital meeting".into(),
+                coordinator: false,
+            }),
+            stance_history: vec![StanceRow {
+                stance: "reluctant".into(),
+                since: "2025-03-01".into(),
+                from: "set by ana: the ministry ruled it out".into(),
+                coordinator: true,
+            }],
+            stance_choices: vec![Choice::sample()],
+            set_stance: form(
+                &STANCE,
+                to_json(&StanceForm::default()).expect("a form is strings"),
+            ),
+            can_set_stance: true,
             organisation_kinds: vec![Choice::sample()],
             organisation_choices: vec![OrganisationChoice {
                 id: id.to_string(),
@@ -773,6 +853,12 @@ const ORGANISATION: AddForm = AddForm {
     form: "organisation",
     fields: &["name", "kind", "email", "website"],
     duplicate: "An organisation of this name is already recorded in this state; see the list above.",
+};
+
+const STANCE: AddForm = AddForm {
+    form: "stance",
+    fields: &["stance", "reason", "on"],
+    duplicate: "",
 };
 
 const GRANT: AddForm = AddForm {
@@ -935,6 +1021,34 @@ async fn add_grant(
                 .into_response(),
         ),
         Err(e) => refuse(&app, &user, st, &GRANT, values, e).await,
+    }
+}
+
+/// `POST /states/{ISO3}/stance`: sets the state's stance from a day on, with the reason
+/// (coordinators and admins).
+async fn set_stance(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Path(key): Path<String>,
+    Form(form): Form<StanceForm>,
+) -> PageResult<Response> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Coordinator, "set a state's stance")?;
+    let st = resolve(&app, &key).await?;
+    let input = StanceInput {
+        state: st.iso3.clone(),
+        stance: form.stance.clone(),
+        reason: form.reason.clone(),
+        on: optional(&form.on),
+    };
+    match stance::set(&app.db, &user.actor, &input).await {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/states/{}?added=stance#stance", enc(&st.iso3))).into_response(),
+        ),
+        Err(e) => {
+            let values = to_json(&form)?;
+            refuse(&app, &user, st, &STANCE, values, e).await
+        }
     }
 }
 

@@ -1054,3 +1054,140 @@ db_test!(
     contacts_organisations_and_grants_through_the_api,
     contacts_organisations_and_grants_through_the_api_check
 );
+
+/// A state's stance (issue 16 item 6) through the API, the dashboard and the state page: staff
+/// read it, filter and sort by it; only coordinators set it, with a reason; a refused form comes
+/// back with the message beside the field.
+async fn stance_is_set_by_coordinators_and_filters_every_listing_check(db: &TestDb) {
+    let app = start(db).await;
+    let tester = outreach_core::Actor::new("tester", outreach_core::domain::IanaZone::UTC).unwrap();
+    outreach_core::demo::load(&app.db, &tester).await.unwrap();
+    let (sc, scsrf) = signed_in(&app.base, "sam").await;
+    let sam = make_token(&sc, &app.base, &scsrf, "sam's script").await;
+    let (mc, mcsrf) = signed_in(&app.base, "maria").await;
+    let maria = make_token(&mc, &app.base, &mcsrf, "maria's script").await;
+
+    // The demo's Nepal meetings recorded "open".
+    let (status, h) = api_get(&app.base, &sam, "/api/v1/states/NPL/stance").await;
+    assert_eq!(status, StatusCode::OK, "{h}");
+    assert_eq!(h["current"]["stance"], "open");
+    assert_eq!(h["current"]["source"], "engagement");
+
+    let body = json!({"stance": "supportive", "reason": "The minister promised a cabinet paper", "on": "2025-12-01"});
+    let (status, refused) =
+        api_post(&app.base, &sam, "/api/v1/states/NPL/stance", body.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    let (status, bad) = api_post(
+        &app.base,
+        &maria,
+        "/api/v1/states/NPL/stance",
+        json!({"stance": "keen", "reason": "x"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["error"]["field"], "stance", "{bad}");
+    let (status, set) = api_post(
+        &app.base,
+        &maria,
+        "/api/v1/states/NPL/stance",
+        json!({"stance": "supportive", "reason": "The minister promised a cabinet paper"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{set}");
+    assert_eq!(set["set_by"], "maria");
+    let (_, h) = api_get(&app.base, &sam, "/api/v1/states/NPL/stance").await;
+    assert_eq!(h["current"]["stance"], "supportive");
+    assert_eq!(h["history"][1]["stance"], "open", "{h}");
+
+    // Listings: filter and sort.
+    let (status, rows) = api_get(
+        &app.base,
+        &sam,
+        "/api/v1/states?status=not-party&stance=supportive",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{rows}");
+    let codes: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["iso3"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, vec!["NPL"]);
+    let (_, rows) = api_get(&app.base, &sam, "/api/v1/attention?sort=stance").await;
+    assert_eq!(rows[0]["iso3"], "NPL", "{}", rows[0]);
+    assert_eq!(rows[0]["stance"], "supportive");
+    let (status, bad) = api_get(&app.base, &sam, "/api/v1/attention?stance=keen").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["error"]["field"], "stance");
+
+    // The dashboard filters by stance and shows it.
+    let (status, page) = get(&sc, &app.base, "/?stance=supportive").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"row-NPL\""), "{page}");
+    assert!(!page.contains("id=\"row-AZE\""), "{page}");
+    assert!(page.contains("stance-supportive"), "{page}");
+    let (_, page) = get(&sc, &app.base, "/?stance=keen").await;
+    assert!(page.contains("id=\"err-stance\""), "{page}");
+
+    // The state page: the stance, its history, and the form for coordinators only.
+    let (_, page) = get(&sc, &app.base, "/states/NPL").await;
+    assert!(page.contains("id=\"current-stance\""), "{page}");
+    assert!(
+        page.contains("The minister promised a cabinet paper"),
+        "{page}"
+    );
+    assert!(!page.contains("id=\"set-stance\""), "staff see no form");
+    let (_, page) = get(&mc, &app.base, "/states/AZE").await;
+    assert!(page.contains("id=\"set-stance\""), "{page}");
+    let (status, _, page) = post_form(
+        &mc,
+        &app.base,
+        "/states/AZE/stance",
+        &[
+            ("csrf", mcsrf.as_str()),
+            ("stance", "reluctant"),
+            ("reason", " "),
+            ("on", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(page.contains("id=\"err-stance-reason\""), "{page}");
+    let (status, _, page) = post_form(
+        &mc,
+        &app.base,
+        "/states/AZE/stance",
+        &[
+            ("csrf", mcsrf.as_str()),
+            ("stance", "reluctant"),
+            ("reason", "Defence ruled out accession before a settlement"),
+            ("on", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let (_, page) = get(&mc, &app.base, "/states/AZE?added=stance").await;
+    assert!(page.contains("Stance set."), "{page}");
+    assert!(
+        page.contains("Defence ruled out accession before a settlement"),
+        "{page}"
+    );
+    let (status, _, _) = post_form(
+        &sc,
+        &app.base,
+        "/states/AZE/stance",
+        &[
+            ("csrf", scsrf.as_str()),
+            ("stance", "open"),
+            ("reason", "x"),
+            ("on", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+db_test!(
+    stance_is_set_by_coordinators_and_filters_every_listing,
+    stance_is_set_by_coordinators_and_filters_every_listing_check
+);

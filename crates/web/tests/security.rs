@@ -327,6 +327,8 @@ fn needs(method: &str, path: &str) -> Option<&'static str> {
         ("post", "/api/v1/grants/{id}/deliverables"),
         ("post", "/api/v1/grant-reports/{id}/submit"),
         ("post", "/api/v1/deliverables/{id}"),
+        ("post", "/states/{key}/stance"),
+        ("post", "/api/v1/states/{state}/stance"),
     ];
     if admin.contains(&(method, path)) {
         Some("admin")

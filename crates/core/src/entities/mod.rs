@@ -11,6 +11,7 @@ pub mod meeting;
 pub mod meeting_participant;
 pub mod organisation;
 pub mod signal;
+pub mod stance_setting;
 pub mod state;
 pub mod treaty;
 pub mod treaty_event;
