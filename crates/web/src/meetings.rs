@@ -37,7 +37,7 @@ pub fn routes() -> Routes {
 /// Time zones offered as suggestions in the forms (any IANA zone is accepted).
 const COMMON_ZONES: &[&str] = &[
     "UTC",
-    "Europe/Geneva",
+    "Europe/Zurich",
     "Europe/Paris",
     "Europe/London",
     "Europe/Brussels",
@@ -888,4 +888,21 @@ async fn held(
     .await
     .map_err(WebError::from);
     after_action(&app, &user, &id, &form, done).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::COMMON_ZONES;
+
+    /// Every zone the forms suggest is one the forms accept (Geneva's is Europe/Zurich: the IANA
+    /// database has no Europe/Geneva).
+    #[test]
+    fn every_suggested_zone_is_accepted() {
+        for z in COMMON_ZONES {
+            assert!(
+                outreach_core::domain::IanaZone::parse("tz", z).is_ok(),
+                "{z} is suggested but refused"
+            );
+        }
+    }
 }
