@@ -217,7 +217,7 @@ pub async fn at_a_glance<C: ConnectionTrait>(
 }
 
 /// One state in the [`spoken_up`] view.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SpokenUpRow {
     pub iso3: String,
     pub name: String,
@@ -230,7 +230,7 @@ pub struct SpokenUpRow {
 
 /// Who has spoken out against new use: the States Parties with a condemnation on record and
 /// those without, and the states outside the treaty that have spoken out too.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SpokenUp {
     pub treaty: String,
     pub at: NaiveDate,

@@ -74,6 +74,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(api_rules))
         .routes(routes!(audit_log))
         .merge(crate::grants::api_routes())
+        .merge(crate::signals::api_routes())
 }
 
 /// The document's frame: what the API is, how to authenticate, the error shape. The paths and

@@ -32,6 +32,7 @@ pub mod routing;
 pub mod rules;
 pub mod schema;
 pub mod settings;
+pub mod signals;
 pub mod state;
 pub mod telemetry;
 pub mod web_settings;
@@ -259,6 +260,7 @@ pub fn app_routes() -> (routing::Routes, utoipa::openapi::OpenApi) {
     .merge(dashboard::routes())
     .merge(state::routes())
     .merge(grants::routes())
+    .merge(signals::routes())
     .merge(engagements::routes())
     .merge(meetings::routes())
     .merge(feed::routes())

@@ -167,6 +167,8 @@ pages![
     crate::dashboard::DashboardPage,
     crate::state::StatePage,
     crate::grants::GrantPage,
+    crate::signals::SignalsPage,
+    crate::signals::SpokenUpPage,
     crate::engagements::EngagementFormPage,
     crate::meetings::MeetingsPage,
     crate::meetings::WeekPage,

@@ -1191,3 +1191,105 @@ db_test!(
     stance_is_set_by_coordinators_and_filters_every_listing,
     stance_is_set_by_coordinators_and_filters_every_listing_check
 );
+
+/// Signals on the web (issue 15 item 3): the list filters by kind and state and shows the
+/// spoken-up count; staff record one through the form (a refused one comes back with the message
+/// beside the field and nothing written) or the API; `/spoken-up` lists the States Parties with
+/// and without a condemnation.
+async fn signals_are_listed_recorded_and_counted_on_the_web_check(db: &TestDb) {
+    let app = start(db).await;
+    let (sc, scsrf) = signed_in(&app.base, "sam").await;
+    let sam = make_token(&sc, &app.base, &scsrf, "sam's script").await;
+
+    let (status, page) = get(&sc, &app.base, "/signals?kind=reported_use").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Landmine Monitor 2022"), "{page}");
+    assert!(!page.contains("UNGA resolution 76/26"), "{page}");
+    assert!(page.contains("id=\"spoken-up-count\""), "{page}");
+    let (_, page) = get(&sc, &app.base, "/signals?state=Nowhere").await;
+    assert!(page.contains("id=\"err-state\""), "{page}");
+
+    let (_, rows) = api_get(&app.base, &sam, "/api/v1/signals?state=NPL").await;
+    let before = rows.as_array().unwrap().len();
+    let (status, _, page) = post_form(
+        &sc,
+        &app.base,
+        "/signals",
+        &[
+            ("csrf", scsrf.as_str()),
+            ("state", "NPL"),
+            ("kind", "unga_vote"),
+            ("date", "2026-13-01"),
+            ("detail", "Voted for the annual resolution"),
+            ("value", "yes"),
+            ("source", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(page.contains("id=\"err-signal-date\""), "{page}");
+    assert!(page.contains("Voted for the annual resolution"), "{page}");
+    let (_, rows) = api_get(&app.base, &sam, "/api/v1/signals?state=NPL").await;
+    assert_eq!(rows.as_array().unwrap().len(), before);
+    let (status, to, _) = post_form(
+        &sc,
+        &app.base,
+        "/signals",
+        &[
+            ("csrf", scsrf.as_str()),
+            ("state", "Nepal"),
+            ("kind", "unga_vote"),
+            ("date", "2026-12-02"),
+            ("detail", "Voted for the annual resolution"),
+            ("value", "yes"),
+            ("source", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = get(&sc, &app.base, &to.unwrap()).await;
+    assert!(page.contains("Signal recorded."), "{page}");
+    assert!(
+        page.contains("Voted for the annual resolution (yes)"),
+        "{page}"
+    );
+
+    let (status, made) = api_post(
+        &app.base,
+        &sam,
+        "/api/v1/signals",
+        json!({"state": "NOR", "kind": "condemnation", "date": "2025-06-18", "detail": "Condemned new use"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["shipped"], false);
+    let (status, bad) = api_post(
+        &app.base,
+        &sam,
+        "/api/v1/signals",
+        json!({"state": "NOR", "kind": "rumour", "date": "2025-06-18", "detail": "x"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["error"]["field"], "kind");
+    let (_, spoken) = api_get(&app.base, &sam, "/api/v1/spoken-up").await;
+    let with: Vec<&str> = spoken["parties_with"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["iso3"].as_str().unwrap())
+        .collect();
+    assert!(with.contains(&"NOR"), "{with:?}");
+    assert_eq!(spoken["count_with"].as_u64().unwrap() as usize, with.len());
+    let (status, page) = get(&sc, &app.base, "/spoken-up").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(&format!("{} States Parties have spoken out", with.len())),
+        "{page}"
+    );
+    assert!(page.contains("Norway"), "{page}");
+}
+db_test!(
+    signals_are_listed_recorded_and_counted_on_the_web,
+    signals_are_listed_recorded_and_counted_on_the_web_check
+);
