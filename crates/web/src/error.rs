@@ -137,6 +137,18 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
     }
 }
 
+/// The links of the layout's navigation that every signed-in user has.
+const NAV: &[(&str, &str)] = &[
+    ("/", "States"),
+    ("/engagements/new", "Log engagement"),
+    ("/signals", "Signals"),
+    ("/meetings", "Meetings"),
+    ("/letters", "Letters"),
+    ("/outbox", "Mail"),
+    ("/rules", "Rules"),
+    ("/account", "Account"),
+];
+
 fn escape(s: &str) -> String {
     handlebars::html_escape(s)
 }
@@ -156,13 +168,23 @@ impl IntoResponse for WebError {
             Some(outreach_core::Remedy::ListStaff) => "<p><a href=\"/users\">See the staff</a></p>",
             _ => "",
         };
+        // The app's navigation, so an error page is never a dead end (the page has no user to
+        // tailor it to: the links every signed-in user has).
         let body = format!(
             "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>{code} · outreach</title></head><body style=\"font-family:system-ui,sans-serif;padding:1rem\">\
-             <h1>{code}</h1><p class=\"error\">{msg}</p>{look}<p><a href=\"/\">Dashboard</a></p></body></html>",
+             <title>{code} · outreach</title><style>.skip{{position:absolute;left:-999px;background:#fff;padding:.5rem}}\
+             .skip:focus{{left:.5rem}}</style></head><body style=\"font-family:system-ui,sans-serif;margin:0\">\
+             <a class=\"skip\" href=\"#main\">Skip to content</a>\
+             <header style=\"background:#1d3b53;padding:.5rem 1rem\"><nav id=\"error-nav\" style=\"display:flex;flex-wrap:wrap;gap:.25rem .9rem\">\
+             <strong style=\"color:#fff\">outreach</strong>{nav}</nav></header>\
+             <main id=\"main\" style=\"padding:1rem\"><h1>{code}</h1><p class=\"error\" style=\"color:#a00\">{msg}</p>{look}</main></body></html>",
             code = status.canonical_reason().unwrap_or("Error"),
             msg = escape(&message),
+            nav = NAV
+                .iter()
+                .map(|(href, label)| format!("<a style=\"color:#fff\" href=\"{href}\">{label}</a>"))
+                .collect::<String>(),
         );
         (status, Html(body)).into_response()
     }

@@ -1229,3 +1229,34 @@ db_test!(
     grant_page,
     a_grants_page_shows_its_progress_and_takes_reports_and_deliverables
 );
+
+/// Every page starts with a skip link to its content, and an error page (here "Forbidden" and a
+/// state that does not exist) keeps the app's navigation, so it is never a dead end (issue 15
+/// item 7).
+async fn pages_have_a_skip_link_and_errors_keep_the_navigation_check(db: &TestDb) {
+    let app = start(db).await;
+    let (c, _) = signed_in(&app.base, "sam").await;
+    for path in ["/", "/states/NPL", "/signals", "/meetings", "/letters"] {
+        let (status, page) = get(&c, &app.base, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            page.contains("<a class=\"skip\" href=\"#main\">Skip to content</a>"),
+            "{path}: {page}"
+        );
+        assert!(page.contains("<main id=\"main\">"), "{path}");
+    }
+    for (path, status) in [
+        ("/users", StatusCode::FORBIDDEN),
+        ("/states/Atlantis", StatusCode::NOT_FOUND),
+    ] {
+        let (got, page) = get(&c, &app.base, path).await;
+        assert_eq!(got, status, "{path}: {page}");
+        assert!(page.contains("id=\"error-nav\""), "{path}: {page}");
+        assert!(page.contains("href=\"/meetings\""), "{path}: {page}");
+        assert!(page.contains("href=\"#main\""), "{path}: {page}");
+    }
+}
+db_test!(
+    skip_link_and_error_navigation,
+    pages_have_a_skip_link_and_errors_keep_the_navigation_check
+);
