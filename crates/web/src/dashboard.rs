@@ -191,6 +191,7 @@ async fn dashboard(
     };
     let choice =
         |value: &str, label: &str, s: Option<Status>| Choice::new(value, label, status == s);
+    let treaty_for_csv = treaty.clone();
     let page = DashboardPage {
         today: today.to_string(),
         at: at.to_string(),
@@ -233,6 +234,14 @@ async fn dashboard(
         count: rows.len(),
         total,
         filtered: rows.len() != total,
+        csv_href: format!(
+            "/export/attention.csv?treaty={}&at={}&stance={}&status={}&q={}",
+            enc(&treaty_for_csv),
+            enc(&at.to_string()),
+            enc(stance_given.trim()),
+            enc(status.map_or("", |s| s.as_str())),
+            enc(text.trim())
+        ),
         rows: rows
             .into_iter()
             .map(|r| {
@@ -284,6 +293,8 @@ pub struct DashboardPage {
     pub count: usize,
     pub total: usize,
     pub filtered: bool,
+    /// The list as CSV, with the same filters.
+    pub csv_href: String,
     pub rows: Vec<DashboardRow>,
 }
 
@@ -375,6 +386,7 @@ impl Page for DashboardPage {
             count: 1,
             total: 2,
             filtered: true,
+            csv_href: "/export/attention.csv?treaty=APMBC".into(),
             rows: vec![DashboardRow {
                 iso3: "NPL".into(),
                 name: "Nepal".into(),

@@ -21,6 +21,7 @@ pub mod dashboard;
 pub mod engagements;
 pub mod entities;
 pub mod error;
+pub mod export;
 pub mod feed;
 pub mod grants;
 pub mod input;
@@ -261,6 +262,7 @@ pub fn app_routes() -> (routing::Routes, utoipa::openapi::OpenApi) {
     .merge(state::routes())
     .merge(grants::routes())
     .merge(signals::routes())
+    .merge(export::routes())
     .merge(engagements::routes())
     .merge(meetings::routes())
     .merge(feed::routes())

@@ -70,6 +70,8 @@ pub struct SignalsPage {
     pub state: String,
     pub filter_errors: FilterErrors,
     pub filtered: bool,
+    /// The list as CSV, with the same filters.
+    pub csv_href: String,
     pub count: usize,
     pub rows: Vec<SignalRow>,
     /// States Parties with a condemnation of new use on record, and without.
@@ -142,6 +144,7 @@ impl Page for SignalsPage {
                 state: Some("not a state".into()),
             },
             filtered: true,
+            csv_href: "/export/signals.csv?kind=reported_use".into(),
             count: 1,
             rows: vec![SignalRow {
                 short_id: "0000abcd".into(),
@@ -238,6 +241,11 @@ async fn render(
     let page = SignalsPage {
         kind_options: kind_choices(&kind, Some("any")),
         filtered: !kind.trim().is_empty() || !state.trim().is_empty(),
+        csv_href: format!(
+            "/export/signals.csv?kind={}&state={}",
+            enc(kind.trim()),
+            enc(state.trim())
+        ),
         state,
         filter_errors,
         count: rows.len(),

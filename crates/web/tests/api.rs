@@ -1293,3 +1293,77 @@ db_test!(
     signals_are_listed_recorded_and_counted_on_the_web,
     signals_are_listed_recorded_and_counted_on_the_web_check
 );
+
+/// CSV exports of the listings (issue 15 item 3): each is a CSV attachment with a header row, read
+/// as the user may read it (a restricted note stays withheld; the audit log is for admins), with
+/// the dashboard's filters, and a value that would run as a formula is written as text.
+async fn listings_export_as_csv_safe_from_formulas_check(db: &TestDb) {
+    let app = start(db).await;
+    let tester = outreach_core::Actor::new("tester", outreach_core::domain::IanaZone::UTC).unwrap();
+    outreach_core::demo::load(&app.db, &tester).await.unwrap();
+    let (sc, scsrf) = signed_in(&app.base, "sam").await;
+    let sam = make_token(&sc, &app.base, &scsrf, "sam's script").await;
+    // A contact whose name a spreadsheet would take for a formula.
+    let (status, made) = api_post(
+        &app.base,
+        &sam,
+        "/api/v1/contacts",
+        json!({"name": "=HYPERLINK(\"http://evil.example.org\",\"x\")", "state": "NPL"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+
+    let fetch = |path: &'static str| {
+        let c = sc.clone();
+        let base = app.base.clone();
+        async move {
+            let res = c.get(format!("{base}{path}")).send().await.unwrap();
+            let status = res.status();
+            let kind = res
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            (status, kind, res.text().await.unwrap())
+        }
+    };
+    for (path, header) in [
+        ("/export/states.csv?status=not-party", "iso3,state,treaty"),
+        ("/export/attention.csv", "iso3,state,status"),
+        ("/export/engagements.csv?state=AZE", "date,iso3,kind"),
+        ("/export/contacts.csv?state=NPL", "name,title,role"),
+        ("/export/organisations.csv", "name,kind,state"),
+        ("/export/signals.csv?kind=reported_use", "date,iso3,kind"),
+        ("/export/letters.csv", "id,template"),
+        ("/export/outbox.csv", "created,status"),
+    ] {
+        let (status, kind, body) = fetch(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        assert!(kind.starts_with("text/csv"), "{path}: {kind}");
+        assert!(body.starts_with(header), "{path}: {body}");
+    }
+    let (_, _, contacts) = fetch("/export/contacts.csv?state=NPL").await;
+    assert!(
+        contacts.contains("\"'=HYPERLINK(\"\"http://evil.example.org\"\",\"\"x\"\")\""),
+        "{contacts}"
+    );
+    // The restricted military dialogue is withheld from staff who are not cleared.
+    let (_, _, aze) = fetch("/export/engagements.csv?state=AZE").await;
+    assert!(!aze.contains("clearance standards"), "{aze}");
+    assert!(aze.contains("Restricted note"), "{aze}");
+    // The dashboard's filters apply.
+    let (_, _, one) = fetch("/export/attention.csv?q=nepal").await;
+    assert_eq!(one.lines().count(), 2, "{one}");
+    assert!(
+        one.lines().nth(1).unwrap().starts_with("NPL,Nepal"),
+        "{one}"
+    );
+    let (status, _, _) = fetch("/export/audit.csv").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, page) = get(&sc, &app.base, "/").await;
+    assert!(page.contains("id=\"export-csv\""), "{page}");
+}
+db_test!(
+    listings_export_as_csv_safe_from_formulas,
+    listings_export_as_csv_safe_from_formulas_check
+);

@@ -313,6 +313,7 @@ fn needs(method: &str, path: &str) -> Option<&'static str> {
         ("get", "/settings"),
         ("post", "/settings/test-mail"),
         ("get", "/api/v1/audit"),
+        ("get", "/export/audit.csv"),
     ];
     let coordinator = [
         ("post", "/letters/{id}/approve"),
