@@ -156,8 +156,14 @@ fn each_crate_holds_the_entities_of_its_own_tables() {
     assert_eq!(entities("scheduler"), set(&["cron_state", "job"]));
     assert_eq!(entities("web"), set(&["session", "token"]));
     let core = entities("core");
-    // The domain's tables are core's, the grants' deliverables among them.
-    for own in ["grant", "grant_report", "grant_deliverable", "engagement"] {
+    // The domain's tables are core's, the grants' deliverables and the posts among them.
+    for own in [
+        "grant",
+        "grant_report",
+        "grant_deliverable",
+        "engagement",
+        "post",
+    ] {
         assert!(core.contains(own), "core lacks the {own} entity");
     }
     for foreign in [

@@ -356,13 +356,14 @@ async fn an_archive_from_an_older_outreach_is_migrated_after_loading() {
     let file = source.dir.path().join("now.backup");
     ok(&source, &["backup", file.to_str().unwrap()]);
     let text = std::fs::read_to_string(&file).unwrap();
-    // An archive from before the three latest migrations.
+    // An archive from before the four latest migrations.
     let old = older_archive(
         &text,
         &[
             "m20261203_000001_access",
             "m20261204_000001_job_due_at",
             "m20261207_400001_grant_deliverables",
+            "m20261208_000001_posts",
         ],
         &[
             ("engagements", "sensitivity"),
@@ -372,7 +373,7 @@ async fn an_archive_from_an_older_outreach_is_migrated_after_loading() {
             ("engagements", "deliverable_id"),
             ("grant_reports", "submitted_by"),
         ],
-        &["grant_deliverables"],
+        &["grant_deliverables", "posts"],
     );
     let old_file = source.dir.path().join("old.backup");
     std::fs::write(&old_file, old).unwrap();
@@ -385,13 +386,14 @@ async fn an_archive_from_an_older_outreach_is_migrated_after_loading() {
             serde_json::json!([
                 "m20261203_000001_access",
                 "m20261204_000001_job_due_at",
-                "m20261207_400001_grant_deliverables"
+                "m20261207_400001_grant_deliverables",
+                "m20261208_000001_posts"
             ]),
             "{restored}"
         );
         let human = ok(&target, &["restore", "--force", old_file.to_str().unwrap()]);
         assert!(
-            human.contains("brought up to date with 3 migration"),
+            human.contains("brought up to date with 4 migration"),
             "{human}"
         );
         let conn = outreach_core::db::connect(&target.url).await.unwrap();
