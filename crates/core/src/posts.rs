@@ -435,12 +435,12 @@ pub async fn holder<C: ConnectionTrait>(
         .collect();
     // Terms of one post never overlap; if the same title is recorded at two organisations,
     // the term that began last wins.
-    found.sort_by(|a, b| b.starts_on.cmp(&a.starts_on));
+    found.sort_by_key(|p| std::cmp::Reverse(p.starts_on));
     let Some(p) = found.into_iter().next() else {
         return Ok(None);
     };
     let mut contacts = crate::directory::contacts_by_id(db, [p.contact_id]).await?;
-    let orgs = crate::directory::organisation_names(db, p.organisation_id.into_iter()).await?;
+    let orgs = crate::directory::organisation_names(db, p.organisation_id).await?;
     let post = record(&p, &contacts, &orgs, on);
     Ok(contacts
         .remove(&p.contact_id)
