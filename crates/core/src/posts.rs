@@ -385,9 +385,9 @@ pub async fn find<C: ConnectionTrait>(db: &C, given: &str) -> Result<post::Model
 /// Records the last day of a term still open. Any staff member may.
 ///
 /// # Errors
-/// [`Error::NotFound`] for an unknown post; [`Error::Invalid`] naming `on` for a bad date or
-/// one before the term began; [`Error::Conflict`] when the term has ended already. Nothing is
-/// written then.
+/// [`Error::NotFound`] for an unknown post; [`Error::Invalid`] naming `on` for a bad date;
+/// [`Error::Conflict`] when the term has ended already or began after `on`. Nothing is written
+/// then.
 pub async fn end(db: &DatabaseConnection, actor: &Actor, id: &str, on: &str) -> Result<PostRecord> {
     let tx = crate::db::begin(db).await?;
     let p = find(&tx, id).await?;
@@ -399,13 +399,16 @@ pub async fn end(db: &DatabaseConnection, actor: &Actor, id: &str, on: &str) -> 
             ids::short(p.id)
         )));
     }
+    // A well-formed date the record refuses: the term as recorded began later (a conflict with
+    // the record, as a term ended already is, not a malformed request).
     if let Some(from) = p.starts_on
         && on < from
     {
-        return Err(Error::invalid(
-            "on",
-            format!("{on} is before the term began on {from}; give its last day"),
-        ));
+        return Err(Error::Conflict(format!(
+            "the post '{}' (post {}) began on {from}; its last day cannot be {on}, before that",
+            p.title,
+            ids::short(p.id)
+        )));
     }
     let p = close_in(&tx, actor, p, on, "post.end", None).await?;
     let out = records_of(&tx, vec![p], actor.today()).await?;

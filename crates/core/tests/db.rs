@@ -2525,6 +2525,11 @@ async fn a_posts_holder_changes_with_the_date_check(db: &TestDb) {
     assert_eq!(shown, [("Anita Sharma", true), ("Ram Karki", false)]);
     assert_eq!(second.from, Some(d("2025-03-01")));
 
+    // A last day before the term began is refused, naming the start.
+    match posts::end(&conn, &a, &second.short_id, "2025-02-01").await {
+        Err(Error::Conflict(m)) => assert!(m.contains("began on 2025-03-01"), "{m}"),
+        other => panic!("{other:?}"),
+    }
     // Ending the term: the post is vacant from the next day.
     let ended = posts::end(&conn, &a, &second.short_id, "2026-06-30")
         .await

@@ -1233,7 +1233,7 @@ struct PostEnded {
 /// Records the last day of a term still open.
 #[utoipa::path(
     post, path = "/api/v1/posts/{id}/end", tag = "directory", operation_id = "endPost",
-    summary = "Record the last day of a term still open (as `outreach post end`); a term ended already is a 409.",
+    summary = "Record the last day of a term still open (as `outreach post end`); a term ended already, or one that began after `on`, is a 409.",
     params(IdPath),
     request_body = PostEnded,
     responses((status = 200, description = "The post, ended.", body = PostRecord))
