@@ -14,6 +14,7 @@ mod m20261202_150000_signal_provenance;
 mod m20261203_000001_access;
 mod m20261204_000001_job_due_at;
 mod m20261207_400001_grant_deliverables;
+mod m20261208_000001_posts;
 mod m20261208_000002_stance;
 
 /// Applies the migrations in order.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_access::Migration),
             Box::new(m20261204_000001_job_due_at::Migration),
             Box::new(m20261207_400001_grant_deliverables::Migration),
+            Box::new(m20261208_000001_posts::Migration),
             Box::new(m20261208_000002_stance::Migration),
         ]
     }

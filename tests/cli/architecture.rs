@@ -156,12 +156,13 @@ fn each_crate_holds_the_entities_of_its_own_tables() {
     assert_eq!(entities("scheduler"), set(&["cron_state", "job"]));
     assert_eq!(entities("web"), set(&["session", "token"]));
     let core = entities("core");
-    // The domain's tables are core's, the grants' deliverables and the stances among them.
+    // The domain's tables are core's, the grants' deliverables, the posts and the stances among them.
     for own in [
         "grant",
         "grant_report",
         "grant_deliverable",
         "engagement",
+        "post",
         "stance_setting",
     ] {
         assert!(core.contains(own), "core lacks the {own} entity");

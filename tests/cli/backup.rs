@@ -363,6 +363,7 @@ async fn an_archive_from_an_older_outreach_is_migrated_after_loading() {
             "m20261203_000001_access",
             "m20261204_000001_job_due_at",
             "m20261207_400001_grant_deliverables",
+            "m20261208_000001_posts",
             "m20261208_000002_stance",
         ],
         &[
@@ -373,7 +374,7 @@ async fn an_archive_from_an_older_outreach_is_migrated_after_loading() {
             ("engagements", "deliverable_id"),
             ("grant_reports", "submitted_by"),
         ],
-        &["grant_deliverables", "stance_settings"],
+        &["grant_deliverables", "posts", "stance_settings"],
     );
     let old_file = source.dir.path().join("old.backup");
     std::fs::write(&old_file, old).unwrap();
@@ -387,13 +388,14 @@ async fn an_archive_from_an_older_outreach_is_migrated_after_loading() {
                 "m20261203_000001_access",
                 "m20261204_000001_job_due_at",
                 "m20261207_400001_grant_deliverables",
+                "m20261208_000001_posts",
                 "m20261208_000002_stance"
             ]),
             "{restored}"
         );
         let human = ok(&target, &["restore", "--force", old_file.to_str().unwrap()]);
         assert!(
-            human.contains("brought up to date with 4 migration"),
+            human.contains("brought up to date with 5 migration"),
             "{human}"
         );
         let conn = outreach_core::db::connect(&target.url).await.unwrap();

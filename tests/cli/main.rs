@@ -1497,3 +1497,142 @@ async fn stance_through_the_cli(db: &TestDb) {
     assert!(err.contains("--stance"), "{err}");
 }
 db_test!(stance_cli, stance_through_the_cli);
+async fn posts_from_the_command_line_keep_the_history_and_name_the_holder_on_a_date(db: &TestDb) {
+    ok(db, &["demo"]);
+    // The demo's ministry post: Kiran held it until Ram took it over.
+    let history = json(db, &["posts", "--state", "NPL"]);
+    let holders: Vec<(&str, bool)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["contact"].as_str().unwrap(),
+                p["current"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(holders, [("Ram Demo", true), ("Kiran Demo", false)]);
+    assert!(history[1]["to"].is_string(), "{history}");
+
+    for (name, email) in [
+        ("Anita Sharma", "anita@mofa.example.org"),
+        ("Bikash Thapa", "bikash@mofa.example.org"),
+    ] {
+        ok(
+            db,
+            &[
+                "contact", "add", "--name", name, "--state", "NPL", "--email", email,
+            ],
+        );
+    }
+    let first = json(
+        db,
+        &[
+            "post",
+            "add",
+            "anita@mofa.example.org",
+            "--title",
+            "Minister for Foreign Affairs",
+            "--state",
+            "NPL",
+            "--from",
+            "2021-07-15",
+        ],
+    );
+    assert_eq!(first["contact"], "Anita Sharma");
+    assert_eq!(first["iso3"], "NPL");
+    assert_eq!(first["to"], Value::Null);
+    let human = ok(
+        db,
+        &[
+            "post",
+            "add",
+            "Bikash Thapa",
+            "--title",
+            "Minister for Foreign Affairs",
+            "--state",
+            "NPL",
+            "--from",
+            "2025-03-01",
+        ],
+    );
+    assert!(
+        human.contains("Bikash Thapa as Minister for Foreign Affairs (NPL) (since 2025-03-01)"),
+        "{human}"
+    );
+    let holder_on = |day: &str| {
+        let rows = json(db, &["posts", "--state", "NPL", "--at", day]);
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["title"] == "Minister for Foreign Affairs")
+            .map(|p| p["contact"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(holder_on("2025-02-28"), ["Anita Sharma"]);
+    assert_eq!(holder_on("2025-03-01"), ["Bikash Thapa"]);
+    assert!(holder_on("2020-01-01").is_empty());
+    let mine = json(db, &["posts", "--contact", "anita@mofa.example.org"]);
+    assert_eq!(mine[0]["to"], "2025-02-28", "{mine}");
+
+    // An overlap is a conflict (exit 4), an end before the start names the field (exit 2).
+    let (code, e) = fails_json(
+        db,
+        &[
+            "post",
+            "add",
+            "Anita Sharma",
+            "--title",
+            "Minister for Foreign Affairs",
+            "--state",
+            "NPL",
+            "--from",
+            "2024-01-01",
+        ],
+    );
+    assert_eq!(code, 4, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Anita Sharma holds the post"),
+        "{e}"
+    );
+    let (code, e) = fails_json(
+        db,
+        &[
+            "post",
+            "add",
+            "Anita Sharma",
+            "--title",
+            "Ambassador",
+            "--from",
+            "2026-02-01",
+            "--to",
+            "2026-01-01",
+        ],
+    );
+    assert_eq!(code, 2, "{e}");
+    assert_eq!(e["error"]["field"], "to", "{e}");
+
+    let id = json(db, &["posts", "--contact", "Bikash Thapa"])[0]["short_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ended = json(db, &["post", "end", &id, "--on", "2026-06-30"]);
+    assert_eq!(ended["to"], "2026-06-30");
+    assert!(holder_on("2026-07-01").is_empty());
+    let shown = ok(db, &["state", "show", "NPL", "--at", "2025-06-01"]);
+    assert!(shown.contains("Posts (held on 2025-06-01 first"), "{shown}");
+    assert!(
+        shown.contains("Minister for Foreign Affairs — Bikash Thapa, 2025-03-01 to 2026-06-30"),
+        "{shown}"
+    );
+    let help = ok(db, &["post", "add", "--help"]);
+    assert!(help.contains("Examples:"), "{help}");
+}
+db_test!(
+    posts_cli,
+    posts_from_the_command_line_keep_the_history_and_name_the_holder_on_a_date
+);

@@ -200,6 +200,35 @@ pub enum Command {
         state: Option<String>,
     },
 
+    /// Posts: record that a contact holds an office (ambassador, minister, joint secretary) from
+    /// a date, or that their term ended. The directory keeps every term, so it knows who held
+    /// an office when; letters name the holder on their date.
+    Post {
+        #[command(subcommand)]
+        command: PostCommand,
+    },
+
+    /// List posts and who held them: by title, the newest term first; with --at, only those
+    /// who held them on that date.
+    #[command(after_help = "Examples:\n  \
+        outreach posts --state NPL                  every post in Nepal and its holders over time\n  \
+        outreach posts --state NPL --at 2024-06-01  who held which office in Nepal on that day\n  \
+        outreach posts --contact ram@mofa.example.org --json")]
+    Posts {
+        /// Only posts in this state (code or name).
+        #[arg(long, value_name = "STATE")]
+        state: Option<String>,
+        /// Only this contact's posts (email, name or id).
+        #[arg(long, value_name = "CONTACT")]
+        contact: Option<String>,
+        /// Only posts at this organisation (name or id).
+        #[arg(long, value_name = "ORG")]
+        organisation: Option<String>,
+        /// Only the holders on this date, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        at: Option<String>,
+    },
+
     /// Investing in Action grants: add one, show its progress, mark its reports submitted, and
     /// record its deliverables.
     Grant {
@@ -583,6 +612,45 @@ pub enum ContactCommand {
         phone: Option<String>,
         #[arg(long)]
         notes: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PostCommand {
+    /// Record that a contact holds a post. When someone else still holds the same post (same
+    /// title at the same organisation, or in the same state), their term ends the day before
+    /// the new one starts.
+    #[command(after_help = "Examples:\n  \
+        outreach post add ram@mofa.example.org --title \"Minister for Foreign Affairs\" --state NPL --from 2025-03-01\n  \
+        outreach post add \"Jane Roe\" --title \"Ambassador to Switzerland\" \
+        --organisation \"Embassy of Nepal in Geneva\" --from 2023-09-15 --to 2026-08-31")]
+    Add {
+        /// The holder: the contact's email, name or id.
+        contact: String,
+        /// The office, as it is called: "Ambassador to Switzerland", "Minister for Foreign Affairs".
+        #[arg(long)]
+        title: String,
+        /// The organisation the post is at (name or id).
+        #[arg(long, value_name = "ORG")]
+        organisation: Option<String>,
+        /// The state the post is in (default: the organisation's, else the contact's).
+        #[arg(long, value_name = "STATE")]
+        state: Option<String>,
+        /// The first day in office, YYYY-MM-DD (leave out if not known).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// The last day in office, YYYY-MM-DD (leave out while they still hold it).
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+    },
+    /// Record the last day of a term still open.
+    #[command(after_help = "Example:\n  outreach post end 4f2a91c0 --on 2026-11-30")]
+    End {
+        /// The post's id, or its last 8 characters (`outreach posts` lists them).
+        id: String,
+        /// The last day in office, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        on: String,
     },
 }
 

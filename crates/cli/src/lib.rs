@@ -23,14 +23,14 @@ use outreach_core::refdata::{self, ReferenceData};
 use outreach_core::signals::{self, SignalInput};
 use outreach_core::stance::{self, StanceFilter, StanceInput, StatesSort};
 use outreach_core::status::StatusFilter;
-use outreach_core::{Actor, audit, db, demo, grants, states, views};
+use outreach_core::{Actor, audit, db, demo, grants, posts, states, views};
 use sea_orm::DatabaseConnection;
 
 pub use args::Cli;
 use args::{
     Command, ContactCommand, DeliverableCommand, FollowUpCommand, GrantCommand, GrantReportCommand,
-    JobsCommand, MeetingCommand, OrgCommand, RulesCommand, SignalCommand, StanceCommand,
-    StateCommand, UserCommand,
+    JobsCommand, MeetingCommand, OrgCommand, PostCommand, RulesCommand, SignalCommand,
+    StanceCommand, StateCommand, UserCommand,
 };
 use output::Out;
 use outreach_scheduler::{Workflows, jobs, ledger, planner};
@@ -525,6 +525,59 @@ pub async fn run(cli: Cli) -> Result<()> {
             let iso3 = state_filter(&db, state.as_deref()).await?;
             app.out
                 .contacts(&directory::contacts(&db, iso3.as_deref()).await?)
+        }
+        Command::Post { command } => {
+            let db = app.db().await?;
+            match command {
+                PostCommand::Add {
+                    contact,
+                    title,
+                    organisation,
+                    state,
+                    from,
+                    to,
+                } => {
+                    let p = posts::add(
+                        &db,
+                        &app.actor,
+                        &posts::PostInput {
+                            contact,
+                            title,
+                            organisation,
+                            state,
+                            from,
+                            to,
+                        },
+                    )
+                    .await?;
+                    app.out.post_saved("Added", &p)
+                }
+                PostCommand::End { id, on } => {
+                    let p = posts::end(&db, &app.actor, &id, &on).await?;
+                    app.out.post_saved("Ended", &p)
+                }
+            }
+        }
+        Command::Posts {
+            state,
+            contact,
+            organisation,
+            at,
+        } => {
+            let db = app.db().await?;
+            let at = at.as_deref().map(|d| parse_date("--at", d)).transpose()?;
+            let rows = posts::posts(
+                &db,
+                &posts::PostFilter {
+                    state,
+                    contact,
+                    organisation,
+                    at,
+                },
+                app.actor.today(),
+            )
+            .await?;
+            app.out.posts(&rows, at)
         }
         Command::Grant { command } => grant(&app, command).await,
         Command::Grants { state } => {

@@ -16,6 +16,7 @@ use outreach_core::followups::FollowUpView;
 use outreach_core::grants::{DeliverableView, GrantDetail, GrantReportView};
 use outreach_core::ids::short;
 use outreach_core::meetings::MeetingView;
+use outreach_core::posts::PostRecord;
 use outreach_core::refdata::{Counts, LoadReport};
 use outreach_core::signals::{SignalView, SpokenUp, SpokenUpRow};
 use outreach_core::stance::{StanceHistory, StanceView};
@@ -343,6 +344,22 @@ impl Out {
                 );
             }
         }
+        if !p.posts.is_empty() {
+            println!("\nPosts (held on {} first, then earlier holders):", p.at);
+            for x in &p.posts {
+                println!(
+                    "  {}  {} — {}{}, {}",
+                    x.short_id,
+                    x.title,
+                    x.contact,
+                    x.organisation
+                        .as_deref()
+                        .map(|o| format!(", {o}"))
+                        .unwrap_or_default(),
+                    outreach_core::posts::term(x.from, x.to)
+                );
+            }
+        }
         println!("\nEngagements:");
         if p.engagements.is_empty() {
             println!(
@@ -600,6 +617,60 @@ impl Out {
         }
         println!("{t}");
         println!("{} contacts", rows.len());
+        Ok(())
+    }
+
+    pub fn post_saved(&self, verb: &str, p: &PostRecord) -> Result<()> {
+        if self.json {
+            return self.emit(p);
+        }
+        println!(
+            "{verb} post {}: {} as {}{}{} ({})",
+            p.short_id,
+            p.contact,
+            p.title,
+            p.organisation
+                .as_deref()
+                .map(|o| format!(", {o}"))
+                .unwrap_or_default(),
+            p.iso3
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default(),
+            outreach_core::posts::term(p.from, p.to)
+        );
+        Ok(())
+    }
+
+    pub fn posts(&self, rows: &[PostRecord], at: Option<NaiveDate>) -> Result<()> {
+        if self.json {
+            return self.emit(rows);
+        }
+        let mut t = table(&[
+            "Id",
+            "Title",
+            "Holder",
+            "Organisation",
+            "State",
+            "From",
+            "To",
+        ]);
+        for p in rows {
+            t.add_row(vec![
+                p.short_id.clone(),
+                p.title.clone(),
+                p.contact.clone(),
+                opt(p.organisation.as_deref()),
+                opt(p.iso3.as_deref()),
+                opt(p.from),
+                p.to.map_or_else(|| "still held".to_owned(), |d| d.to_string()),
+            ]);
+        }
+        println!("{t}");
+        match at {
+            Some(at) => println!("{} posts held on {at}", rows.len()),
+            None => println!("{} terms", rows.len()),
+        }
         Ok(())
     }
 

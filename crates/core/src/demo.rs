@@ -12,6 +12,7 @@ use crate::engagements::{self, EngagementInput};
 use crate::error::Result;
 use crate::followups::{self, FollowUpInput};
 use crate::meetings::{self, MeetingInput};
+use crate::posts::PostInput;
 use crate::signals::{self, SignalInput};
 
 /// What the demo added.
@@ -20,6 +21,8 @@ pub struct DemoReport {
     pub already_present: bool,
     pub organisations: usize,
     pub contacts: usize,
+    /// Terms of office recorded (the Nepalese ministry's post history).
+    pub posts: usize,
     pub grants: usize,
     pub engagements: usize,
     pub meetings: usize,
@@ -177,6 +180,15 @@ pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<DemoReport> 
             "Asia/Kathmandu",
         ),
         person(
+            "Kiran Demo",
+            "Ms",
+            "Director General, Europe and Americas",
+            "Ministry of Foreign Affairs of Nepal (demo)",
+            "kiran@mofa-demo.example.org",
+            "ne,en",
+            "Asia/Kathmandu",
+        ),
+        person(
             "Elnur Demo",
             "Colonel",
             "Head of International Cooperation",
@@ -193,6 +205,23 @@ pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<DemoReport> 
         {
             r.contacts += 1;
         }
+    }
+    // The ministry's post history: Kiran held the post until Ram took it over about eight
+    // months ago (recording Ram's term closes Kiran's on the day before).
+    for (holder, from) in [("Kiran Demo", 1500), ("Ram Demo", 240)] {
+        crate::posts::add_in(
+            &tx,
+            actor,
+            &PostInput {
+                contact: holder.into(),
+                title: "Joint Secretary, UN and International Law".into(),
+                organisation: Some("Ministry of Foreign Affairs of Nepal (demo)".into()),
+                from: Some(ago(today, from)),
+                ..PostInput::default()
+            },
+        )
+        .await?;
+        r.posts += 1;
     }
     let year = chrono::Datelike::year(&today);
     for (organisation, amount) in [

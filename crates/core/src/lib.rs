@@ -21,6 +21,7 @@ pub mod followups;
 pub mod grants;
 pub mod ids;
 pub mod meetings;
+pub mod posts;
 pub mod refdata;
 pub mod signals;
 pub mod stance;

@@ -17,6 +17,7 @@ use crate::entities::{grant, meeting, state, treaty_event};
 use crate::error::Result;
 use crate::followups::{self, FollowUpView};
 use crate::meetings::{self, MeetingView};
+use crate::posts::PostRecord;
 use crate::refdata::TREATIES;
 use crate::signals::{self, SignalView};
 use crate::stance::StanceView;
@@ -89,6 +90,9 @@ pub struct StateProfile {
     pub grants: Vec<GrantView>,
     pub organisations: Vec<OrganisationView>,
     pub contacts: Vec<ContactView>,
+    /// The offices in the state and their holders: those held on `at` first, then the earlier
+    /// (and later) terms, each group by title and newest term first.
+    pub posts: Vec<PostRecord>,
     pub engagements: Vec<EngagementView>,
     /// Every engagement of the state, also those a shortened timeline leaves out.
     pub engagement_count: u64,
@@ -231,6 +235,7 @@ pub async fn profile_with<C: ConnectionTrait>(
             })
             .collect(),
         contacts,
+        posts: crate::posts::for_state(db, &st.iso3, at).await?,
         engagements,
         engagement_count,
         status: current.status,

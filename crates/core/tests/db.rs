@@ -16,12 +16,13 @@ use outreach_core::domain::IanaZone;
 use outreach_core::engagements::{self, EngagementInput};
 use outreach_core::entities::{
     audit_log, contact, engagement, engagement_participant, follow_up, grant, grant_deliverable,
-    grant_report, meeting, meeting_participant, organisation, signal, state, treaty, treaty_event,
-    user,
+    grant_report, meeting, meeting_participant, organisation, post, signal, state, treaty,
+    treaty_event, user,
 };
 use outreach_core::error::Error;
 use outreach_core::followups::{self, FollowUpInput};
 use outreach_core::meetings::{self, MeetingInput};
+use outreach_core::posts::{self, PostFilter, PostInput};
 use outreach_core::refdata::{self, ReferenceData};
 use outreach_core::states;
 use outreach_core::status::{Status, StatusFilter};
@@ -122,6 +123,7 @@ async fn table_counts(conn: &DatabaseConnection) -> Vec<(&'static str, u64)> {
             "stance_settings",
             count(conn, outreach_core::entities::stance_setting::Entity).await,
         ),
+        ("posts", count(conn, post::Entity).await),
         ("audit_log", count(conn, audit_log::Entity).await),
     ]
 }
@@ -2584,4 +2586,273 @@ async fn stance_is_current_historic_and_filterable_check(db: &TestDb) {
 outreach_testkit::db_test!(
     stance_is_current_historic_and_filterable,
     stance_is_current_historic_and_filterable_check
+);
+
+// ---------------------------------------------------------------------------------------------
+// Posts
+// ---------------------------------------------------------------------------------------------
+
+/// A contact in `state`, by name (email derived from it).
+async fn contact_in(conn: &DatabaseConnection, name: &str, state: &str) -> contact::Model {
+    directory::add_contact(
+        conn,
+        &actor(),
+        &ContactInput {
+            name: name.into(),
+            title: Some("Ms".into()),
+            state: Some(state.into()),
+            email: Some(format!(
+                "{}@example.org",
+                name.to_lowercase().replace(' ', ".")
+            )),
+            ..ContactInput::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+fn post_input(contact: &str, title: &str, state: &str, from: Option<&str>) -> PostInput {
+    PostInput {
+        contact: contact.into(),
+        title: title.into(),
+        state: Some(state.into()),
+        from: from.map(Into::into),
+        ..PostInput::default()
+    }
+}
+
+async fn a_posts_holder_changes_with_the_date_check(db: &TestDb) {
+    let conn = open(db).await;
+    let a = actor();
+    contact_in(&conn, "Anita Sharma", "NPL").await;
+    contact_in(&conn, "Ram Karki", "NPL").await;
+    let first = posts::add(
+        &conn,
+        &a,
+        &post_input(
+            "Anita Sharma",
+            "Minister for Foreign Affairs",
+            "NPL",
+            Some("2021-07-15"),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.to, None, "still held");
+    // The second minister took office on 2025-03-01: the title is matched in any case.
+    let second = posts::add(
+        &conn,
+        &a,
+        &post_input(
+            "Ram Karki",
+            "  minister for foreign affairs ",
+            "NPL",
+            Some("2025-03-01"),
+        ),
+    )
+    .await
+    .unwrap();
+    let holder_on = |day: &'static str| {
+        let conn = conn.clone();
+        async move {
+            posts::holder(&conn, "NPL", "Minister for Foreign Affairs", d(day))
+                .await
+                .unwrap()
+                .map(|h| h.contact.name)
+        }
+    };
+    assert_eq!(
+        holder_on("2025-02-28").await.as_deref(),
+        Some("Anita Sharma")
+    );
+    assert_eq!(holder_on("2025-03-01").await.as_deref(), Some("Ram Karki"));
+    assert_eq!(holder_on("2021-07-14").await, None, "before anyone held it");
+    assert_eq!(
+        posts::holder(&conn, "NPL", "Minister of Defence", d("2025-03-01"))
+            .await
+            .unwrap()
+            .map(|h| h.contact.name),
+        None
+    );
+    // The first term was closed the day before the second began, with its audit record.
+    let closed = post::Entity::find_by_id(first.id)
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(closed.ends_on, Some(d("2025-02-28")));
+    let ends = audit_rows(&conn, "post.end").await;
+    assert_eq!(ends.len(), 1);
+    assert_eq!(ends[0].entity_id, first.id.to_string());
+    assert_eq!(audit_rows(&conn, "post.create").await.len(), 2);
+
+    // The history: both terms, newest first; with a date, only the holder then.
+    let all = posts::posts(
+        &conn,
+        &PostFilter {
+            state: Some("Nepal".into()),
+            ..PostFilter::default()
+        },
+        d("2026-01-01"),
+    )
+    .await
+    .unwrap();
+    let names: Vec<(&str, bool)> = all
+        .iter()
+        .map(|p| (p.contact.as_str(), p.current))
+        .collect();
+    assert_eq!(names, [("Ram Karki", true), ("Anita Sharma", false)]);
+    let then = posts::posts(
+        &conn,
+        &PostFilter {
+            state: Some("NPL".into()),
+            at: Some(d("2024-01-01")),
+            ..PostFilter::default()
+        },
+        d("2026-01-01"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(then.len(), 1);
+    assert_eq!(then[0].contact, "Anita Sharma");
+    assert!(then[0].current, "held on the date asked");
+    assert_eq!(then[0].to, Some(d("2025-02-28")));
+    // The state's profile lists the holder on its date first, then the history.
+    let st = states::resolve(&conn, "NPL").await.unwrap();
+    let p = views::profile(
+        &conn,
+        st,
+        "APMBC",
+        d("2024-01-01"),
+        IanaZone::UTC,
+        d("2026-01-01"),
+        &outreach_core::access::Reader::outside(),
+    )
+    .await
+    .unwrap();
+    let shown: Vec<(&str, bool)> = p
+        .posts
+        .iter()
+        .map(|p| (p.contact.as_str(), p.current))
+        .collect();
+    assert_eq!(shown, [("Anita Sharma", true), ("Ram Karki", false)]);
+    assert_eq!(second.from, Some(d("2025-03-01")));
+
+    // A last day before the term began is refused, naming the start.
+    match posts::end(&conn, &a, &second.short_id, "2025-02-01").await {
+        Err(Error::Conflict(m)) => assert!(m.contains("began on 2025-03-01"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // Ending the term: the post is vacant from the next day.
+    let ended = posts::end(&conn, &a, &second.short_id, "2026-06-30")
+        .await
+        .unwrap();
+    assert_eq!(ended.to, Some(d("2026-06-30")));
+    assert_eq!(holder_on("2026-07-01").await, None);
+    assert_eq!(holder_on("2026-06-30").await.as_deref(), Some("Ram Karki"));
+    match posts::end(&conn, &a, &second.short_id, "2026-07-30").await {
+        Err(Error::Conflict(m)) => assert!(m.contains("ended on 2026-06-30"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
+outreach_testkit::db_test!(
+    a_posts_holder_changes_with_the_date,
+    a_posts_holder_changes_with_the_date_check
+);
+
+async fn an_overlapping_term_or_one_ending_before_it_starts_is_refused_and_writes_nothing_check(
+    db: &TestDb,
+) {
+    let conn = open(db).await;
+    let a = actor();
+    contact_in(&conn, "Anita Sharma", "NPL").await;
+    contact_in(&conn, "Ram Karki", "NPL").await;
+    let title = "Ambassador to Switzerland";
+    posts::add(
+        &conn,
+        &a,
+        &PostInput {
+            to: Some("2024-12-31".into()),
+            ..post_input("Anita Sharma", title, "NPL", Some("2020-01-01"))
+        },
+    )
+    .await
+    .unwrap();
+    let before = table_counts(&conn).await;
+    // A term inside a closed one: not a hand-over, an overlap, named with the other holder.
+    match posts::add(
+        &conn,
+        &a,
+        &post_input("Ram Karki", title, "NPL", Some("2024-06-01")),
+    )
+    .await
+    {
+        Err(Error::Conflict(m)) => {
+            assert!(m.contains("Anita Sharma"), "{m}");
+            assert!(m.contains("2020-01-01 to 2024-12-31"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A term with no start cannot take over anything.
+    assert!(matches!(
+        posts::add(&conn, &a, &post_input("Ram Karki", title, "NPL", None)).await,
+        Err(Error::Conflict(_))
+    ));
+    // An end before the start names the field.
+    match posts::add(
+        &conn,
+        &a,
+        &PostInput {
+            to: Some("2025-01-31".into()),
+            ..post_input("Ram Karki", title, "NPL", Some("2025-02-01"))
+        },
+    )
+    .await
+    {
+        Err(e @ Error::Invalid { .. }) => {
+            assert_eq!(e.field().as_deref(), Some("to"));
+            assert!(
+                e.to_string().contains("before it starts on 2025-02-01"),
+                "{e}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        posts::add(
+            &conn,
+            &a,
+            &post_input("Nobody Known", title, "NPL", Some("2025-02-01"))
+        )
+        .await,
+        Err(Error::NotFound {
+            what: "contact",
+            ..
+        })
+    ));
+    assert_eq!(
+        table_counts(&conn).await,
+        before,
+        "a refused command wrote something"
+    );
+    // The same title in another state is another post; after the term ended, a new one starts.
+    posts::add(
+        &conn,
+        &a,
+        &post_input("Ram Karki", title, "IND", Some("2024-06-01")),
+    )
+    .await
+    .unwrap();
+    posts::add(
+        &conn,
+        &a,
+        &post_input("Ram Karki", title, "NPL", Some("2025-01-01")),
+    )
+    .await
+    .unwrap();
+}
+outreach_testkit::db_test!(
+    post_refusals,
+    an_overlapping_term_or_one_ending_before_it_starts_is_refused_and_writes_nothing_check
 );

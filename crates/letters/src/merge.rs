@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate, Utc};
 use outreach_core::domain::Sensitivity;
 use outreach_core::entities::{
-    contact, engagement, follow_up, grant, meeting, organisation, signal, state,
+    contact, engagement, follow_up, grant, meeting, organisation, post, signal, state,
 };
 use outreach_core::status::{Status, TreatyRecord};
 use outreach_mailer::locale::Lang;
@@ -74,6 +74,8 @@ pub struct Records {
     pub related: Vec<(&'static str, HashMap<String, TreatyRecord>)>,
     pub organisations: HashMap<Uuid, organisation::Model>,
     pub contacts: Vec<contact::Model>,
+    /// Every term of every post: who held which office when (`outreach_core::posts`).
+    pub posts: Vec<post::Model>,
     /// Newest year first.
     pub grants: Vec<grant::Model>,
     /// Per state, newest first: `public` engagements only, the only ones a letter may cite.
@@ -244,6 +246,10 @@ impl Records {
                 .order_by_asc(contact::Column::Id)
                 .all(db)
                 .await?,
+            posts: post::Entity::find()
+                .order_by_asc(post::Column::Id)
+                .all(db)
+                .await?,
             grants: grant::Entity::find()
                 .order_by_desc(grant::Column::Year)
                 .order_by_desc(grant::Column::Id)
@@ -301,6 +307,37 @@ impl Records {
     /// an engagement of kind `statement`.
     pub fn has_condemnation(&self, iso3: &str) -> bool {
         self.spoken_up.contains(iso3)
+    }
+
+    /// The post `contact` holds on the letter's date: one in `iso3` first, else any.
+    pub fn post_of(&self, contact: Uuid, iso3: &str) -> Option<&post::Model> {
+        let held: Vec<&post::Model> = self
+            .posts
+            .iter()
+            .filter(|p| p.contact_id == contact && outreach_core::posts::held_on(p, self.today))
+            .collect();
+        held.iter()
+            .find(|p| p.iso3.as_deref() == Some(iso3))
+            .or_else(|| held.first())
+            .copied()
+    }
+
+    /// Who holds the post of Minister for Foreign Affairs (or "Foreign Minister") of `iso3` on
+    /// the letter's date, if the directory knows, with the post.
+    pub fn foreign_minister(&self, iso3: &str) -> Option<(&contact::Model, &post::Model)> {
+        let p = self
+            .posts
+            .iter()
+            .filter(|p| {
+                p.iso3.as_deref() == Some(iso3)
+                    && outreach_core::posts::held_on(p, self.today)
+                    && outreach_core::posts::FOREIGN_MINISTER_TITLES
+                        .iter()
+                        .any(|t| outreach_core::posts::same_title(&p.title, t))
+            })
+            .max_by_key(|p| p.starts_on)?;
+        let c = self.contacts.iter().find(|c| c.id == p.contact_id)?;
+        Some((c, p))
     }
 
     fn org_of(&self, c: &contact::Model) -> Option<&organisation::Model> {
@@ -373,6 +410,33 @@ impl To {
                 .filter(|l| !l.is_empty())
                 .collect(),
             addressee: None,
+        }
+    }
+
+    /// The holder of the post of Minister for Foreign Affairs on the letter's date, addressed by
+    /// name as an Excellency, with the office as their position in the letter's language (the
+    /// office's words are the letter's, not the post's title as recorded). Still a letter to
+    /// the office: written in the state's language of correspondence, with no contact as its
+    /// recipient.
+    fn foreign_minister_holder(lang: Lang, state: &NameForms, c: &contact::Model) -> Self {
+        let office = Self::foreign_minister(lang, state);
+        let position = match (lang, forms::gender(c.title.as_deref())) {
+            (Lang::En, _) => "Minister for Foreign Affairs",
+            (Lang::Fr, _) => "Ministre des Affaires étrangères",
+            (Lang::Es, forms::Gender::Female) => "Ministra de Relaciones Exteriores",
+            (Lang::Es, forms::Gender::Male) => "Ministro de Relaciones Exteriores",
+            (Lang::Es, forms::Gender::Unknown) => "Ministro/a de Relaciones Exteriores",
+        };
+        Self {
+            contact_id: None,
+            name: c.name.clone(),
+            // The courtesy title tells the forms whom they address ("Excelentísima Señora");
+            // the position makes them an Excellency.
+            title: c.title.clone(),
+            position: Some(position.to_owned()),
+            organisation: office.organisation,
+            languages: office.languages,
+            addressee: Some(forms::addressee(lang, &c.name, Some("H.E."))),
         }
     }
 
@@ -516,7 +580,10 @@ pub fn build(
     let to = match to {
         Some(t) => Some(t),
         None if template != "joint_approach" => {
-            office = To::foreign_minister(lang, &state_name);
+            office = match records.foreign_minister(iso3) {
+                Some((c, _)) => To::foreign_minister_holder(lang, &state_name, c),
+                None => To::foreign_minister(lang, &state_name),
+            };
             Some(&office)
         }
         None => None,
@@ -533,7 +600,13 @@ pub fn build(
             address: String::new(),
         },
         |t| {
-            let f = forms::forms(lang, &t.name, t.title.as_deref(), t.position.as_deref());
+            // A contact's position is the post they hold on the letter's date, else their role.
+            let position = t
+                .contact_id
+                .and_then(|id| records.post_of(id, iso3))
+                .map(|p| p.title.clone())
+                .or_else(|| t.position.clone());
+            let f = forms::forms(lang, &t.name, t.title.as_deref(), position.as_deref());
             Recipient {
                 addressee: t
                     .addressee
@@ -541,7 +614,7 @@ pub fn build(
                     .unwrap_or_else(|| forms::addressee(lang, &t.name, t.title.as_deref())),
                 name: t.name.clone(),
                 title: t.title.clone(),
-                position: t.position.clone(),
+                position,
                 organisation: t.organisation.clone(),
                 salutation: f.salutation,
                 closing: f.closing,

@@ -10,8 +10,10 @@ use std::collections::BTreeSet;
 use outreach_core::Actor;
 use outreach_core::db;
 use outreach_core::demo;
+use outreach_core::directory::{self, ContactInput};
 use outreach_core::domain::IanaZone;
 use outreach_core::engagements::{self, EngagementInput};
+use outreach_core::posts::{self, PostInput};
 use outreach_core::signals::{self, SignalInput};
 use outreach_core::states;
 use outreach_core::status::StatusFilter;
@@ -19,6 +21,7 @@ use outreach_letters::LetterSettings;
 use outreach_letters::batch::{self, Audience};
 use outreach_letters::drafts::{self, DraftRequest, Letters};
 use outreach_letters::entities::{letter, letter_version};
+use outreach_letters::merge::{self, Records};
 use outreach_letters::{Error, LetterTemplates};
 use outreach_mailer::locale::Lang;
 use outreach_testkit::TestDb;
@@ -1096,4 +1099,209 @@ async fn a_letter_answers_the_chosen_signal_check(db: &TestDb) {
 outreach_testkit::db_test!(
     a_letter_answers_the_chosen_signal,
     a_letter_answers_the_chosen_signal_check
+);
+
+/// A letter for `iso3` on `date`, addressed by office (no recipient), rendered in `lang`.
+async fn by_office_on(
+    conn: &DatabaseConnection,
+    template: &str,
+    iso3: &str,
+    date: chrono::NaiveDate,
+    lang: Lang,
+) -> (outreach_letters::context::Recipient, String) {
+    let l = letters();
+    let records = Records::load(conn, "APMBC", date).await.unwrap();
+    let info = l.templates.get(template).unwrap().clone();
+    let sender = outreach_letters::context::Sender {
+        name: "Maria Tester".into(),
+        title: String::new(),
+        organisation: "ICBL".into(),
+        place: "Geneva".into(),
+        email: String::new(),
+    };
+    let mut ctx = merge::build(
+        &records,
+        &info.name,
+        iso3,
+        None,
+        lang,
+        &sender,
+        &info.required,
+    )
+    .unwrap();
+    let (_, body) = l
+        .templates
+        .render(&info.name, lang.code(), &mut ctx)
+        .unwrap();
+    (ctx.common().recipient.clone(), body)
+}
+
+async fn a_posts_holder_changes_with_the_date_and_letters_name_the_holder_on_their_date_check(
+    db: &TestDb,
+) {
+    let conn = open_with_demo(db).await;
+    let a = actor("maria");
+    for (name, title) in [("Anne Dupont", "Ms"), ("Paul Martin", "Mr")] {
+        directory::add_contact(
+            &conn,
+            &a,
+            &ContactInput {
+                name: name.into(),
+                title: Some(title.into()),
+                state: Some("FRA".into()),
+                ..ContactInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let post = |contact: &str, title: &str, from: &str| PostInput {
+        contact: contact.into(),
+        title: title.into(),
+        state: Some("FRA".into()),
+        from: Some(from.into()),
+        ..PostInput::default()
+    };
+    posts::add(
+        &conn,
+        &a,
+        &post("Anne Dupont", "Minister for Foreign Affairs", "2022-05-20"),
+    )
+    .await
+    .unwrap();
+    // "Foreign Minister" names the same office for letters; recorded under the first title,
+    // so that the hand-over closes Anne's term.
+    posts::add(
+        &conn,
+        &a,
+        &post("Paul Martin", "minister for foreign affairs", "2025-10-12"),
+    )
+    .await
+    .unwrap();
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let (before, body) = by_office_on(
+        &conn,
+        "call_to_speak_out",
+        "FRA",
+        day("2025-10-11"),
+        Lang::Fr,
+    )
+    .await;
+    assert_eq!(before.name, "Anne Dupont");
+    assert_eq!(before.addressee, "Son Excellence Anne Dupont");
+    assert_eq!(
+        before.position.as_deref(),
+        Some("Ministre des Affaires étrangères")
+    );
+    assert_eq!(before.salutation, "Excellence,");
+    assert!(body.contains("Son Excellence Anne Dupont"), "{body}");
+    assert!(
+        body.contains("Ministère des Affaires étrangères de la France"),
+        "{body}"
+    );
+    assert!(!body.contains("Paul Martin"), "{body}");
+    assert!(!says_h_e(&body), "{body}");
+    let (after, body) = by_office_on(
+        &conn,
+        "call_to_speak_out",
+        "FRA",
+        day("2025-10-12"),
+        Lang::Fr,
+    )
+    .await;
+    assert_eq!(after.name, "Paul Martin");
+    assert!(body.contains("Son Excellence Paul Martin"), "{body}");
+    assert!(!body.contains("Anne Dupont"), "{body}");
+    // In Spanish the forms follow the holder's courtesy title.
+    let (es, _) = by_office_on(
+        &conn,
+        "call_to_speak_out",
+        "FRA",
+        day("2025-10-11"),
+        Lang::Es,
+    )
+    .await;
+    assert_eq!(es.salutation, "Excelentísima Señora:");
+    assert_eq!(
+        es.position.as_deref(),
+        Some("Ministra de Relaciones Exteriores")
+    );
+    // Before anyone is recorded in the office, the letter goes to the office as before.
+    let (office, _) = by_office_on(
+        &conn,
+        "call_to_speak_out",
+        "FRA",
+        day("2020-01-01"),
+        Lang::En,
+    )
+    .await;
+    assert_eq!(office.name, "The Minister for Foreign Affairs");
+    // A state whose office is recorded as "Foreign Minister" is found too.
+    directory::add_contact(
+        &conn,
+        &a,
+        &ContactInput {
+            name: "Ana Ruiz".into(),
+            title: Some("Ms".into()),
+            state: Some("MEX".into()),
+            ..ContactInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    posts::add(
+        &conn,
+        &a,
+        &PostInput {
+            state: Some("MEX".into()),
+            ..post("Ana Ruiz", "Foreign Minister", "2024-10-01")
+        },
+    )
+    .await
+    .unwrap();
+    let (mex, body) = by_office_on(
+        &conn,
+        "call_to_speak_out",
+        "MEX",
+        day("2025-01-01"),
+        Lang::Es,
+    )
+    .await;
+    assert_eq!(mex.addressee, "Su Excelencia Ana Ruiz");
+    assert!(body.contains("Ministra de Relaciones Exteriores"), "{body}");
+    assert!(!says_h_e(&body), "{body}");
+
+    // A letter to a contact gives the post they hold on the letter's date as their position.
+    posts::add(
+        &conn,
+        &a,
+        &PostInput {
+            contact: "Ingrid Demo".into(),
+            title: "Chargée d'affaires a.i. of Norway".into(),
+            organisation: Some("Embassy of Norway in Kathmandu (demo)".into()),
+            from: Some("2020-01-01".into()),
+            ..PostInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    let en = drafts::draft(
+        &conn,
+        &a,
+        &letters(),
+        &draft_request("joint_approach", "NPL", Some("en")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(en.recipient, "Ingrid Demo");
+    assert!(
+        en.body.contains("Chargée d'affaires a.i. of Norway"),
+        "{}",
+        en.body
+    );
+    assert!(!en.body.contains("Deputy Head of Mission"), "{}", en.body);
+}
+outreach_testkit::db_test!(
+    a_posts_holder_changes_with_the_date,
+    a_posts_holder_changes_with_the_date_and_letters_name_the_holder_on_their_date_check
 );

@@ -23,6 +23,7 @@ use outreach_core::domain::parse_date;
 use outreach_core::engagements::{self, EngagementInput, EngagementView};
 use outreach_core::followups::{self, FollowUpInput, FollowUpView};
 use outreach_core::meetings::{self, MeetingInput, MeetingView};
+use outreach_core::posts::{self, PostFilter, PostInput, PostRecord};
 use outreach_core::stance::{
     self, StanceFilter, StanceHistory, StanceInput, StanceView, StatesSort,
 };
@@ -71,6 +72,8 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(add_contact))
         .routes(routes!(add_organisation))
         .routes(routes!(add_grant))
+        .routes(routes!(list_posts, add_post))
+        .routes(routes!(end_post))
         .routes(routes!(api_rules))
         .routes(routes!(audit_log))
         .merge(crate::grants::api_routes())
@@ -1239,6 +1242,134 @@ async fn add_grant(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Posts
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct PostsQuery {
+    /// Only posts in this state: ISO3 code or name.
+    #[param(schema_with = crate::schema::state_filter)]
+    state: Option<String>,
+    /// Only this contact's posts: their email, name or id.
+    #[param(schema_with = fields::line_param_200)]
+    contact: Option<String>,
+    /// Only posts at this organisation: its name or id.
+    #[param(schema_with = fields::line_param_200)]
+    organisation: Option<String>,
+    /// Only the posts held on this date (YYYY-MM-DD): who held which office then.
+    #[param(schema_with = crate::schema::date_param)]
+    at: Option<String>,
+}
+
+/// Posts and their holders over time: by title, the newest term first.
+#[utoipa::path(
+    get, path = "/api/v1/posts", tag = "directory", operation_id = "listPosts",
+    summary = "Posts and who held them: by title, the newest term first; with `at`, only those held on that date (as `outreach posts`).",
+    params(PostsQuery),
+    responses((status = 200, description = "The posts.", body = Vec<PostRecord>))
+)]
+async fn list_posts(
+    ApiUser(user): ApiUser,
+    State(app): State<Arc<AppState>>,
+    Q(q): Q<PostsQuery>,
+) -> ApiResult<Response> {
+    let blank = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+    let at = match blank(q.at) {
+        Some(d) => Some(parse_date("at", &d)?),
+        None => None,
+    };
+    let rows = posts::posts(
+        &app.db,
+        &PostFilter {
+            state: blank(q.state),
+            contact: blank(q.contact),
+            organisation: blank(q.organisation),
+            at,
+        },
+        user.today(),
+    )
+    .await?;
+    Ok(ok(rows))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewPost {
+    /// The holder: a contact's email, name or id.
+    #[schema(schema_with = fields::line_200)]
+    contact: String,
+    /// The office: "Ambassador to Switzerland", "Minister for Foreign Affairs".
+    #[schema(schema_with = fields::line_200)]
+    title: String,
+    /// The organisation the post is at, by name or id.
+    #[schema(schema_with = fields::optional_line_200)]
+    organisation: Option<String>,
+    /// The state the post is in; the organisation's, else the contact's, when absent.
+    #[schema(schema_with = crate::schema::optional_state)]
+    state: Option<String>,
+    /// The first day in office; unknown when absent.
+    #[schema(schema_with = crate::schema::date)]
+    from: Option<String>,
+    /// The last day in office, on or after `from`; still held when absent.
+    #[schema(schema_with = crate::schema::date)]
+    to: Option<String>,
+}
+
+/// Records that a contact holds a post; the open term of someone else in the same post that
+/// began earlier ends the day before.
+#[utoipa::path(
+    post, path = "/api/v1/posts", tag = "directory", operation_id = "addPost",
+    summary = "Record that a contact holds a post (as `outreach post add`). Someone else still in the same post (same title at the same organisation, or in the same state) since an earlier day leaves it the day before `from`; any other overlap of terms is a 409 naming the other holder.",
+    request_body = NewPost,
+    responses((status = 201, description = "The post as stored.", body = PostRecord))
+)]
+async fn add_post(
+    ApiUser(user): ApiUser,
+    State(app): State<Arc<AppState>>,
+    Body(b): Body<NewPost>,
+) -> ApiResult<Response> {
+    let p = posts::add(
+        &app.db,
+        &user.actor,
+        &PostInput {
+            contact: b.contact,
+            title: b.title,
+            organisation: b.organisation,
+            state: b.state,
+            from: b.from,
+            to: b.to,
+        },
+    )
+    .await?;
+    Ok(created(p))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PostEnded {
+    /// The last day in office, YYYY-MM-DD, not before the term began.
+    #[schema(schema_with = crate::schema::required_date)]
+    on: String,
+}
+
+/// Records the last day of a term still open.
+#[utoipa::path(
+    post, path = "/api/v1/posts/{id}/end", tag = "directory", operation_id = "endPost",
+    summary = "Record the last day of a term still open (as `outreach post end`); a term ended already, or one that began after `on`, is a 409.",
+    params(IdPath),
+    request_body = PostEnded,
+    responses((status = 200, description = "The post, ended.", body = PostRecord))
+)]
+async fn end_post(
+    ApiUser(user): ApiUser,
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Body(b): Body<PostEnded>,
+) -> ApiResult<Response> {
+    Ok(ok(posts::end(&app.db, &user.actor, &id, &b.on).await?))
+}
+
+// ---------------------------------------------------------------------------------------------
 // Follow-ups
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -1743,6 +1874,10 @@ mod fields {
             "The letter's language; the recipient's when absent.",
             true,
         )
+    }
+
+    pub(super) fn line_param_200() -> RefOr<Schema> {
+        crate::schema::line_param(200)
     }
 
     pub(super) fn line_200() -> RefOr<Schema> {

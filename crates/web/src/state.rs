@@ -425,6 +425,7 @@ async fn render(
         set_stance,
         can_set_stance: user.role >= Role::Coordinator,
         follow_ups: p.open_follow_ups,
+        posts: offices(&p.posts),
         contacts: p.contacts,
         iso3: p.iso3,
         iso2: p.iso2,
@@ -477,6 +478,8 @@ pub struct StatePage {
     pub signals: Vec<SignalRow>,
     pub organisations: Vec<OrganisationRow>,
     pub contacts: Vec<ContactView>,
+    /// The state's posts: each office with its holder on the page's date and the other terms.
+    pub posts: Vec<OfficeRow>,
     pub grants: Vec<GrantRow>,
     pub engagement_count: u64,
     pub shown: usize,
@@ -614,6 +617,66 @@ impl StanceRow {
     }
 }
 
+/// An office of the state (the posts of `posts::PostRecord` with one title at one
+/// organisation): who holds it on the page's date, and the other terms, newest first.
+#[derive(Debug, Serialize)]
+pub struct OfficeRow {
+    pub title: String,
+    pub organisation: Option<String>,
+    /// The holder on the page's date; `None` when the office is vacant then.
+    pub holder: Option<String>,
+    /// When the holder's term began, if known.
+    pub since: Option<String>,
+    pub others: Vec<TermRow>,
+}
+
+/// A term of office in words: "2021-07-15 to 2025-02-28" (`posts::term`).
+#[derive(Debug, Serialize)]
+pub struct TermRow {
+    pub holder: String,
+    pub term: String,
+}
+
+/// The profile's posts (held ones first, each group by title and newest term first) as offices:
+/// one row per title and organisation, in the order the first of its terms comes.
+fn offices(posts: &[outreach_core::posts::PostRecord]) -> Vec<OfficeRow> {
+    let mut rows: Vec<(String, Option<uuid::Uuid>, OfficeRow)> = Vec::new();
+    for p in posts {
+        let key = outreach_core::posts::title_key(&p.title);
+        let i = match rows
+            .iter()
+            .position(|(k, o, _)| *k == key && *o == p.organisation_id)
+        {
+            Some(i) => i,
+            None => {
+                rows.push((
+                    key,
+                    p.organisation_id,
+                    OfficeRow {
+                        title: p.title.clone(),
+                        organisation: p.organisation.clone(),
+                        holder: None,
+                        since: None,
+                        others: Vec::new(),
+                    },
+                ));
+                rows.len() - 1
+            }
+        };
+        let row = &mut rows[i].2;
+        if p.current && row.holder.is_none() {
+            row.holder = Some(p.contact.clone());
+            row.since = p.from.map(|d| d.to_string());
+        } else {
+            row.others.push(TermRow {
+                holder: p.contact.clone(),
+                term: outreach_core::posts::term(p.from, p.to),
+            });
+        }
+    }
+    rows.into_iter().map(|(_, _, r)| r).collect()
+}
+
 /// A meeting (the view itself) and whether it is held in the reader's zone.
 #[derive(Debug, Serialize)]
 pub struct MeetingRow {
@@ -714,6 +777,16 @@ impl Page for StatePage {
                 organisation: some("Embassy of Nepal"),
                 email: some("anita@example.org"),
                 languages: "en, ne".into(),
+            }],
+            posts: vec![OfficeRow {
+                title: "Minister for Foreign Affairs".into(),
+                organisation: some("Ministry of Foreign Affairs"),
+                holder: some("Anita Sharma"),
+                since: some("2025-03-01"),
+                others: vec![TermRow {
+                    holder: "Ram Karki".into(),
+                    term: "2021-07-15 to 2025-02-28".into(),
+                }],
             }],
             grants: vec![GrantRow {
                 id: uuid::Uuid::nil().to_string(),

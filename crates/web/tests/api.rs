@@ -1367,3 +1367,113 @@ db_test!(
     listings_export_as_csv_safe_from_formulas,
     listings_export_as_csv_safe_from_formulas_check
 );
+
+async fn posts_through_the_api_keep_the_history_and_name_the_holder_on_a_date_check(db: &TestDb) {
+    let app = start(db).await;
+    let (sc, scsrf) = signed_in(&app.base, "sam").await;
+    let sam = make_token(&sc, &app.base, &scsrf, "sam's script").await;
+    for (name, email) in [
+        ("Anita Sharma", "anita@example.org"),
+        ("Bikash Thapa", "bikash@example.org"),
+    ] {
+        let (status, c) = api_post(
+            &app.base,
+            &sam,
+            "/api/v1/contacts",
+            json!({"name": name, "email": email, "state": "NPL"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{c}");
+    }
+    let minister = |who: &str, from: &str| {
+        json!({"contact": who, "title": "Minister for Foreign Affairs", "state": "NPL",
+               "from": from})
+    };
+    // Any signed-in staff member records posts, as they record contacts.
+    let (status, first) = api_post(
+        &app.base,
+        &sam,
+        "/api/v1/posts",
+        minister("anita@example.org", "2021-07-15"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["current"], true);
+    let (status, second) = api_post(
+        &app.base,
+        &sam,
+        "/api/v1/posts",
+        minister("Bikash Thapa", "2025-03-01"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    let (status, rows) = api_get(&app.base, &sam, "/api/v1/posts?state=NPL&at=2025-02-28").await;
+    assert_eq!(status, StatusCode::OK, "{rows}");
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    assert_eq!(rows[0]["contact"], "Anita Sharma");
+    assert_eq!(rows[0]["to"], "2025-02-28");
+    let (_, rows) = api_get(&app.base, &sam, "/api/v1/posts?state=NPL&at=2025-03-01").await;
+    assert_eq!(rows[0]["contact"], "Bikash Thapa", "{rows}");
+    let (_, history) = api_get(&app.base, &sam, "/api/v1/posts?state=NPL").await;
+    assert_eq!(history.as_array().unwrap().len(), 2, "{history}");
+
+    // Refusals: an overlap 409, an end before the start 400 naming `to`, an unknown contact 404.
+    let (status, e) = api_post(
+        &app.base,
+        &sam,
+        "/api/v1/posts",
+        minister("Anita Sharma", "2024-01-01"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+    let mut bad = minister("Anita Sharma", "2026-02-01");
+    bad["title"] = json!("Ambassador");
+    bad["to"] = json!("2026-01-01");
+    let (status, e) = api_post(&app.base, &sam, "/api/v1/posts", bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["error"]["field"], "to");
+    let (status, e) = api_post(
+        &app.base,
+        &sam,
+        "/api/v1/posts",
+        minister("nobody@example.org", "2026-01-01"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
+
+    let id = second["short_id"].as_str().unwrap();
+    let (status, ended) = api_post(
+        &app.base,
+        &sam,
+        &format!("/api/v1/posts/{id}/end"),
+        json!({"on": "2026-06-30"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{ended}");
+    assert_eq!(ended["to"], "2026-06-30");
+    let (status, e) = api_post(
+        &app.base,
+        &sam,
+        &format!("/api/v1/posts/{id}/end"),
+        json!({"on": "2026-07-30"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+    // The state's profile carries its posts, the holder on its date first.
+    let (_, profile) = api_get(&app.base, &sam, "/api/v1/states/NPL?at=2024-01-01").await;
+    assert_eq!(profile["posts"][0]["contact"], "Anita Sharma", "{profile}");
+    assert_eq!(profile["posts"][0]["current"], true, "{profile}");
+    // And the state page shows the office, its holder and, folded, the earlier holder.
+    let (status, page) = get(&sc, &app.base, "/states/NPL?at=2025-06-01").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<section id=\"posts\">"), "{page}");
+    assert!(page.contains("<td>Bikash Thapa</td>"), "{page}");
+    assert!(
+        page.contains("<li>Anita Sharma, 2021-07-15 to 2025-02-28</li>"),
+        "{page}"
+    );
+}
+db_test!(
+    posts_through_the_api,
+    posts_through_the_api_keep_the_history_and_name_the_holder_on_a_date_check
+);

@@ -10,6 +10,7 @@ pub mod grant_report;
 pub mod meeting;
 pub mod meeting_participant;
 pub mod organisation;
+pub mod post;
 pub mod signal;
 pub mod stance_setting;
 pub mod state;
