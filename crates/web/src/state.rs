@@ -19,6 +19,7 @@ use outreach_core::domain::{OrganisationKind, Stance, parse_date};
 use outreach_core::entities::state;
 use outreach_core::followups::FollowUpView;
 use outreach_core::meetings::MeetingView;
+use outreach_core::posts::{self, PostInput};
 use outreach_core::stance::{self, StanceInput};
 use outreach_core::views::ContactView;
 use outreach_core::{followups, meetings, states, views};
@@ -40,6 +41,7 @@ pub fn routes() -> Routes {
         "/states/{key}/organisations" => post(add_organisation),
         "/states/{key}/grants" => post(add_grant),
         "/states/{key}/stance" => post(set_stance),
+        "/states/{key}/posts" => post(add_post),
         "/follow-ups/{id}/done" => post(follow_up_done),
     }
 }
@@ -119,6 +121,23 @@ struct StanceForm {
     reason: String,
     #[serde(default)]
     on: String,
+}
+
+/// A post to record, as typed; kept when the form is refused.
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct PostForm {
+    #[serde(default, skip_serializing)]
+    csrf: String,
+    #[serde(default)]
+    contact: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    organisation: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
 }
 
 /// A refused form to show again: which one, what was typed and the message beside its field.
@@ -226,6 +245,7 @@ async fn render(
             Some("Grant added; its report reminders are planned at the next sweep.")
         }
         (Some("stance"), _) => Some("Stance set."),
+        (Some("post"), _) => Some("Post recorded."),
         (_, Some("1")) => Some("Follow-up marked done."),
         _ => None,
     };
@@ -256,6 +276,15 @@ async fn render(
     };
     let add_grant = form_of(&GRANT, to_json(&blank_grant)?);
     let set_stance = form_of(&STANCE, to_json(&StanceForm::default())?);
+    let add_post = form_of(&POST, to_json(&PostForm::default())?);
+    let chosen_contact = add_post.values["contact"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let chosen_post_org = add_post.values["organisation"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let chosen_stance = set_stance.values["stance"]
         .as_str()
         .unwrap_or_default()
@@ -424,6 +453,25 @@ async fn render(
             .collect(),
         set_stance,
         can_set_stance: user.role >= Role::Coordinator,
+        add_post,
+        contact_choices: p
+            .contacts
+            .iter()
+            .map(|c| OrganisationChoice {
+                id: c.id.to_string(),
+                name: c.name.clone(),
+                selected: c.id.to_string() == chosen_contact,
+            })
+            .collect(),
+        post_organisation_choices: p
+            .organisations
+            .iter()
+            .map(|o| OrganisationChoice {
+                id: o.id.to_string(),
+                name: o.name.clone(),
+                selected: o.id.to_string() == chosen_post_org,
+            })
+            .collect(),
         follow_ups: p.open_follow_ups,
         posts: offices(&p.posts),
         contacts: p.contacts,
@@ -501,6 +549,11 @@ pub struct StatePage {
     pub stance_choices: Vec<Choice>,
     pub set_stance: AddFormView,
     pub can_set_stance: bool,
+    /// The form to record who holds an office.
+    pub add_post: AddFormView,
+    /// The state's contacts, who may hold a post.
+    pub contact_choices: Vec<OrganisationChoice>,
+    pub post_organisation_choices: Vec<OrganisationChoice>,
     pub organisation_kinds: Vec<Choice>,
     pub organisation_choices: Vec<OrganisationChoice>,
 }
@@ -890,6 +943,20 @@ impl Page for StatePage {
                 to_json(&StanceForm::default()).expect("a form is strings"),
             ),
             can_set_stance: true,
+            add_post: form(
+                &POST,
+                to_json(&PostForm::default()).expect("a form is strings"),
+            ),
+            contact_choices: vec![OrganisationChoice {
+                id: id.to_string(),
+                name: "Ram Demo".into(),
+                selected: true,
+            }],
+            post_organisation_choices: vec![OrganisationChoice {
+                id: id.to_string(),
+                name: "Ministry of Foreign Affairs".into(),
+                selected: false,
+            }],
             organisation_kinds: vec![Choice::sample()],
             organisation_choices: vec![OrganisationChoice {
                 id: id.to_string(),
@@ -934,6 +1001,12 @@ const STANCE: AddForm = AddForm {
     duplicate: "",
 };
 
+const POST: AddForm = AddForm {
+    form: "post",
+    fields: &["contact", "title", "organisation", "from", "to"],
+    duplicate: "",
+};
+
 const GRANT: AddForm = AddForm {
     form: "grant",
     fields: &[
@@ -966,6 +1039,11 @@ async fn refuse(
         }
         C::NotFound { what, .. } | C::Ambiguous { what, .. } if *what == "organisation" => {
             ("organisation".to_owned(), e.to_string())
+        }
+        // A term that overlaps another holder's: said beside the start of the term.
+        C::Conflict(message) if add.form == "post" => ("from".to_owned(), message.clone()),
+        C::NotFound { what, .. } | C::Ambiguous { what, .. } if *what == "contact" => {
+            ("contact".to_owned(), e.to_string())
         }
         C::Conflict(_) if !add.duplicate.is_empty() => {
             ("name".to_owned(), add.duplicate.to_owned())
@@ -1121,6 +1199,43 @@ async fn set_stance(
         Err(e) => {
             let values = to_json(&form)?;
             refuse(&app, &user, st, &STANCE, values, e).await
+        }
+    }
+}
+
+/// `POST /states/{ISO3}/posts`: records that one of the state's contacts holds an office, from a
+/// day (and until one); a new holder ends the open term of the one before.
+async fn add_post(
+    State(app): State<Arc<AppState>>,
+    user: User,
+    Path(key): Path<String>,
+    Form(form): Form<PostForm>,
+) -> PageResult<Response> {
+    user.check_csrf(&form.csrf)?;
+    let st = resolve(&app, &key).await?;
+    let result = if form.contact.trim().is_empty() {
+        Err(outreach_core::Error::invalid(
+            "contact",
+            "choose who holds the post (add them above as a contact first if they are missing)",
+        ))
+    } else {
+        let input = PostInput {
+            contact: form.contact.trim().to_owned(),
+            title: form.title.clone(),
+            organisation: optional(&form.organisation),
+            state: Some(st.iso3.clone()),
+            from: optional(&form.from),
+            to: optional(&form.to),
+        };
+        posts::add(&app.db, &user.actor, &input).await.map(|_| ())
+    };
+    match result {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/states/{}?added=post#posts", enc(&st.iso3))).into_response(),
+        ),
+        Err(e) => {
+            let values = to_json(&form)?;
+            refuse(&app, &user, st, &POST, values, e).await
         }
     }
 }

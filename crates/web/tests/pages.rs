@@ -1260,3 +1260,81 @@ db_test!(
     skip_link_and_error_navigation,
     pages_have_a_skip_link_and_errors_keep_the_navigation_check
 );
+
+/// The state page records who holds an office (issue 16 item 5): a new holder ends the term of
+/// the one before and the page shows both; an overlapping term comes back with the message
+/// beside its start, and a post with nobody chosen beside "Who"; nothing is written then.
+async fn the_state_page_records_posts_and_keeps_their_history_check(db: &TestDb) {
+    let app = start(db).await;
+    let admin = Actor::new("admin", IanaZone::UTC).unwrap();
+    let mut ids = Vec::new();
+    for name in [
+        "Anne Premier (test)",
+        "Bruno Second (test)",
+        "Chloe Early (test)",
+    ] {
+        let c = add_contact(
+            &app.db,
+            &admin,
+            &ContactInput {
+                name: name.into(),
+                state: Some("FRA".into()),
+                ..ContactInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        ids.push(c.id.to_string());
+    }
+    let (c, csrf) = signed_in(&app.base, "sam").await;
+    let post = |who: &str, from: &str, to: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("contact", who.to_owned()),
+            ("title", "Minister for Foreign Affairs".to_owned()),
+            ("organisation", String::new()),
+            ("from", from.to_owned()),
+            ("to", to.to_owned()),
+        ]
+    };
+    for (who, from) in [(&ids[0], "2020-01-01"), (&ids[1], "2024-09-01")] {
+        let form = post(who, from, "");
+        let (status, to, page) = post_form(&c, &app.base, "/states/FRA/posts", &pairs(&form)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+        assert!(to.unwrap().contains("added=post"));
+    }
+    let (_, page) = get(&c, &app.base, "/states/FRA").await;
+    assert!(page.contains("id=\"add-post\""), "{page}");
+    let section = &page[page.find("id=\"posts\"").unwrap()..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(section.contains("Bruno Second (test)"), "{section}");
+    assert!(
+        section.contains("Anne Premier (test), 2020-01-01 to 2024-08-31"),
+        "{section}"
+    );
+    // On a date before the hand-over, the page names the first minister.
+    let (_, then) = get(&c, &app.base, "/states/FRA?at=2023-05-01").await;
+    let held = &then[then.find("id=\"posts\"").unwrap()..];
+    let held = &held[..held.find("Other holders").unwrap_or(held.len())];
+    assert!(held.contains("Anne Premier (test)"), "{held}");
+
+    // A term overlapping Anne's: refused beside its start, what was typed kept.
+    let form = post(&ids[2], "2019-01-01", "2021-06-30");
+    let (status, _, page) = post_form(&c, &app.base, "/states/FRA/posts", &pairs(&form)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(page.contains("id=\"err-post-from\""), "{page}");
+    assert!(page.contains("value=\"2021-06-30\""), "{page}");
+    let form = post("", "2019-01-01", "");
+    let (status, _, page) = post_form(&c, &app.base, "/states/FRA/posts", &pairs(&form)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(page.contains("id=\"err-post-contact\""), "{page}");
+    let (_, page) = get(&c, &app.base, "/states/FRA").await;
+    assert!(
+        !page.contains("Chloe Early (test), "),
+        "nothing was written: {page}"
+    );
+}
+db_test!(
+    state_page_posts,
+    the_state_page_records_posts_and_keeps_their_history_check
+);
