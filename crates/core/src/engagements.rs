@@ -388,10 +388,26 @@ pub async fn newest_for_state<C: ConnectionTrait>(
     limit: Option<u64>,
     reader: &Reader,
 ) -> Result<Vec<EngagementView>> {
+    page_for_state(db, iso3, limit, 0, reader).await
+}
+
+/// A page of a state's engagements, newest first: `limit` of them after skipping `offset`, as
+/// `reader` may read them (a list that pages through tens of thousands).
+///
+/// # Errors
+/// Database errors.
+pub async fn page_for_state<C: ConnectionTrait>(
+    db: &C,
+    iso3: &str,
+    limit: Option<u64>,
+    offset: u64,
+    reader: &Reader,
+) -> Result<Vec<EngagementView>> {
     let rows = engagement::Entity::find()
         .filter(engagement::Column::Iso3.eq(iso3))
         .order_by_desc(engagement::Column::OccurredOn)
         .order_by_desc(engagement::Column::Id)
+        .offset((offset > 0).then_some(offset))
         .limit(limit)
         .all(db)
         .await?;

@@ -536,6 +536,10 @@ struct StateQuery {
     /// YYYY-MM-DD; today in your zone when absent.
     #[param(schema_with = crate::schema::date_param)]
     at: Option<String>,
+    /// How many engagements the timeline holds, newest first (1 to 1000; default 50);
+    /// `engagement_count` counts them all, and `GET /api/v1/engagements` pages through them.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    timeline: Option<String>,
 }
 
 #[utoipa::path(
@@ -556,13 +560,20 @@ async fn api_state(
         Some(d) => parse_date("at", d)?,
         None => user.today(),
     };
-    let profile = views::profile(
+    let timeline = number(
+        "timeline",
+        q.timeline.as_deref(),
+        PROFILE_TIMELINE,
+        1..=1000,
+    )?;
+    let profile = views::profile_with(
         &app.db,
         st,
         &treaty,
         at,
         user.zone,
         user.today(),
+        Some(timeline),
         &user.reader,
     )
     .await?;
@@ -710,18 +721,22 @@ struct EngagementsQuery {
     /// The state: ISO3 code or name (required), e.g. NPL or Nepal.
     #[param(required = true, schema_with = crate::schema::state)]
     state: Option<String>,
-    /// Only the newest N (1 to 1000); without it every engagement of the state.
+    /// How many, newest first (1 to 1000; default 100).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
+    /// How many to skip before the first (default 0): `offset=100` is the second page of 100.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 1000000)]
+    offset: Option<String>,
 }
 
-/// One state's engagements, newest first: all of them, or with `?limit=N` the newest N (a state
-/// with tens of thousands is then quick to read).
+/// One state's engagements, newest first, a page at a time (`limit`, default 100, and
+/// `offset`); the `X-Total-Count` header says how many there are in all.
 #[utoipa::path(
     get, path = "/api/v1/engagements", tag = "engagements", operation_id = "listEngagements",
-    summary = "One state's engagements, newest first.",
+    summary = "One state's engagements, newest first, a page at a time.",
     params(EngagementsQuery),
-    responses((status = 200, description = "The engagements, newest first.", body = Vec<EngagementView>))
+    responses((status = 200, description = "The engagements, newest first.", body = Vec<EngagementView>,
+        headers(("x-total-count" = u64, description = "How many engagements the state has in all."))))
 )]
 async fn list_engagements(
     ApiUser(user): ApiUser,
@@ -735,19 +750,43 @@ async fn list_engagements(
         )
         .into());
     };
-    if q.limit.as_deref().is_some_and(|l| !l.trim().is_empty()) {
-        let n = limit(q.limit.as_deref(), 50)?;
-        return Ok(ok(engagements::newest_for_state(
-            &app.db,
-            &iso3,
-            Some(n),
-            &user.reader,
-        )
-        .await?));
+    let n = limit(q.limit.as_deref(), ENGAGEMENTS_PAGE)?;
+    let offset = number("offset", q.offset.as_deref(), 0, 0..=1_000_000)?;
+    let rows = engagements::page_for_state(&app.db, &iso3, Some(n), offset, &user.reader).await?;
+    let total = engagements::count_for_state(&app.db, &iso3).await?;
+    let mut res = ok(rows);
+    res.headers_mut()
+        .insert("x-total-count", axum::http::HeaderValue::from(total));
+    Ok(res)
+}
+
+/// How many engagements a page of `GET /api/v1/engagements` holds by default.
+const ENGAGEMENTS_PAGE: u64 = 100;
+/// How many engagements a state's profile in the API holds by default.
+const PROFILE_TIMELINE: u64 = 50;
+
+/// A whole number in `range` given as `field`, `default` when absent.
+fn number(
+    field: &str,
+    given: Option<&str>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ApiError> {
+    match given.map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(s) => match s.parse::<u64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(WebError::invalid(
+                field,
+                format!(
+                    "'{s}' is not a number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+            .into()),
+        },
     }
-    Ok(ok(
-        engagements::for_state(&app.db, &iso3, &user.reader).await?
-    ))
 }
 
 /// Contacts by email, name or id: a list, or one string.

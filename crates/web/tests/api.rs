@@ -1477,3 +1477,63 @@ db_test!(
     posts_through_the_api,
     posts_through_the_api_keep_the_history_and_name_the_holder_on_a_date_check
 );
+
+/// API listings page (issue 15 item 4): a state's profile holds the newest 50 engagements by
+/// default (`timeline` asks for more or fewer) while counting them all, and
+/// `GET /api/v1/engagements` gives a page of 100 by default, `offset` the next, with the total
+/// in `X-Total-Count`; a bad number names its field.
+async fn api_listings_page_with_a_default_limit_check(db: &TestDb) {
+    let app = start(db).await;
+    let (sc, scsrf) = signed_in(&app.base, "sam").await;
+    let sam = make_token(&sc, &app.base, &scsrf, "sam's script").await;
+    let me = outreach_core::Actor::new("sam", outreach_core::domain::IanaZone::UTC).unwrap();
+    for day in 0..130_u64 {
+        outreach_core::engagements::log(
+            &app.db,
+            &me,
+            &outreach_core::engagements::EngagementInput {
+                state: "NPL".into(),
+                kind: "call".into(),
+                date: Some(
+                    (chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Days::new(day))
+                        .to_string(),
+                ),
+                summary: Some(format!("Call number {day}")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let (_, profile) = api_get(&app.base, &sam, "/api/v1/states/NPL").await;
+    assert_eq!(profile["engagements"].as_array().unwrap().len(), 50);
+    assert_eq!(profile["engagement_count"], 130);
+    assert_eq!(profile["engagements"][0]["summary"], "Call number 129");
+    let (_, few) = api_get(&app.base, &sam, "/api/v1/states/NPL?timeline=3").await;
+    assert_eq!(few["engagements"].as_array().unwrap().len(), 3);
+    let (status, bad) = api_get(&app.base, &sam, "/api/v1/states/NPL?timeline=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["error"]["field"], "timeline");
+
+    let res = client()
+        .get(format!("{}/api/v1/engagements?state=NPL", app.base))
+        .bearer_auth(&sam)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-total-count"], "130");
+    let first: Value = res.json().await.unwrap();
+    assert_eq!(first.as_array().unwrap().len(), 100);
+    let (_, second) = api_get(&app.base, &sam, "/api/v1/engagements?state=NPL&offset=100").await;
+    let second = second.as_array().unwrap();
+    assert_eq!(second.len(), 30);
+    assert_eq!(second[0]["summary"], "Call number 29");
+    assert_eq!(second[29]["summary"], "Call number 0");
+    let (status, bad) = api_get(&app.base, &sam, "/api/v1/engagements?state=NPL&offset=-1").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["error"]["field"], "offset");
+}
+db_test!(
+    api_listings_page_with_a_default_limit,
+    api_listings_page_with_a_default_limit_check
+);
