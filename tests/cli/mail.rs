@@ -171,7 +171,7 @@ db_test!(
 async fn templates_check_also_checks_the_page_templates(db: &TestDb) {
     let out = ok(db, &["templates", "check"]);
     assert!(
-        out.contains("Page templates (built-in page templates): 23 pages and 2 partials checked, no problems."),
+        out.contains("Page templates (built-in page templates): 24 pages and 2 partials checked, no problems."),
         "{out}"
     );
     let report = json(db, &["templates", "check"]);
@@ -184,7 +184,7 @@ async fn templates_check_also_checks_the_page_templates(db: &TestDb) {
         serde_json::json!([]),
         "{report}"
     );
-    assert_eq!(report["pages"]["pages"].as_array().map(Vec::len), Some(23));
+    assert_eq!(report["pages"]["pages"].as_array().map(Vec::len), Some(24));
 
     // A copy of the templates with a page that names a field its context lacks.
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../templates");

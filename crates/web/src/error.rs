@@ -139,6 +139,7 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
 
 /// The links of the layout's navigation that every signed-in user has.
 const NAV: &[(&str, &str)] = &[
+    ("/my-work", "My work"),
     ("/", "States"),
     ("/engagements/new", "Log engagement"),
     ("/signals", "Signals"),

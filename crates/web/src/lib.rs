@@ -28,6 +28,7 @@ pub mod input;
 pub mod letters;
 pub mod mail;
 pub mod meetings;
+pub mod my_work;
 pub mod pages;
 pub mod routing;
 pub mod rules;
@@ -262,6 +263,7 @@ pub fn app_routes() -> (routing::Routes, utoipa::openapi::OpenApi) {
     .merge(state::routes())
     .merge(grants::routes())
     .merge(signals::routes())
+    .merge(my_work::routes())
     .merge(export::routes())
     .merge(engagements::routes())
     .merge(meetings::routes())

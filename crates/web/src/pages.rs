@@ -165,6 +165,7 @@ macro_rules! pages {
 pages![
     crate::LoginPage,
     crate::dashboard::DashboardPage,
+    crate::my_work::MyWorkPage,
     crate::state::StatePage,
     crate::grants::GrantPage,
     crate::signals::SignalsPage,

@@ -739,7 +739,7 @@ pub struct MeetingRow {
 }
 
 /// A letter (`drafts::LetterView`) as a line: status in words, the day it last changed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct LetterRow {
     pub id: String,
     pub short_id: String,

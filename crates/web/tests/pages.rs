@@ -1338,3 +1338,85 @@ db_test!(
     state_page_posts,
     the_state_page_records_posts_and_keeps_their_history_check
 );
+
+/// "My work" (issue 15 item 5): each person sees their own open follow-ups (overdue ones said),
+/// and a coordinator the letters someone else drafted that wait for review; staff see their own
+/// drafts and no review list.
+async fn my_work_shows_my_follow_ups_and_the_letters_awaiting_my_review_check(db: &TestDb) {
+    let app = start(db).await;
+    let sam_actor = Actor::new("sam", IanaZone::UTC).unwrap();
+    let today = sam_actor.today();
+    for (owner, what, due) in [
+        (
+            "sam",
+            "Send the treaty text in Nepali",
+            today - chrono::Days::new(2),
+        ),
+        (
+            "maria",
+            "Call the embassy back",
+            today + chrono::Days::new(3),
+        ),
+    ] {
+        followups::add(
+            &app.db,
+            &sam_actor,
+            &FollowUpInput {
+                state: Some("NPL".into()),
+                description: what.into(),
+                due: Some(due.to_string()),
+                owner: Some(owner.into()),
+                engagement: None,
+                meeting: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let (sc, scsrf) = signed_in(&app.base, "sam").await;
+    // Sam drafts two letters and submits one for review.
+    let mut ids = Vec::new();
+    for state in ["NPL", "AZE"] {
+        let form = [
+            ("csrf", scsrf.clone()),
+            ("template", "call_to_join".to_owned()),
+            ("state", state.to_owned()),
+            ("to", String::new()),
+            ("lang", "en".to_owned()),
+        ];
+        let (status, to, page) = post_form(&sc, &app.base, "/letters", &pairs(&form)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+        ids.push(to.unwrap());
+    }
+    let submit = [("csrf", scsrf.clone())];
+    let (status, _, page) = post_form(
+        &sc,
+        &app.base,
+        &format!("{}/submit", ids[0]),
+        &pairs(&submit),
+    )
+    .await;
+    assert!(status.is_redirection(), "{status}: {page}");
+
+    let (status, mine) = get(&sc, &app.base, "/my-work").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(mine.contains("Send the treaty text in Nepali"), "{mine}");
+    assert!(!mine.contains("Call the embassy back"), "{mine}");
+    assert!(mine.contains("(1 overdue)"), "{mine}");
+    assert!(!mine.contains("id=\"to-review\""), "staff review nothing");
+    let drafts = &mine[mine.find("id=\"my-drafts\"").unwrap()..];
+    assert_eq!(drafts.matches("<li>").count(), 1, "{drafts}");
+
+    let (mc, _) = signed_in(&app.base, "maria").await;
+    let (_, hers) = get(&mc, &app.base, "/my-work").await;
+    assert!(hers.contains("Call the embassy back"), "{hers}");
+    assert!(!hers.contains("Send the treaty text in Nepali"), "{hers}");
+    let review = &hers[hers.find("id=\"to-review\"").unwrap()..];
+    let review = &review[..review.find("</section>").unwrap()];
+    assert_eq!(review.matches("<li>").count(), 1, "{review}");
+    assert!(review.contains(&ids[0]), "{review}");
+}
+db_test!(
+    my_work,
+    my_work_shows_my_follow_ups_and_the_letters_awaiting_my_review_check
+);
