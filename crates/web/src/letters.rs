@@ -99,6 +99,15 @@ fn web_hint(field: &str, cli_hint: &str) -> String {
     }
 }
 
+/// A template's title from its front matter ("Call to speak out"), for pages; its name when
+/// this server no longer has it.
+fn template_title(app: &AppState, name: &str) -> String {
+    app.letters
+        .templates
+        .get(name)
+        .map_or_else(|_| name.replace('_', " "), |t| t.title.clone())
+}
+
 fn when(user: &User, at: chrono::DateTime<chrono::Utc>) -> String {
     user.zone.local(at).format("%Y-%m-%d %H:%M").to_string()
 }
@@ -176,7 +185,7 @@ async fn list(
                 id: l.id.to_string(),
                 short_id: l.short_id.clone(),
                 status: l.status.clone(),
-                template: l.template.clone(),
+                template: template_title(&app, &l.template),
                 language: l.language.clone(),
                 iso3: l.iso3.clone(),
                 state: l.state.clone(),
@@ -505,7 +514,7 @@ fn letter_page(
     let page = LetterPage {
         id: l.id.to_string(),
         short_id: l.short_id.clone(),
-        template: l.template.clone(),
+        template: template_title(&app, &l.template),
         language: l.language.clone(),
         iso3: l.iso3.clone(),
         state: l.state.clone(),

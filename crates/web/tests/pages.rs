@@ -1407,6 +1407,13 @@ async fn my_work_shows_my_follow_ups_and_the_letters_awaiting_my_review_check(db
     let drafts = &mine[mine.find("id=\"my-drafts\"").unwrap()..];
     assert_eq!(drafts.matches("<li>").count(), 1, "{drafts}");
 
+    // Letters are listed by their templates' titles, not their internal names (issue 15 item 6).
+    let (_, list) = get(&sc, &app.base, "/letters").await;
+    assert!(list.contains("<td>Call to join</td>"), "{list}");
+    assert!(!list.contains("<td>call_to_join</td>"), "{list}");
+    let (_, one) = get(&sc, &app.base, &ids[0]).await;
+    assert!(one.contains(": Call to join to "), "{one}");
+
     let (mc, _) = signed_in(&app.base, "maria").await;
     let (_, hers) = get(&mc, &app.base, "/my-work").await;
     assert!(hers.contains("Call the embassy back"), "{hers}");
