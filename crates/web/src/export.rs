@@ -109,6 +109,19 @@ impl ListingQuery {
         }
     }
 
+    /// The state of `?state=`, if one is given.
+    async fn iso3(&self, app: &AppState) -> Result<Option<String>, WebError> {
+        match self
+            .state
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => Ok(None),
+            Some(s) => Ok(Some(states::resolve(&app.db, s).await?.iso3)),
+        }
+    }
+
     fn stance(&self) -> Result<Option<StanceFilter>, WebError> {
         Ok(StanceFilter::parse(
             "stance",
@@ -292,10 +305,7 @@ async fn contacts_csv(
     _user: User,
     Query(q): Query<ListingQuery>,
 ) -> PageResult<Response> {
-    let iso3 = match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(states::resolve(&app.db, s).await?.iso3),
-    };
+    let iso3 = q.iso3(&app).await?;
     let contacts = directory::contacts(&app.db, iso3.as_deref()).await?;
     let orgs =
         directory::organisation_names(&app.db, contacts.iter().filter_map(|c| c.organisation_id))
@@ -340,10 +350,7 @@ async fn organisations_csv(
     _user: User,
     Query(q): Query<ListingQuery>,
 ) -> PageResult<Response> {
-    let iso3 = match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(states::resolve(&app.db, s).await?.iso3),
-    };
+    let iso3 = q.iso3(&app).await?;
     let orgs = directory::organisations(&app.db, iso3.as_deref()).await?;
     csv_file(
         "organisations.csv",

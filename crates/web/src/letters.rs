@@ -514,7 +514,7 @@ fn letter_page(
     let page = LetterPage {
         id: l.id.to_string(),
         short_id: l.short_id.clone(),
-        template: template_title(&app, &l.template),
+        template: template_title(app, &l.template),
         language: l.language.clone(),
         iso3: l.iso3.clone(),
         state: l.state.clone(),
