@@ -1367,6 +1367,19 @@ async fn add_post(
     State(app): State<Arc<AppState>>,
     Body(b): Body<NewPost>,
 ) -> ApiResult<Response> {
+    // Two well-formed dates that disagree: the document cannot say one must follow the other,
+    // so the request is valid by it and answered as one the API refuses as it stands (409),
+    // as a term ended before it began is on `/end`; the CLI and the page name `to` (400).
+    if let (Some(Ok(from)), Some(Ok(to))) = (
+        b.from.as_deref().map(|d| parse_date("from", d)),
+        b.to.as_deref().map(|d| parse_date("to", d)),
+    ) && to < from
+    {
+        return Err(outreach_core::Error::Conflict(format!(
+            "to: the term would end on {to}, before it starts on {from}; give an end on or after the start"
+        ))
+        .into());
+    }
     let p = posts::add(
         &app.db,
         &user.actor,
