@@ -1427,3 +1427,27 @@ db_test!(
     my_work,
     my_work_shows_my_follow_ups_and_the_letters_awaiting_my_review_check
 );
+
+/// Staff read the rules page in their words: no command and no file name; coordinators, who
+/// change the rules, are told where they are kept (issue 15 item 6).
+async fn the_rules_page_speaks_to_staff_without_commands_or_files_check(db: &TestDb) {
+    let app = start(db).await;
+    let (sc, _) = signed_in(&app.base, "sam").await;
+    let (status, page) = get(&sc, &app.base, "/rules").await;
+    assert_eq!(status, StatusCode::OK);
+    let intro = &page[page.find("id=\"rules-file\"").unwrap()..];
+    let intro = &intro[..intro.find("</p>").unwrap()];
+    assert!(!intro.contains("outreach serve"), "{intro}");
+    assert!(!intro.contains(".toml"), "{intro}");
+    assert!(intro.contains("Coordinators change them."), "{intro}");
+    let (mc, _) = signed_in(&app.base, "maria").await;
+    let (_, page) = get(&mc, &app.base, "/rules").await;
+    let intro = &page[page.find("id=\"rules-file\"").unwrap()..];
+    let intro = &intro[..intro.find("</p>").unwrap()];
+    assert!(intro.contains(".toml</code>"), "{intro}");
+    assert!(!intro.contains("outreach serve"), "{intro}");
+}
+db_test!(
+    rules_page_words,
+    the_rules_page_speaks_to_staff_without_commands_or_files_check
+);
