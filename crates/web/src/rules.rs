@@ -60,6 +60,8 @@ pub struct LeadRuleView {
 pub struct ScheduleView {
     pub name: String,
     pub cron: String,
+    /// The cron expression in words: "every Monday at 08:00", "every 15 minutes".
+    pub when: String,
     pub time_zone: String,
     pub job: String,
     pub next: Option<String>,
@@ -129,6 +131,7 @@ pub(crate) fn describe_rules(wf: &Workflows, user: &User) -> RulesView {
             .map(|s| ScheduleView {
                 name: s.name.clone(),
                 cron: s.cron.source().to_owned(),
+                when: cron_in_words(s.cron.source()),
                 time_zone: s.zone.name().to_owned(),
                 job: lower(&s.job),
                 next: cronsched::next_after(&s.cron, s.zone, now.max(s.effective_from)).map(when),
@@ -240,6 +243,7 @@ impl Page for RulesPage {
                 schedules: vec![ScheduleView {
                     name: "digest".into(),
                     cron: "0 8 * * MON".into(),
+                    when: "every Monday at 08:00".into(),
                     time_zone: "Europe/Geneva".into(),
                     job: "digest".into(),
                     next: Some(when.clone()),
@@ -276,6 +280,91 @@ impl Page for RulesPage {
                 },
                 your_time: when,
             }],
+        }
+    }
+}
+
+/// A cron expression (seconds first, as the workflows file writes them; five fields are read as
+/// starting at minutes) in words staff read: "every day at 08:00", "every Monday at 08:00",
+/// "every weekday at 07:30", "every 15 minutes". What it cannot say simply it gives as written.
+pub fn cron_in_words(source: &str) -> String {
+    let fields: Vec<&str> = source.split_whitespace().collect();
+    let (sec, min, hour, dom, mon, dow) = match fields.as_slice() {
+        [s, m, h, d, mo, w] => (*s, *m, *h, *d, *mo, *w),
+        [m, h, d, mo, w] => ("0", *m, *h, *d, *mo, *w),
+        _ => return format!("on the schedule {source}"),
+    };
+    let fallback = || format!("on the schedule {source}");
+    let number = |f: &str, max: u32| f.parse::<u32>().ok().filter(|n| *n <= max);
+    let day = |d: &str| -> Option<&'static str> {
+        Some(match d.to_lowercase().as_str() {
+            "0" | "7" | "sun" | "sunday" => "Sunday",
+            "1" | "mon" | "monday" => "Monday",
+            "2" | "tue" | "tuesday" => "Tuesday",
+            "3" | "wed" | "wednesday" => "Wednesday",
+            "4" | "thu" | "thursday" => "Thursday",
+            "5" | "fri" | "friday" => "Friday",
+            "6" | "sat" | "saturday" => "Saturday",
+            _ => return None,
+        })
+    };
+    if sec != "0" || dom != "*" || mon != "*" {
+        return fallback();
+    }
+    // "every N minutes" / "every minute".
+    if hour == "*" && dow == "*" {
+        if min == "*" {
+            return "every minute".to_owned();
+        }
+        if let Some(n) = min.strip_prefix("*/").and_then(|n| number(n, 59)) {
+            return format!("every {n} minutes");
+        }
+        if let Some(m) = number(min, 59) {
+            return format!("every hour at {m} minutes past");
+        }
+        return fallback();
+    }
+    let (Some(h), Some(m)) = (number(hour, 23), number(min, 59)) else {
+        return fallback();
+    };
+    let at = format!("{h:02}:{m:02}");
+    let days = match dow.to_lowercase().as_str() {
+        "*" => "every day".to_owned(),
+        "mon-fri" | "1-5" => "every weekday".to_owned(),
+        "sat,sun" | "sun,sat" | "0,6" | "6,0" => "every weekend day".to_owned(),
+        list => {
+            let names: Option<Vec<&str>> = list.split(',').map(day).collect();
+            match names.as_deref() {
+                Some([one]) => format!("every {one}"),
+                Some(many) if !many.is_empty() => {
+                    let (last, rest) = many.split_last().unwrap_or((&"", &[]));
+                    format!("every {} and {last}", rest.join(", "))
+                }
+                _ => return fallback(),
+            }
+        }
+    };
+    format!("{days} at {at}")
+}
+
+#[cfg(test)]
+mod words {
+    use super::cron_in_words;
+
+    #[test]
+    fn cron_expressions_read_in_words() {
+        for (cron, words) in [
+            ("0 0 8 * * Mon", "every Monday at 08:00"),
+            ("0 */15 * * * *", "every 15 minutes"),
+            ("0 30 7 * * Mon-Fri", "every weekday at 07:30"),
+            ("0 0 9 * * *", "every day at 09:00"),
+            ("0 0 9 * * Mon,Thu", "every Monday and Thursday at 09:00"),
+            ("0 5 * * * *", "every hour at 5 minutes past"),
+            ("0 8 * * MON", "every Monday at 08:00"),
+            ("0 0 8 1 * *", "on the schedule 0 0 8 1 * *"),
+            ("nonsense", "on the schedule nonsense"),
+        ] {
+            assert_eq!(cron_in_words(cron), words, "{cron}");
         }
     }
 }

@@ -1440,6 +1440,10 @@ async fn the_rules_page_speaks_to_staff_without_commands_or_files_check(db: &Tes
     assert!(!intro.contains("outreach serve"), "{intro}");
     assert!(!intro.contains(".toml"), "{intro}");
     assert!(intro.contains("Coordinators change them."), "{intro}");
+    // Schedules in words, not cron.
+    let schedules = &page[page.find("id=\"schedules\"").unwrap()..];
+    assert!(schedules.contains("every Monday at 08:00"), "{schedules}");
+    assert!(!schedules.contains("<code>0 0 8"), "{schedules}");
     let (mc, _) = signed_in(&app.base, "maria").await;
     let (_, page) = get(&mc, &app.base, "/rules").await;
     let intro = &page[page.find("id=\"rules-file\"").unwrap()..];
