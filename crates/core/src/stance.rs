@@ -148,20 +148,20 @@ struct Point {
     view: StanceView,
 }
 
-fn from_engagement(e: &engagement::Model) -> Option<Point> {
-    Some(Point {
-        date: e.occurred_on,
+fn from_engagement(id: Uuid, date: NaiveDate, kind: String, stance: String) -> Point {
+    Point {
+        date,
         coordinator: false,
         view: StanceView {
-            stance: e.stance.clone()?,
-            since: e.occurred_on,
+            stance,
+            since: date,
             source: "engagement".to_owned(),
-            engagement_id: Some(e.id),
-            engagement_kind: Some(e.kind.clone()),
+            engagement_id: Some(id),
+            engagement_kind: Some(kind),
             reason: None,
             set_by: None,
         },
-    })
+    }
 }
 
 fn from_setting(s: stance_setting::Model) -> Point {
@@ -229,8 +229,8 @@ pub async fn current_all<C: ConnectionTrait>(
             .all(db)
             .await?
         {
-            if let Some(p) = from_engagement(&e) {
-                out.insert(e.iso3.clone(), p);
+            if let Some(stance) = e.stance {
+                out.insert(e.iso3, from_engagement(e.id, e.occurred_on, e.kind, stance));
             }
         }
     }
@@ -293,22 +293,7 @@ pub async fn history<C: ConnectionTrait>(
     for (id, date, kind, stance) in engagements {
         let Some(stance) = stance else { continue };
         // Ids are time-ordered (UUIDv7): on one day, the engagement logged last counts last.
-        points.push((
-            Point {
-                date,
-                coordinator: false,
-                view: StanceView {
-                    stance,
-                    since: date,
-                    source: "engagement".to_owned(),
-                    engagement_id: Some(id),
-                    engagement_kind: Some(kind),
-                    reason: None,
-                    set_by: None,
-                },
-            },
-            0,
-        ));
+        points.push((from_engagement(id, date, kind, stance), 0));
     }
     for (n, s) in settings.into_iter().enumerate() {
         points.push((from_setting(s), n));

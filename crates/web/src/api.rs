@@ -346,15 +346,7 @@ fn flag(field: &str, given: Option<&str>, default: bool) -> Result<bool, ApiErro
 }
 
 fn limit(given: Option<&str>, default: u64) -> Result<u64, ApiError> {
-    match given.map(str::trim) {
-        None | Some("") => Ok(default),
-        Some(s) => match s.parse::<u64>() {
-            Ok(n) if (1..=1000).contains(&n) => Ok(n),
-            _ => Err(
-                WebError::invalid("limit", format!("'{s}' is not a number from 1 to 1000")).into(),
-            ),
-        },
-    }
+    number("limit", given, default, 1..=1000)
 }
 
 /// The ISO code of the state a listing is filtered by, if any.

@@ -35,19 +35,6 @@ pub struct MyWorkPage {
     pub drafts: Vec<LetterRow>,
 }
 
-fn row(l: &outreach_letters::drafts::LetterView) -> LetterRow {
-    LetterRow {
-        id: l.id.to_string(),
-        short_id: l.short_id.clone(),
-        subject: l.subject.clone(),
-        recipient: l.recipient.clone(),
-        status: l.status.replace('_', " "),
-        language: l.language.clone(),
-        template: l.template.clone(),
-        updated: l.updated_at.format("%Y-%m-%d").to_string(),
-    }
-}
-
 async fn my_work(State(app): State<Arc<AppState>>, user: User) -> PageResult<Response> {
     let today = user.today();
     let handle = user.actor.handle.clone();
@@ -71,13 +58,13 @@ async fn my_work(State(app): State<Arc<AppState>>, user: User) -> PageResult<Res
         to_review: letters
             .iter()
             .filter(|l| reviews && l.status == "in_review" && l.created_by != handle)
-            .map(row)
+            .map(LetterRow::of)
             .collect(),
         reviews,
         drafts: letters
             .iter()
             .filter(|l| l.status == "draft" && l.created_by == handle)
-            .map(row)
+            .map(LetterRow::of)
             .collect(),
         handle,
     };

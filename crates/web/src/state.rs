@@ -427,19 +427,7 @@ async fn render(
                 meeting: m,
             })
             .collect(),
-        letters: letters
-            .iter()
-            .map(|l| LetterRow {
-                id: l.id.to_string(),
-                short_id: l.short_id.clone(),
-                subject: l.subject.clone(),
-                recipient: l.recipient.clone(),
-                status: words(&l.status),
-                language: l.language.clone(),
-                template: l.template.clone(),
-                updated: l.updated_at.format("%Y-%m-%d").to_string(),
-            })
-            .collect(),
+        letters: letters.iter().map(LetterRow::of).collect(),
         notice: notice.map(str::to_owned),
         add_contact,
         add_organisation,
@@ -749,6 +737,21 @@ pub struct LetterRow {
     pub language: String,
     pub template: String,
     pub updated: String,
+}
+
+impl LetterRow {
+    pub fn of(l: &outreach_letters::drafts::LetterView) -> Self {
+        Self {
+            id: l.id.to_string(),
+            short_id: l.short_id.clone(),
+            subject: l.subject.clone(),
+            recipient: l.recipient.clone(),
+            status: words(&l.status),
+            language: l.language.clone(),
+            template: l.template.clone(),
+            updated: l.updated_at.format("%Y-%m-%d").to_string(),
+        }
+    }
 }
 
 /// One of the page's forms to add a record: open when it was refused, with what was typed
